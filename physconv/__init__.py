@@ -1,0 +1,25 @@
+"""physconv: diffusion is convolution.
+
+The same initial field advanced by finite differences, an exact spectral
+propagator, FFT convolution with a kernel and random walkers, side by side.
+Submodules load on first use, so ``import physconv`` stays fast.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("boundary", "convolve", "errors", "grid", "kernels", "spectral", "solvers")
+_NAMES = {"Grid": "grid", "Boundary": "boundary", "fft_convolve": "convolve"}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)
+    if name in _NAMES:
+        return getattr(import_module(f".{_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module 'physconv' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SUBMODULES) + list(_NAMES))

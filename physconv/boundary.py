@@ -1,0 +1,203 @@
+"""Boundaries: one rule that is at once a PDE condition, a padding and a particle rule.
+
+A cell-centred axis of ``n`` cells has walls on its outer faces. Each boundary
+kind says what lies beyond them (``a b c d`` are the cells, ``c`` a value)::
+
+    periodic     d c b a | a b c d | a b c d   ... wrap:  u[-1] = u[n-1]
+    reflecting   b a     | a b c d | d c       ... half-sample mirror: u[-1] = u[0]
+    absorbing    0 0     | a b c d | 0 0       ... zeros: u[-1] = 0
+    dirichlet    2c-b 2c-a | a b c d | 2c-d    ... odd about the face: u[-1] = 2c - u[0]
+
+``neumann`` is an alias of ``reflecting``. Periodic and reflecting walls keep
+the mass; absorbing walls remove what crosses them; dirichlet walls hold the
+value ``c`` on the face.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .errors import BoundaryError
+
+KINDS = ("periodic", "reflecting", "absorbing", "dirichlet")
+ALIASES = {"neumann": "reflecting", "wrap": "periodic", "reflect": "reflecting"}
+AXIS_NAMES = {1: ("x",), 2: ("y", "x"), 3: ("z", "y", "x")}
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """The boundary of one axis.
+
+    Parameters
+    ----------
+    kind : {'periodic', 'reflecting', 'absorbing', 'dirichlet'}
+        ``'neumann'`` is accepted as an alias of ``'reflecting'``.
+    value : float, optional
+        The value held on the walls; required for ``'dirichlet'``, forbidden otherwise.
+    """
+
+    kind: str
+    value: float | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.kind, str):
+            raise BoundaryError(f"boundary must be a name, got {self.kind!r}; valid: {', '.join(KINDS)}")
+        kind = ALIASES.get(self.kind.lower(), self.kind.lower())
+        if kind not in KINDS:
+            raise BoundaryError(
+                f"unknown boundary {self.kind!r}; valid: {', '.join(KINDS)} (or neumann = reflecting)"
+            )
+        object.__setattr__(self, "kind", kind)
+        if kind == "dirichlet":
+            if self.value is None:
+                raise BoundaryError("a dirichlet boundary needs a value (boundary_value: c)")
+            if not isinstance(self.value, numbers.Real) or not math.isfinite(self.value):
+                raise BoundaryError(f"dirichlet value must be a finite number, got {self.value!r}")
+            object.__setattr__(self, "value", float(self.value))
+        elif self.value is not None:
+            raise BoundaryError(f"a {kind} boundary takes no value (got {self.value!r}); only dirichlet does")
+
+    @property
+    def conserves_mass(self) -> bool:
+        """True for periodic and reflecting walls."""
+        return self.kind in ("periodic", "reflecting")
+
+    @property
+    def c(self) -> float:
+        """The value on the wall (0 unless dirichlet)."""
+        return self.value if self.kind == "dirichlet" else 0.0
+
+    def __str__(self):
+        return f"dirichlet({self.value:g})" if self.kind == "dirichlet" else self.kind
+
+
+def resolve(spec, ndim: int, value: float | None = None) -> tuple[Boundary, ...]:
+    """Turn a boundary specification into one :class:`Boundary` per axis.
+
+    Parameters
+    ----------
+    spec : str, Boundary, sequence or mapping
+        One name for all axes (``'reflecting'``), one per axis in axis order
+        (``['periodic', 'reflecting']``) or a mapping from axis names
+        (``{'y': 'periodic', 'x': 'reflecting'}``; axes are ``x``, ``y, x`` or
+        ``z, y, x``). Every axis must be named.
+    ndim : int
+        Number of spatial dimensions (1, 2 or 3).
+    value : float, optional
+        Value on the dirichlet walls; one value serves every dirichlet axis.
+
+    Returns
+    -------
+    tuple of Boundary, length ndim
+
+    Examples
+    --------
+    >>> [str(b) for b in resolve({'y': 'periodic', 'x': 'neumann'}, 2)]
+    ['periodic', 'reflecting']
+    """
+    if ndim not in AXIS_NAMES:
+        raise BoundaryError(f"boundaries exist for 1, 2 or 3 dimensions, not {ndim}")
+    names = AXIS_NAMES[ndim]
+    if isinstance(spec, (str, Boundary)):
+        items = [spec] * ndim
+    elif isinstance(spec, Mapping):
+        unknown = [k for k in spec if k not in names]
+        if unknown:
+            raise BoundaryError(f"unknown axis {unknown[0]!r} in boundary; the axes are {', '.join(names)}")
+        missing = [k for k in names if k not in spec]
+        if missing:
+            raise BoundaryError(f"boundary gives no rule for axis {missing[0]!r}; name every axis of {', '.join(names)}")
+        items = [spec[k] for k in names]
+    elif isinstance(spec, Sequence):
+        if len(spec) != ndim:
+            raise BoundaryError(f"boundary lists {len(spec)} axes but the grid has {ndim}")
+        items = list(spec)
+    else:
+        raise BoundaryError(f"boundary must be a name, a list or a mapping of axis names, got {spec!r}")
+    out = []
+    for item in items:
+        if isinstance(item, Boundary):
+            if item.kind == "dirichlet" and value is not None and item.value != value:
+                raise BoundaryError("all dirichlet walls share one value")
+            out.append(item)
+        else:
+            name = ALIASES.get(str(item).lower(), str(item).lower())
+            out.append(Boundary(name, value if name == "dirichlet" else None))
+    values = {b.value for b in out if b.kind == "dirichlet"}
+    if len(values) > 1:
+        raise BoundaryError(f"all dirichlet walls share one value, got {sorted(values)}")
+    if value is not None and not values:
+        raise BoundaryError("boundary_value is given but no axis has a dirichlet boundary")
+    return tuple(out)
+
+
+def wall_value(bcs: Sequence[Boundary]) -> float:
+    """The single value on the dirichlet walls (0 if there are none)."""
+    return next((b.value for b in bcs if b.kind == "dirichlet"), 0.0)
+
+
+def image_index(n: int, positions: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where the value at (possibly outside) cell ``positions`` comes from.
+
+    Returns ``(source, sign)``: the cell inside ``[0, n)`` whose value is seen
+    at each position and the sign it is seen with (``-1`` for the odd
+    extension of dirichlet walls). ``source`` is ``-1`` where the position sees
+    nothing (outside an absorbing wall). Positions may lie up to ``n`` cells
+    outside the walls (any distance for periodic).
+    """
+    p = np.asarray(positions, dtype=np.int64)
+    sign = np.ones(p.shape)
+    if kind == "periodic":
+        return p % n, sign
+    if kind == "absorbing":
+        return np.where((p >= 0) & (p < n), p, -1), sign
+    if np.any(p < -n) or np.any(p >= 2 * n):
+        raise BoundaryError(f"a {kind} wall mirrors at most {n} cells (the axis length)")
+    low, high = p < 0, p >= n
+    src = np.where(low, -1 - p, np.where(high, 2 * n - 1 - p, p))
+    if kind == "dirichlet":
+        sign[low | high] = -1.0
+    return src, sign
+
+
+def pad(field: np.ndarray, width, bcs: Sequence[Boundary]) -> np.ndarray:
+    """Extend ``field`` by ``width`` cells on each side of each axis with its boundary's images.
+
+    The extension is ``c (1 - S) + S u[source]`` where ``S`` is the product of
+    the per-axis signs and ``c`` the dirichlet value; a position outside an
+    absorbing wall is 0 (also in corners shared with other walls).
+
+    Parameters
+    ----------
+    field : ndarray, shape (n0, ..., n_{d-1})
+    width : int or sequence of int
+        Cells added on both sides of each axis.
+    bcs : sequence of Boundary
+    """
+    u = np.asarray(field, dtype=float)
+    widths = np.broadcast_to(np.asarray(width, dtype=np.int64), (u.ndim,))
+    sources, signs, valid = [], [], []
+    for n, w, b in zip(u.shape, widths, bcs):
+        src, sgn = image_index(n, np.arange(-w, n + w), b.kind)
+        valid.append(src >= 0)
+        sources.append(np.maximum(src, 0))
+        signs.append(sgn)
+    S = _outer(signs)
+    c = wall_value(bcs)
+    out = S * u[np.ix_(*sources)]
+    if c != 0.0:
+        out += c * (1.0 - S)
+    return out * _outer(valid)
+
+
+def _outer(vectors):
+    """Outer product of 1-D vectors, as floats."""
+    out = np.ones(())
+    for v in vectors:
+        out = np.multiply.outer(out, np.asarray(v, dtype=float))
+    return out

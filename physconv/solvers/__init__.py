@@ -1,0 +1,1 @@
+"""Time-stepping solvers: ``explicit`` (Numba FTCS and kernel steps)."""

@@ -1,0 +1,231 @@
+"""Explicit time stepping: FTCS diffusion and repeated propagation by a kernel.
+
+Each step is computed by a multithreaded Numba loop that ping-pongs between
+two buffers; Python only runs between saved frames.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from .. import kernels as _k
+from ..boundary import image_index, wall_value
+from ..errors import KernelError, StabilityError
+from ..grid import Grid, as_boundaries
+
+
+class Trajectory(NamedTuple):
+    """Saved frames of a run.
+
+    Attributes
+    ----------
+    steps : ndarray of int, shape (n_saved,)
+        Step number of each frame (0, k, 2k, ..., and the last step).
+    frames : ndarray, shape (n_saved, *grid.shape)
+    """
+
+    steps: np.ndarray
+    frames: np.ndarray
+
+
+def saved_steps(steps: int, save_every: int | None) -> np.ndarray:
+    """Steps at which frames are kept: ``0, k, 2k, ...`` and always the last one."""
+    _check_count(steps, "steps", minimum=0)
+    if save_every is None:
+        return np.array([steps])
+    _check_count(save_every, "save_every", minimum=1)
+    s = list(range(0, steps + 1, save_every))
+    if s[-1] != steps:
+        s.append(steps)
+    return np.array(s)
+
+
+def max_stable_dt(diffusivity: float, spacing) -> float:
+    """Largest stable FTCS step, :math:`\\Delta t = 1 / (2 D \\sum_a \\Delta x_a^{-2})`."""
+    d = np.atleast_1d(np.asarray(spacing, dtype=float))
+    return float("inf") if diffusivity == 0 else 1.0 / (2.0 * diffusivity * np.sum(1.0 / d**2))
+
+
+def check_stable(diffusivity: float, dt: float, spacing) -> tuple[float, ...]:
+    """Mesh ratios ``r_a``; raise :class:`StabilityError` unless ``sum(r_a) <= 1/2``."""
+    r = _k.ftcs_numbers(diffusivity, dt, spacing)
+    if sum(r) > 0.5 * (1 + 1e-12):
+        raise StabilityError(
+            f"dt = {dt:g} is unstable for the explicit scheme (sum of D dt/dx^2 = {sum(r):.4g} > 1/2); "
+            f"the largest stable dt is {max_stable_dt(diffusivity, spacing):.6g}"
+        )
+    return r
+
+
+def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
+            save_every: int | None = None, callback: Callable[[int], None] | None = None):
+    """Forward-time centred-space diffusion.
+
+    .. math:: u^{m+1}_i = u^m_i + \\sum_a r_a\\,(u^m_{i-e_a} - 2u^m_i + u^m_{i+e_a}),
+              \\qquad r_a = D\\,\\Delta t/\\Delta x_a^2
+
+    with ghost cells from the grid's boundaries (periodic ``u[-1] = u[n-1]``,
+    reflecting ``u[-1] = u[0]``, absorbing ``u[-1] = 0``, dirichlet
+    ``u[-1] = 2c - u[0]``). Stable, and a probability kernel, when
+    :math:`\\sum_a r_a \\le 1/2`.
+
+    Parameters
+    ----------
+    u0 : ndarray, shape grid.shape
+        Initial concentration (left unmodified).
+    grid : Grid
+    diffusivity : float
+        D in length^2 / time.
+    dt : float
+        Time step; larger than :func:`max_stable_dt` raises :class:`StabilityError`.
+    steps : int
+    save_every : int, optional
+        Keep every k-th step (and the last); returns a :class:`Trajectory`.
+    callback : callable, optional
+        Called with the current step number after each chunk of steps.
+
+    Returns
+    -------
+    ndarray (the field after ``steps``) or Trajectory
+
+    Examples
+    --------
+    >>> g = Grid((5,), boundary='periodic')
+    >>> diffuse([0, 0, 1.0, 0, 0], g, diffusivity=0.25, dt=1.0, steps=1).tolist()
+    [0.0, 0.25, 0.5, 0.25, 0.0]
+    """
+    u = grid.check_field(u0)
+    r = check_stable(diffusivity, dt, grid.spacing)
+    from . import _loops
+
+    r3 = np.zeros(3)
+    r3[3 - grid.ndim:] = r
+    tables = []
+    for n, b in zip(_pad3(grid.shape), _pad3(grid.boundaries, None)):
+        tables += list(_neighbour_table(n, b))
+
+    def advance(a, b, n):
+        return _loops.ftcs_steps(a, b, n, r3, *tables)
+
+    return _drive(advance, u, steps, save_every, callback)
+
+
+def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: int,
+              save_every: int | None = None, callback: Callable[[int], None] | None = None):
+    """Repeated propagation of ``u0`` by ``kernel``: each step moves the mass at
+    ``x`` to ``x + d`` with weight ``k[d]``.
+
+    .. math:: u^{m+1}[x] = \\sum_d k[d]\\, u^m[x - d]
+
+    Walls act as for particles: periodic wraps, reflecting bounces the
+    jump back off the wall (for an asymmetric kernel this differs from
+    mirror padding), absorbing removes it; dirichlet walls use the odd
+    extension about the face, shifted by the wall value. Kernels reach at
+    most ``n`` cells across non-periodic axes.
+
+    Parameters
+    ----------
+    u0 : ndarray, 1-D, 2-D or 3-D
+    kernel : ndarray, odd-sized, same number of axes (a probability kernel
+        conserves mass; any finite kernel is accepted)
+    boundary : boundary spec, tuple of Boundary, or Grid
+    boundary_value : float, optional
+    steps, save_every, callback : see :func:`diffuse`
+    """
+    u = np.asarray(u0, dtype=np.float64)
+    if not np.all(np.isfinite(u)):
+        raise ValueError("u0 contains NaN or infinite values")
+    k = _k.check(kernel, u.ndim)
+    bcs = as_boundaries(boundary, u.ndim, boundary_value)
+    from . import _loops
+    from ..convolve import fft_convolve
+
+    tables = []
+    for n, w, b in zip(_pad3(u.shape), _pad3(k.shape), _pad3(bcs, None)):
+        tables += list(_image_table(n, w, b))
+    add = fft_convolve(np.zeros(u.shape), k, bcs) if wall_value(bcs) != 0 else np.zeros(u.shape)
+    k3 = np.ascontiguousarray(k.reshape(_pad3(k.shape)))
+    add3 = np.ascontiguousarray(add.reshape(_pad3(u.shape)))
+
+    def advance(a, b, n):
+        return _loops.kernel_steps(a, b, n, k3, *tables, add3)
+
+    return _drive(advance, u, steps, save_every, callback)
+
+
+def _drive(advance, u, steps, save_every, callback):
+    """Run ``advance`` chunk by chunk between saved steps; copy only the saved frames."""
+    keep = saved_steps(steps, save_every)
+    bufs = [np.ascontiguousarray(u.reshape(_pad3(u.shape))).copy(), np.empty(_pad3(u.shape))]
+    cur, done = 0, 0
+    frames = np.empty((len(keep),) + u.shape)
+    for i, target in enumerate(keep):
+        if target > done:
+            cur ^= advance(bufs[cur], bufs[1 - cur], int(target - done))
+            done = int(target)
+            if callback is not None:
+                callback(done)
+        frames[i] = bufs[cur].reshape(u.shape)
+    return frames[-1] if save_every is None else Trajectory(keep, frames)
+
+
+def _pad3(seq, fill=1):
+    """Prefix a per-axis tuple to length 3 (the loops are always 3-D)."""
+    seq = tuple(seq)
+    return (fill,) * (3 - len(seq)) + seq
+
+
+def _neighbour_table(n: int, b):
+    """For each cell of an axis, its two neighbours as ``alpha * u[src] + beta``.
+
+    Returns ``src`` (n, 2) int64 and ``coef`` (n, 2, 2) float64 holding
+    ``(alpha, beta)`` for the lower and upper neighbour.
+    """
+    src = np.zeros((n, 2), dtype=np.int64)
+    coef = np.zeros((n, 2, 2))
+    if b is None:  # an unused axis of length 1: its neighbours carry weight r = 0
+        return src, coef
+    for side, shift in enumerate((-1, 1)):
+        s, sign = image_index(n, np.arange(n) + shift, b.kind)
+        inside = s >= 0
+        src[:, side] = np.where(inside, s, 0)
+        coef[:, side, 0] = np.where(inside, sign, 0.0)
+        coef[:, side, 1] = np.where(inside & (sign < 0), 2.0 * b.c, 0.0)
+    return src, coef
+
+
+def _image_table(n: int, w: int, b):
+    """For each target cell and kernel offset along an axis, up to 3 (source, weight) images.
+
+    Reflecting walls use the particle (scatter) rule: the jump ``j -> j + d``
+    that leaves the box is mirrored back, so target ``x`` receives from
+    ``x - d``, ``-1 - x - d`` and ``2n - 1 - x - d``. Other walls gather one
+    image by :func:`physconv.boundary.image_index`.
+    """
+    src = np.zeros((n, w, 3), dtype=np.int64)
+    wt = np.zeros((n, w, 3))
+    if b is None:
+        wt[:, :, 0] = 1.0
+        return src, wt
+    x = np.arange(n)[:, None]
+    d = np.arange(w)[None, :] - (w - 1) // 2
+    if b.kind != "periodic" and (w - 1) // 2 > n:
+        raise KernelError(f"kernel reaches {(w - 1) // 2} cells but a {b.kind} axis has only {n}")
+    if b.kind == "reflecting":
+        for m, pos in enumerate((x - d, -1 - x - d, 2 * n - 1 - x - d)):
+            ok = (pos >= 0) & (pos < n)
+            src[:, :, m] = np.where(ok, pos, 0)
+            wt[:, :, m] = ok
+        return src, wt
+    s, sign = image_index(n, x - d, b.kind)
+    src[:, :, 0] = np.maximum(s, 0)
+    wt[:, :, 0] = np.where(s >= 0, sign, 0.0)
+    return src, wt
+
+
+def _check_count(v, name, minimum):
+    if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {v!r}")
