@@ -1,0 +1,218 @@
+"""Explicit solver: exact agreement with the spectral propagator, mass, stability and convergence."""
+
+import numpy as np
+import pytest
+
+from physconv import kernels, spectral
+from physconv.errors import KernelError, StabilityError
+from physconv.grid import Grid
+from physconv.solvers import explicit
+
+from .reference import ftcs_numpy, scatter_step
+
+GRIDS = [
+    ((37,), (0.5,)),
+    ((37, 53), (1.0, 0.6)),
+    ((7, 9, 11), (1.0, 0.8, 1.3)),
+]
+BOUNDARIES = [
+    ("periodic", None),
+    ("reflecting", None),
+    ("absorbing", None),
+    ("dirichlet", 0.0),
+    ("dirichlet", 0.75),
+    ("mixed", 0.3),
+]
+
+
+def _boundary(name, ndim):
+    if name != "mixed":
+        return name
+    return ["periodic", "reflecting", "dirichlet"][-ndim:] if ndim > 1 else ["dirichlet"]
+
+
+@pytest.mark.parametrize("shape, spacing", GRIDS)
+@pytest.mark.parametrize("name, value", BOUNDARIES)
+def test_ftcs_agrees_with_the_spectral_propagator_to_round_off(rng, shape, spacing, name, value):
+    g = Grid(shape, spacing, _boundary(name, len(shape)), value)
+    u0 = rng.random(shape)
+    D = 0.3
+    dt = 0.95 * explicit.max_stable_dt(D, spacing)
+    ue = explicit.diffuse(u0, g, diffusivity=D, dt=dt, steps=300)
+    us = spectral.diffuse(u0, g, diffusivity=D, dt=dt, steps=300)
+    assert np.abs(ue - us).max() <= 1e-10 * np.abs(u0).max()
+
+
+@pytest.mark.parametrize("name, value", BOUNDARIES)
+def test_one_ftcs_step_is_the_ghost_cell_formula(rng, name, value):
+    g = Grid((6, 5, 4), (1.0, 0.5, 2.0), _boundary(name, 3), value)
+    u0 = rng.random(g.shape)
+    got = explicit.diffuse(u0, g, diffusivity=0.1, dt=0.2, steps=1)
+    ref = ftcs_numpy(u0, g.spacing, _boundary(name, 3), 0.1, 0.2, value)
+    np.testing.assert_allclose(got, ref, atol=1e-15)
+
+
+@pytest.mark.parametrize("name, value", BOUNDARIES)
+def test_kernel_path_with_the_ftcs_kernel_equals_the_ftcs_loop(rng, name, value):
+    g = Grid((11, 13), (1.0, 0.5), _boundary(name, 2), value)
+    u0 = rng.random(g.shape)
+    k = kernels.ftcs(0.05, 0.5, g.spacing)
+    np.testing.assert_allclose(
+        explicit.propagate(u0, k, boundary=g, steps=40),
+        explicit.diffuse(u0, g, diffusivity=0.05, dt=0.5, steps=40),
+        atol=1e-13,
+    )
+
+
+SOFTMAX_KERNELS = {
+    "edge": kernels.softmax(kernels.named("edge")),
+    "edge_hot": kernels.softmax(kernels.named("edge"), temperature=4.0),
+    "symmetric5x5": kernels.softmax(np.add.outer([0, 1, 2, 1, 0], [0, 1, 2, 1, 0]) / 2.0),
+}
+
+
+@pytest.mark.parametrize("kname", SOFTMAX_KERNELS)
+@pytest.mark.parametrize("boundary, value", [("periodic", None), ("reflecting", None), ("dirichlet", 0.25),
+                                             ({"y": "periodic", "x": "reflecting"}, None)])
+def test_softmax_kernels_agree_with_the_spectral_propagator(rng, kname, boundary, value):
+    k = SOFTMAX_KERNELS[kname]
+    u0 = rng.random((37, 53))
+    ue = explicit.propagate(u0, k, boundary=boundary, boundary_value=value, steps=60)
+    us = spectral.propagate(u0, k, boundary=boundary, boundary_value=value, steps=60)
+    assert np.abs(ue - us).max() <= 1e-10 * np.abs(u0).max()
+
+
+def test_width_three_softmax_kernel_with_absorbing_walls_in_3d(rng):
+    k = kernels.softmax(rng.normal(size=(3, 3, 3)) + rng.normal(size=(3, 3, 3))[::-1, ::-1, ::-1])
+    k = (k + k[::-1] + k[:, ::-1] + k[:, :, ::-1] + k[::-1, ::-1] + k[::-1, :, ::-1] + k[:, ::-1, ::-1]
+         + k[::-1, ::-1, ::-1]) / 8
+    u0 = rng.random((6, 7, 8))
+    ue = explicit.propagate(u0, k, boundary="absorbing", steps=25)
+    us = spectral.propagate(u0, k, boundary="absorbing", steps=25)
+    assert np.abs(ue - us).max() <= 1e-10 * np.abs(u0).max()
+
+
+@pytest.mark.parametrize("boundary", ["periodic", "reflecting", "absorbing", {"y": "reflecting", "x": "absorbing"}])
+def test_asymmetric_kernels_follow_the_particle_rule(rng, boundary):
+    """Scatter each cell's mass by the kernel; bounce back off reflecting walls, remove at absorbing ones."""
+    k = kernels.softmax(rng.normal(size=(3, 5)) * 2)
+    u0 = rng.random((6, 7))
+    ref = u0
+    for _ in range(3):
+        ref = scatter_step(ref, k, boundary)
+    np.testing.assert_allclose(explicit.propagate(u0, k, boundary=boundary, steps=3), ref, atol=1e-14)
+
+
+def test_wide_kernels_bounce_correctly_in_1d(rng):
+    k = kernels.softmax(rng.normal(size=11))  # reaches 5 cells on a 6-cell axis
+    u0 = rng.random(6)
+    np.testing.assert_allclose(explicit.propagate(u0, k, boundary="reflecting", steps=1),
+                               scatter_step(u0, k, "reflecting"), atol=1e-15)
+
+
+@pytest.mark.parametrize("boundary", ["periodic", "reflecting", {"z": "periodic", "y": "reflecting", "x": "periodic"}])
+@pytest.mark.parametrize("kind", ["ftcs", "skewed"])
+def test_mass_is_conserved_to_round_off(rng, boundary, kind):
+    g = Grid((8, 9, 10), (1.0, 0.5, 0.7), boundary)
+    u0 = rng.random(g.shape)
+    if kind == "ftcs":
+        u = explicit.diffuse(u0, g, diffusivity=0.1, dt=explicit.max_stable_dt(0.1, g.spacing), steps=500)
+    else:
+        u = explicit.propagate(u0, kernels.softmax(rng.normal(size=(3, 5, 3))), boundary=g, steps=500)
+    assert abs(g.mass(u) - g.mass(u0)) <= 1e-12 * g.mass(u0)
+
+
+def test_unstable_dt_is_refused_naming_the_largest_stable_dt():
+    g = Grid((10, 10), (1.0, 0.5))
+    dt_max = 1.0 / (2 * 0.2 * (1 + 4))
+    with pytest.raises(StabilityError, match=f"largest stable dt is {dt_max:.6g}"):
+        explicit.diffuse(np.zeros(g.shape), g, diffusivity=0.2, dt=1.01 * dt_max, steps=1)
+    explicit.diffuse(np.zeros(g.shape), g, diffusivity=0.2, dt=dt_max, steps=1)  # the limit itself is fine
+
+
+def test_saved_frames_are_every_kth_step_and_the_last(rng):
+    g = Grid((12, 10), boundary="reflecting")
+    u0 = rng.random(g.shape)
+    seen = []
+    traj = explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=23, save_every=5, callback=seen.append)
+    assert traj.steps.tolist() == [0, 5, 10, 15, 20, 23]
+    assert seen == [5, 10, 15, 20, 23]
+    np.testing.assert_array_equal(traj.frames[0], u0)
+    for n, f in zip(traj.steps, traj.frames):
+        np.testing.assert_array_equal(f, explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=int(n)))
+
+
+def test_inputs_are_left_unmodified(rng):
+    g = Grid((9, 9), boundary="periodic")
+    u0 = rng.random(g.shape)
+    k = kernels.softmax(kernels.named("edge"))
+    before, kbefore = u0.copy(), k.copy()
+    explicit.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=3)
+    explicit.propagate(u0, k, boundary="periodic", steps=3)
+    spectral.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=3)
+    np.testing.assert_array_equal(u0, before)
+    np.testing.assert_array_equal(k, kbefore)
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: explicit.propagate(np.ones(5), np.ones(4) / 4, steps=1), KernelError, "odd size"),
+        (lambda: explicit.propagate(np.ones(3), np.ones(9) / 9, boundary="reflecting", steps=1), KernelError,
+         "reaches 4 cells"),
+        (lambda: explicit.propagate([1.0, np.nan, 1.0], [0.5, 0, 0.5], steps=1), ValueError, "NaN"),
+        (lambda: explicit.diffuse(np.ones(4), Grid(4), diffusivity=0.1, dt=1.0, steps=-1), ValueError, "steps"),
+        (lambda: explicit.diffuse(np.ones(4), Grid(4), diffusivity=0.1, dt=1.0, steps=2, save_every=0), ValueError,
+         "save_every"),
+        (lambda: explicit.diffuse(np.ones(4), Grid(4), diffusivity=-0.1, dt=1.0, steps=2), KernelError, "diffusivity"),
+    ],
+)
+def test_bad_input_is_refused(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+# --- convergence to the continuous solution ------------------------------------------------------
+
+def _convergence_order(make_grid, u0_of, T=1 / 64, D=1.0):
+    """Fit log(error) against log(dx) for FTCS (r = 1/4 per axis-sum) vs the heat solution."""
+    errs, dxs = [], []
+    for n in (16, 32, 64, 128):
+        g = make_grid(n)
+        u0 = u0_of(g)
+        dt = 0.25 / (D * sum(1 / d**2 for d in g.spacing))
+        steps = round(T / dt)
+        assert abs(steps * dt - T) < 1e-12
+        ue = explicit.diffuse(u0, g, diffusivity=D, dt=dt, steps=steps)
+        ug = spectral.heat(u0, g, diffusivity=D, time=T)
+        errs.append(np.abs(ue - ug).max())
+        dxs.append(g.spacing[-1])
+    return np.polyfit(np.log(dxs), np.log(errs), 1)[0]
+
+
+def _bump(g):
+    c = g.coords()
+    return 1 + np.exp(np.cos(2 * np.pi * c["x"]))
+
+
+def test_ftcs_converges_to_the_heat_solution_at_second_order_in_1d():
+    order = _convergence_order(lambda n: Grid((n,), 1.0 / n, "periodic"), _bump)
+    assert 1.8 <= order <= 2.2
+
+
+def test_ftcs_converges_at_second_order_in_2d_anisotropic_reflecting():
+    def u0(g):
+        y, x = np.meshgrid(g.coords()["y"], g.coords()["x"], indexing="ij")
+        return np.cos(np.pi * x / 2) * np.cos(2 * np.pi * y) + 0.5 * np.cos(3 * np.pi * x / 2)
+
+    order = _convergence_order(lambda n: Grid((n, 2 * n), (1.0 / n, 1.0 / n), "reflecting"), u0)
+    assert 1.8 <= order <= 2.2
+
+
+def test_ftcs_converges_at_second_order_with_dirichlet_walls():
+    def u0(g):
+        x = g.coords()["x"]
+        return 1.0 + np.sin(np.pi * x) + 0.3 * np.sin(3 * np.pi * x)
+
+    order = _convergence_order(lambda n: Grid((n,), 1.0 / n, "dirichlet", 1.0), u0)
+    assert 1.8 <= order <= 2.2

@@ -1,0 +1,179 @@
+"""Spectral: the eigenbasis of each boundary, exact n-step propagators and the heat solution."""
+
+import numpy as np
+import pytest
+
+from physconv import kernels, spectral
+from physconv.boundary import resolve
+from physconv.errors import KernelError
+from physconv.grid import Grid
+
+from .reference import ftcs_matrix, second_difference
+
+KINDS = ["periodic", "reflecting", "absorbing", "dirichlet"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n", [1, 2, 7, 16])
+def test_eigenvalues_are_those_of_the_ghost_cell_second_difference(kind, n):
+    A, _ = second_difference(n, kind)
+    np.testing.assert_allclose(np.sort(spectral.eigenvalues(n, kind)), np.sort(np.linalg.eigvals(A).real), atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_basis_vectors_are_eigenvectors(kind):
+    n = 9
+    bcs = resolve(kind, 1, 0.0 if kind == "dirichlet" else None)
+    A, _ = second_difference(n, kind)
+    lam = spectral.eigenvalues(n, kind)
+    for k in range(n):
+        c = np.zeros(n, dtype=complex if kind == "periodic" else float)
+        c[k] = 1.0
+        v = spectral.inverse(c, bcs) if kind != "periodic" else np.fft.ifft(c) * np.sqrt(n)
+        np.testing.assert_allclose(A @ v, lam[k] * v, atol=1e-12)
+
+
+@pytest.mark.parametrize("boundary", ["periodic", "reflecting", "absorbing", ("dirichlet", "periodic", "reflecting")])
+def test_transforms_are_orthonormal_and_invert(rng, boundary):
+    bcs = resolve(boundary, 3, 0.0 if "dirichlet" in boundary else None)
+    u = rng.random((4, 5, 6))
+    c = spectral.forward(u, bcs)
+    assert np.sum(np.abs(c) ** 2) == pytest.approx(np.sum(u**2), rel=1e-12)  # Parseval
+    np.testing.assert_allclose(spectral.inverse(c, bcs), u, atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "boundary, value",
+    [("periodic", None), ("reflecting", None), ("absorbing", None), ("dirichlet", 0.7),
+     ({"y": "dirichlet", "x": "absorbing"}, -0.3), ({"y": "periodic", "x": "reflecting"}, None)],
+)
+def test_diffuse_equals_the_matrix_power_of_one_ftcs_step(rng, boundary, value):
+    shape, spacing, D, dt, n = (5, 6), (1.0, 0.7), 0.3, 0.4, 23
+    M, c = ftcs_matrix(shape, spacing, boundary, D, dt, value)
+    g = Grid(shape, spacing, boundary, value)
+    got = spectral.diffuse(_u0(shape), g,
+                           diffusivity=D, dt=dt, steps=n)
+    ref = _u0(shape).ravel()
+    for _ in range(n):
+        ref = M @ ref + c
+    np.testing.assert_allclose(got, ref.reshape(shape), atol=1e-12)
+
+
+def _u0(shape):
+    return np.random.default_rng(3).random(shape)
+
+
+def test_diffuse_is_exact_even_beyond_the_stability_limit():
+    """The propagator is the exact discrete one, unstable or not: compare with the matrix power."""
+    shape, D, dt, n = (8,), 1.0, 0.9, 15  # r = 0.9 > 1/2
+    M, _ = ftcs_matrix(shape, (1.0,), "reflecting", D, dt)
+    u0 = _u0(shape)
+    got = spectral.diffuse(u0, Grid(shape, boundary="reflecting"), diffusivity=D, dt=dt, steps=n)
+    np.testing.assert_allclose(got, np.linalg.matrix_power(M, n) @ u0, rtol=1e-9, atol=1e-9)
+
+
+def test_many_steps_reach_the_steady_states():
+    u0 = _u0((6, 7))
+    kw = dict(diffusivity=0.2, dt=1.0, steps=10**6)
+    refl = spectral.diffuse(u0, Grid((6, 7), boundary="reflecting"), **kw)
+    np.testing.assert_allclose(refl, u0.mean(), rtol=1e-12)
+    np.testing.assert_allclose(spectral.diffuse(u0, Grid((6, 7), boundary="absorbing"), **kw), 0, atol=1e-300)
+    np.testing.assert_allclose(spectral.diffuse(u0, Grid((6, 7), boundary="dirichlet", boundary_value=2.5), **kw),
+                               2.5, rtol=1e-12)
+
+
+def test_a_list_of_steps_gives_the_same_frames_as_separate_calls():
+    g = Grid((9, 4), boundary={"y": "dirichlet", "x": "periodic"}, boundary_value=1.0)
+    u0 = _u0(g.shape)
+    frames = spectral.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=[0, 3, 40])
+    for f, n in zip(frames, [0, 3, 40]):
+        np.testing.assert_allclose(f, spectral.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=n), atol=1e-15)
+    np.testing.assert_allclose(frames[0], u0, atol=1e-15)
+
+
+def test_kernel_propagation_of_the_ftcs_kernel_equals_diffuse():
+    g = Grid((10, 12), spacing=(1.0, 0.6), boundary={"y": "absorbing", "x": "dirichlet"}, boundary_value=0.4)
+    k = kernels.ftcs(0.1, 0.5, g.spacing)
+    u0 = _u0(g.shape)
+    np.testing.assert_allclose(spectral.propagate(u0, k, boundary=g, steps=30),
+                               spectral.diffuse(u0, g, diffusivity=0.1, dt=0.5, steps=30), atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "boundary, kernel, words",
+    [
+        ("reflecting", np.array([0.2, 0.3, 0.5]), "symmetric along reflecting"),
+        ("dirichlet", np.array([0.2, 0.3, 0.5]), "symmetric along dirichlet"),
+        ("absorbing", np.ones(5) / 5, "width 3"),
+        ("reflecting", np.ones(21) / 21, "reaches 10 cells"),
+    ],
+)
+def test_kernels_beyond_the_exact_limits_are_refused(boundary, kernel, words):
+    with pytest.raises(KernelError, match=words):
+        spectral.propagate(np.ones(8), kernel, boundary=boundary, boundary_value=0.0 if boundary == "dirichlet" else None,
+                           steps=2)
+
+
+def test_asymmetric_kernels_are_fine_on_periodic_axes_mixed_with_reflecting(rng):
+    """Symmetric along y (reflecting), skewed along x (periodic): still diagonal in DCT x DFT."""
+    w = rng.random((3, 5))
+    w = w + w[::-1]
+    k = w / w.sum()
+    u0 = rng.random((8, 11))
+    from physconv.solvers import explicit
+
+    got = spectral.propagate(u0, k, boundary={"y": "reflecting", "x": "periodic"}, steps=17)
+    ref = explicit.propagate(u0, k, boundary={"y": "reflecting", "x": "periodic"}, steps=17)
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+
+
+# --- heat solution -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "kind, mode",
+    [
+        ("periodic", lambda x, L, dx: (np.cos(2 * np.pi * 3 * x / L), 2 * np.pi * 3 / L)),
+        ("reflecting", lambda x, L, dx: (np.cos(np.pi * 2 * x / L), np.pi * 2 / L)),
+        ("dirichlet", lambda x, L, dx: (np.sin(np.pi * 2 * x / L), np.pi * 2 / L)),
+        ("absorbing", lambda x, L, dx: (np.sin(np.pi * 2 * (x + dx / 2) / (L + dx)), np.pi * 2 / (L + dx))),
+    ],
+)
+def test_heat_decays_each_boundary_mode_like_the_continuous_equation(kind, mode):
+    """A basis mode of wave number q decays as exp(-D q^2 t) (sigma >= 3 cells: aliases < 1e-30)."""
+    n, dx, D, t = 64, 0.5, 0.7, 10.0
+    g = Grid((n,), dx, kind, 0.0 if kind == "dirichlet" else None)
+    x = g.coords()["x"]
+    u0, q = mode(x, n * dx, dx)
+    np.testing.assert_allclose(spectral.heat(u0, g, diffusivity=D, time=t), np.exp(-D * q**2 * t) * u0, atol=1e-13)
+
+
+def test_heat_of_a_point_source_is_the_sampled_gaussian():
+    g = Grid((201,), 1.0, "periodic")
+    u0 = np.zeros(201)
+    u0[100] = 1.0
+    D, t = 0.5, 20.0
+    x = np.arange(201) - 100
+    expected = np.exp(-(x**2) / (4 * D * t)) / np.sqrt(4 * np.pi * D * t)
+    np.testing.assert_allclose(spectral.heat(u0, g, diffusivity=D, time=t), expected, atol=1e-15)
+
+
+@pytest.mark.parametrize("boundary", ["periodic", "reflecting", {"y": "periodic", "x": "reflecting"}])
+def test_heat_conserves_mass(boundary):
+    g = Grid((13, 17), spacing=(0.3, 1.1), boundary=boundary)
+    u0 = _u0(g.shape)
+    u = spectral.heat(u0, g, diffusivity=0.25, time=[0.01, 1.0, 100.0])
+    np.testing.assert_allclose(u.sum(axis=(1, 2)), u0.sum(), rtol=1e-12)
+
+
+def test_heat_at_time_zero_is_the_initial_field_and_dirichlet_tends_to_the_wall_value():
+    g = Grid((7, 5), boundary="dirichlet", boundary_value=-1.5)
+    u0 = _u0(g.shape)
+    f0, flate = spectral.heat(u0, g, diffusivity=1.0, time=[0.0, 1e4])
+    np.testing.assert_allclose(f0, u0, atol=1e-14)
+    np.testing.assert_allclose(flate, -1.5, atol=1e-12)
+
+
+def test_heat_refuses_absorbing_mixed_with_a_nonzero_wall_value():
+    g = Grid((4, 4), boundary={"y": "absorbing", "x": "dirichlet"}, boundary_value=1.0)
+    with pytest.raises(ValueError, match="absorbing"):
+        spectral.heat(np.zeros(g.shape), g, diffusivity=1.0, time=1.0)
