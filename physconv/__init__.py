@@ -9,7 +9,7 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("boundary", "convolve", "errors", "grid", "kernels", "spectral", "solvers")
+_SUBMODULES = ("boundary", "convolve", "errors", "grid", "kernels", "montecarlo", "spectral", "solvers", "stats")
 _NAMES = {"Grid": "grid", "Boundary": "boundary", "fft_convolve": "convolve"}
 
 

@@ -1,0 +1,211 @@
+"""Jitted Monte Carlo loops (private).
+
+Particle positions are ``(ndim, N)`` arrays (int32 cells for lattice walkers,
+float64 coordinates for Brownian ones); a removed particle has ``-1`` (or NaN)
+as its first coordinate. Wall codes: 0 periodic, 1 reflecting, 2 absorbing.
+Random numbers come from :mod:`._random`, keyed by particle (or cell) and step.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+from numba import prange
+
+from ._random import alias_draw, binomial, normal_at, stream, uniform_at
+
+BLOCK = 4096  # particles per parallel work item (does not affect the results)
+
+
+@nb.njit(inline="always", cache=True)
+def _wall(p, n, kind):
+    """Cell index after a jump to ``p``; -1 if removed."""
+    if kind == 0:
+        return p % n
+    if kind == 1:
+        if p < 0:
+            return -1 - p
+        if p >= n:
+            return 2 * n - 1 - p
+        return p
+    if p < 0 or p >= n:
+        return -1
+    return p
+
+
+@nb.njit(parallel=True, cache=True)
+def lattice_walk(pos, first_step, nsteps, key, offsets, prob, alias, shape, kinds):
+    """Move every live particle ``nsteps`` times by offsets drawn from the alias table."""
+    ndim, npart = pos.shape
+    nblocks = (npart + BLOCK - 1) // BLOCK
+    new = np.empty((nblocks, ndim), dtype=np.int64)
+    for blk in prange(nblocks):
+        for i in range(blk * BLOCK, min(npart, (blk + 1) * BLOCK)):
+            if pos[0, i] < 0:
+                continue
+            base = stream(key, i)
+            for s in range(first_step, first_step + nsteps):
+                j = alias_draw(uniform_at(base, s), prob, alias)
+                dead = False
+                for a in range(ndim):
+                    q = _wall(pos[a, i] + offsets[j, a], shape[a], kinds[a])
+                    if q < 0:
+                        dead = True
+                    new[blk, a] = q
+                if dead:
+                    pos[0, i] = -1
+                    break
+                for a in range(ndim):
+                    pos[a, i] = new[blk, a]
+
+
+@nb.njit(parallel=True, cache=True)
+def bin_cells(pos, shape, out):
+    """Count the live particles in each cell; ``out`` is a zeroed flat int64 array."""
+    ndim, npart = pos.shape
+    nchunks = 4
+    hist = np.zeros((nchunks, out.shape[0]), dtype=np.int64)
+    per = (npart + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        for i in range(c * per, min(npart, (c + 1) * per)):
+            if pos[0, i] < 0:
+                continue
+            flat = 0
+            for a in range(ndim):
+                flat = flat * shape[a] + pos[a, i]
+            hist[c, flat] += 1
+    for c in range(nchunks):
+        out += hist[c]
+
+
+@nb.njit(parallel=True, cache=True)
+def counts_split(counts, split, key, step, probs, tails):
+    """Split each cell's count among the kernel's destinations by a chain of binomials."""
+    ncell, k = split.shape
+    for c in prange(ncell):
+        rem = counts[c]
+        state = stream(stream(key, c), step)
+        for j in range(k - 1):
+            if rem == 0 or tails[j] <= 0.0:
+                split[c, j] = 0
+                continue
+            q = min(1.0, probs[j] / tails[j])
+            state, b = binomial(state, rem, q)
+            split[c, j] = b
+            rem -= b
+        split[c, k - 1] = rem
+
+
+@nb.njit(cache=True)
+def counts_scatter(split, shape, offsets, kinds, out):
+    """Send the split counts to their destinations (walls applied); return the number removed."""
+    ncell, k = split.shape
+    ndim = shape.shape[0]
+    idx = np.empty(ndim, dtype=np.int64)
+    lost = 0
+    for c in range(ncell):
+        rest = c
+        for a in range(ndim - 1, -1, -1):
+            idx[a] = rest % shape[a]
+            rest //= shape[a]
+        for j in range(k):
+            m = split[c, j]
+            if m == 0:
+                continue
+            flat = 0
+            for a in range(ndim):
+                q = _wall(idx[a] + offsets[j, a], shape[a], kinds[a])
+                if q < 0:
+                    flat = -1
+                    break
+                flat = flat * shape[a] + q
+            if flat < 0:
+                lost += m
+            else:
+                out[flat] += m
+    return lost
+
+
+@nb.njit(parallel=True, cache=True)
+def brownian_walk(x, first_step, nsteps, key, sigma, lengths, kinds, bridge, ddt):
+    """Gaussian jumps of std ``sigma`` per axis; mirror, wrap or remove at the walls.
+
+    With ``bridge``, a particle that stays inside an absorbing axis is still
+    removed with the probability ``exp(-x0 x1 / (D dt))`` that the Brownian path
+    crossed the wall between its two positions (for each wall of the axis).
+    """
+    ndim, npart = x.shape
+    nblocks = (npart + BLOCK - 1) // BLOCK
+    per_step = 3 * ndim
+    for blk in prange(nblocks):
+        for i in range(blk * BLOCK, min(npart, (blk + 1) * BLOCK)):
+            if math.isnan(x[0, i]):
+                continue
+            base = stream(key, i)
+            for s in range(first_step, first_step + nsteps):
+                dead = False
+                for a in range(ndim):
+                    c = s * per_step + 3 * a
+                    x0 = x[a, i]
+                    x1 = x0 + sigma[a] * normal_at(base, c)
+                    L = lengths[a]
+                    if kinds[a] == 0:
+                        x1 = x1 % L
+                    elif kinds[a] == 1:
+                        while x1 < 0.0 or x1 > L:
+                            x1 = -x1 if x1 < 0.0 else 2.0 * L - x1
+                    else:
+                        if x1 < 0.0 or x1 > L:
+                            dead = True
+                        elif bridge:
+                            survive = (1.0 - math.exp(-x0 * x1 / ddt)) * (1.0 - math.exp(-(L - x0) * (L - x1) / ddt))
+                            if uniform_at(base, c + 2) >= survive:
+                                dead = True
+                    x[a, i] = x1
+                if dead:
+                    x[0, i] = np.nan
+                    break
+
+
+@nb.njit(parallel=True, cache=True)
+def bin_points(x, spacing, shape, out):
+    """Count live Brownian particles per cell (a particle on the last face goes to the last cell)."""
+    ndim, npart = x.shape
+    nchunks = 4
+    hist = np.zeros((nchunks, out.shape[0]), dtype=np.int64)
+    per = (npart + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        for i in range(c * per, min(npart, (c + 1) * per)):
+            if math.isnan(x[0, i]):
+                continue
+            flat = 0
+            for a in range(ndim):
+                q = min(max(int(x[a, i] / spacing[a]), 0), shape[a] - 1)
+                flat = flat * shape[a] + q
+            hist[c, flat] += 1
+    for c in range(nchunks):
+        out += hist[c]
+
+
+@nb.njit(parallel=True, cache=True)
+def stochastic_gather(padded, radius, shape, offsets, prob, alias, key, draws, mean, sq):
+    """For each cell, ``draws`` times take the padded value at ``x - d`` with ``d`` drawn from the kernel.
+
+    ``padded`` is 3-D, extended by ``radius`` per axis; accumulates the mean
+    and the mean square into ``mean`` and ``sq`` (3-D, the unpadded shape).
+    """
+    nz, ny, nx = shape[0], shape[1], shape[2]
+    for row in prange(nz * ny):
+        z = row // ny
+        y = row - z * ny
+        for xx in range(nx):
+            base = stream(key, (z * ny + y) * nx + xx)
+            acc = 0.0
+            acc2 = 0.0
+            for t in range(draws):
+                j = alias_draw(uniform_at(base, t), prob, alias)
+                v = padded[z + radius[0] - offsets[j, 0], y + radius[1] - offsets[j, 1], xx + radius[2] - offsets[j, 2]]
+                acc += v
+                acc2 += v * v
+            mean[z, y, xx] = acc / draws
+            sq[z, y, xx] = acc2 / draws

@@ -1,0 +1,165 @@
+"""Counter-based random numbers for jitted loops (private).
+
+Every random number is a function of ``(key, stream, counter)`` only, never
+of the thread that draws it: a stream is one particle, one cell or one row,
+and its ``n``-th number is ``mix(mix(key + stream * G) + n * G)`` — the
+``n``-th output of a SplitMix64 generator started at a point fixed by the
+stream. So a seed gives bit-identical results whatever the number of threads
+and however the steps are chunked. ``key`` comes from
+``numpy.random.SeedSequence(seed)``.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@nb.njit(inline="always", cache=True)
+def mix(z):
+    """SplitMix64 output function (a bijection of uint64 with good avalanche)."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@nb.njit(inline="always", cache=True)
+def stream(key, index):
+    """Start of the stream numbered ``index`` (int) under ``key`` (uint64)."""
+    return mix(key + np.uint64(index) * GOLDEN)
+
+
+@nb.njit(inline="always", cache=True)
+def uniform_at(base, counter):
+    """The ``counter``-th uniform in [0, 1) of the stream starting at ``base``."""
+    return float(mix(base + np.uint64(counter + 1) * GOLDEN) >> _S11) * _TO_UNIT
+
+
+@nb.njit(inline="always", cache=True)
+def next_uniform(state):
+    """Advance a sequential SplitMix64 state; return ``(state, u)`` with u in [0, 1)."""
+    state = state + GOLDEN
+    return state, float(mix(state) >> _S11) * _TO_UNIT
+
+
+@nb.njit(inline="always", cache=True)
+def normal_at(base, counter):
+    """A standard normal from uniforms ``counter`` and ``counter + 1`` (Box-Muller)."""
+    u1 = 1.0 - uniform_at(base, counter)  # (0, 1]
+    u2 = uniform_at(base, counter + 1)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@nb.njit(inline="always", cache=True)
+def alias_draw(u, prob, alias):
+    """Index drawn from a Walker alias table with one uniform ``u``."""
+    k = prob.shape[0]
+    x = u * k
+    j = min(int(x), k - 1)
+    if x - j >= prob[j]:
+        j = alias[j]
+    return j
+
+
+@nb.njit(cache=True)
+def _stirling_tail(k):
+    """log(k!) minus its Stirling approximation (k >= 0)."""
+    if k < 10:
+        return math.lgamma(k + 1.0) - (k + 0.5) * math.log(k + 1.0) + (k + 1.0) - 0.5 * math.log(2.0 * math.pi)
+    kp1sq = (k + 1.0) * (k + 1.0)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1.0)
+
+
+@nb.njit(cache=True)
+def binomial(state, n, p):
+    """Draw Binomial(n, p) exactly; return ``(state, k)``.
+
+    Inversion for ``n * min(p, 1-p) < 10``; otherwise Hörmann's transformed
+    rejection with squeeze (BTRS, 1993) with Stirling-tail corrections, which
+    stays accurate for n up to 2**53.
+    """
+    if n <= 0 or p <= 0.0:
+        return state, 0
+    if p >= 1.0:
+        return state, n
+    flip = p > 0.5
+    if flip:
+        p = 1.0 - p
+    q = 1.0 - p
+    fn = float(n)
+    if fn * p < 10.0:
+        qn = math.exp(fn * math.log1p(-p))
+        mean = fn * p
+        bound = min(fn, mean + 10.0 * math.sqrt(mean * q + 1.0))
+        x = 0
+        px = qn
+        state, u = next_uniform(state)
+        while u > px:
+            x += 1
+            if x > bound:
+                x = 0
+                px = qn
+                state, u = next_uniform(state)
+            else:
+                u -= px
+                px = ((fn - x + 1.0) * p * px) / (x * q)
+        k = x
+    else:
+        spq = math.sqrt(fn * p * q)
+        b = 1.15 + 2.53 * spq
+        a = -0.0873 + 0.0248 * b + 0.01 * p
+        c = fn * p + 0.5
+        vr = 0.92 - 4.2 / b
+        r = p / q
+        alpha = (2.83 + 5.1 / b) * spq
+        m = math.floor((fn + 1.0) * p)
+        while True:
+            state, u = next_uniform(state)
+            state, v = next_uniform(state)
+            u -= 0.5
+            us = 0.5 - abs(u)
+            kf = math.floor((2.0 * a / us + b) * u + c)
+            if kf < 0.0 or kf > fn:
+                continue
+            if us >= 0.07 and v <= vr:
+                break
+            v = math.log(v * alpha / (a / (us * us) + b))
+            bound = ((m + 0.5) * math.log((m + 1.0) / (r * (fn - m + 1.0)))
+                     + (fn + 1.0) * math.log((fn - m + 1.0) / (fn - kf + 1.0))
+                     + (kf + 0.5) * math.log(r * (fn - kf + 1.0) / (kf + 1.0))
+                     + _stirling_tail(m) + _stirling_tail(fn - m) - _stirling_tail(kf) - _stirling_tail(fn - kf))
+            if v <= bound:
+                break
+        k = np.int64(kf)
+    return state, (n - k if flip else k)
+
+
+def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias table ``(prob, alias)`` for a probability vector ``p``."""
+    p = np.asarray(p, dtype=float).ravel()
+    k = len(p)
+    scaled = p * k / p.sum()
+    prob = np.ones(k)
+    alias = np.arange(k, dtype=np.int64)
+    small = [i for i in range(k) if scaled[i] < 1.0]
+    large = [i for i in range(k) if scaled[i] >= 1.0]
+    while small and large:
+        s, l_ = small.pop(), large.pop()
+        prob[s] = scaled[s]
+        alias[s] = l_
+        scaled[l_] = scaled[l_] + scaled[s] - 1.0
+        (small if scaled[l_] < 1.0 else large).append(l_)
+    for i in small + large:  # round-off leftovers
+        prob[i] = 1.0
+    return prob, alias
+
+
+def key_of(seed) -> np.uint64:
+    """A 64-bit key from ``numpy.random.SeedSequence(seed)``."""
+    return np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0]

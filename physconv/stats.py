@@ -1,0 +1,136 @@
+"""Statistics that compare Monte Carlo counts with their exact expectation.
+
+With ``N`` independent particles, the count in a cell whose exact
+probability is ``p`` is Binomial(N, p): mean ``E = N p``, variance
+``E (1 - p)``. The counts of all cells (and of the removed particles) are
+multinomial. Every test here states its false-alarm probability ``alpha``:
+the chance that an exact simulation fails it.
+
+Stratified placement (the default of :func:`physconv.montecarlo.place`) has
+less variance than the binomial; these tests are then conservative.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy import stats as _st
+
+MIN_EXPECTED = 5.0  # cells expecting fewer particles are pooled for the chi-square test
+
+
+def zscores(counts, expected, particles: int) -> np.ndarray:
+    """Per-cell ``(O - E) / sqrt(E (1 - E/N))``; ``inf`` where a cell with ``E = 0`` holds particles."""
+    O = np.asarray(counts, dtype=float)
+    E = np.asarray(expected, dtype=float)
+    var = E * (1.0 - E / particles)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (O - E) / np.sqrt(var)
+    return np.where(var > 0, z, np.where(O == E, 0.0, np.inf))
+
+
+def bonferroni_z(cells: int, alpha: float = 1e-6) -> float:
+    """Bound on max |z| over ``cells`` cells that an exact simulation exceeds with probability <= ``alpha``."""
+    return float(_st.norm.isf(alpha / (2.0 * cells)))
+
+
+class ChiSquare(NamedTuple):
+    statistic: float
+    dof: int
+    p_value: float
+
+
+def chi_square(counts, expected, particles: int) -> ChiSquare:
+    """Pearson's goodness of fit of the counts (plus the removed particles) to the multinomial.
+
+    .. math:: X^2 = \\sum_c \\frac{(O_c - E_c)^2}{E_c}, \\qquad \\text{dof} = \\#\\text{categories} - 1
+
+    Cells expecting fewer than 5 particles are pooled into one category.
+    """
+    O = np.asarray(counts, dtype=float).ravel()
+    E = np.asarray(expected, dtype=float).ravel()
+    lost_E = particles - E.sum()
+    if lost_E > 1e-9 * particles:  # absorbing walls: the removed particles are a category too
+        O = np.append(O, particles - O.sum())
+        E = np.append(E, lost_E)
+    small = E < MIN_EXPECTED
+    if small.any():
+        O = np.append(O[~small], O[small].sum())
+        E = np.append(E[~small], E[small].sum())
+        if E[-1] == 0:
+            if O[-1] > 0:
+                return ChiSquare(float("inf"), len(E) - 2, 0.0)
+            O, E = O[:-1], E[:-1]
+    stat = float(np.sum((O - E) ** 2 / E))
+    dof = len(E) - 1
+    return ChiSquare(stat, dof, float(_st.chi2.sf(stat, dof)))
+
+
+def two_sample(counts_a, counts_b) -> ChiSquare:
+    """Chi-square test that two count arrays of the same total come from the same multinomial.
+
+    .. math:: X^2 = \\sum_c \\frac{(A_c - B_c)^2}{A_c + B_c}
+
+    over cells with ``A_c + B_c > 0``; ``dof`` = number of such cells - 1.
+    """
+    A = np.asarray(counts_a, dtype=float).ravel()
+    B = np.asarray(counts_b, dtype=float).ravel()
+    if A.sum() != B.sum():
+        raise ValueError("two_sample compares count arrays of the same total")
+    s = A + B
+    m = s > 0
+    stat = float(np.sum((A[m] - B[m]) ** 2 / s[m]))
+    dof = int(m.sum()) - 1
+    return ChiSquare(stat, dof, float(_st.chi2.sf(stat, dof)))
+
+
+def relative_l2(field, reference) -> float:
+    """``||field - reference|| / ||reference||``."""
+    r = np.asarray(reference, dtype=float)
+    return float(np.linalg.norm(np.asarray(field, dtype=float) - r) / np.linalg.norm(r))
+
+
+def expected_relative_l2(expected, particles: int) -> float:
+    """The size :func:`relative_l2` of a binomial sample is expected to have: ``sqrt(sum E(1-p)) / ||E||``."""
+    E = np.asarray(expected, dtype=float)
+    return float(np.sqrt(np.sum(E * (1.0 - E / particles))) / np.linalg.norm(E))
+
+
+class Check(NamedTuple):
+    """How a Monte Carlo frame compares with its exact expectation (see :func:`check`)."""
+
+    max_abs_z: float
+    z_bound: float
+    chi2: float
+    dof: int
+    p_value: float
+    relative_l2: float
+    expected_relative_l2: float
+    alive_z: float
+    alpha: float
+
+    @property
+    def passed(self) -> bool:
+        """No alarm: max |z| within the Bonferroni bound, chi-square p above alpha, survivors within bounds."""
+        return (self.max_abs_z <= self.z_bound and self.p_value > self.alpha
+                and abs(self.alive_z) <= _st.norm.isf(self.alpha / 2))
+
+
+def check(counts, expected, particles: int, alpha: float = 1e-6) -> Check:
+    """Compare one frame of counts with the expected counts of an exact propagator.
+
+    Each of the three parts (Bonferroni max |z|, chi-square, survivor count)
+    raises a false alarm with probability at most ``alpha``.
+    """
+    O = np.asarray(counts, dtype=float)
+    E = np.asarray(expected, dtype=float)
+    z = zscores(O, E, particles)
+    chi = chi_square(O, E, particles)
+    p_alive = E.sum() / particles
+    if p_alive > 1.0 - 1e-12:  # nothing can leave: every particle must be there
+        alive_z = 0.0 if O.sum() == particles else float("inf")
+    else:
+        alive_z = float((O.sum() - E.sum()) / np.sqrt(particles * p_alive * (1 - p_alive)))
+    return Check(float(np.abs(z).max()), bonferroni_z(O.size, alpha), chi.statistic, chi.dof, chi.p_value,
+                 relative_l2(O, E), expected_relative_l2(E, particles), alive_z, alpha)
