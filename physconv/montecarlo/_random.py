@@ -131,7 +131,7 @@ def binomial(state, n, p):
                 break
             v = math.log(v * alpha / (a / (us * us) + b))
             bound = ((m + 0.5) * math.log((m + 1.0) / (r * (fn - m + 1.0)))
-                     + (fn + 1.0) * math.log((fn - m + 1.0) / (fn - kf + 1.0))
+                     + (fn + 1.0) * math.log1p((kf - m) / (fn - kf + 1.0))
                      + (kf + 0.5) * math.log(r * (fn - kf + 1.0) / (kf + 1.0))
                      + _stirling_tail(m) + _stirling_tail(fn - m) - _stirling_tail(kf) - _stirling_tail(fn - kf))
             if v <= bound:

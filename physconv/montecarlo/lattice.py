@@ -28,7 +28,7 @@ from ..solvers.explicit import check_stable, saved_steps
 from ._random import alias_table, key_of
 
 WALL_CODES = {"periodic": 0, "reflecting": 1, "absorbing": 2}
-MAX_PARTICLES = 2**62
+MAX_PARTICLES = 2**53  # counts stay exact in float64 and in the binomial sampler
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def place(u0, grid: Grid, particles: int, seed=0, placement: str = "stratified")
     if np.any(u < 0):
         raise ValueError(f"Monte Carlo needs a non-negative initial field (min {u.min():.4g})")
     if not isinstance(particles, numbers.Integral) or isinstance(particles, bool) or not 1 <= particles <= MAX_PARTICLES:
-        raise ValueError(f"particles must be a whole number from 1 to 2**62, got {particles!r}")
+        raise ValueError(f"particles must be a whole number from 1 to 2**53, got {particles!r}")
     total = u.sum()
     if total <= 0:
         raise ValueError("Monte Carlo needs an initial field with positive mass")
@@ -146,7 +146,7 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
         Periodic, reflecting or absorbing walls (dirichlet is refused).
     steps : int
     particles : int
-        N; each carries ``grid.mass(u0) / N``. Counts mode takes up to 2**62.
+        N; each carries ``grid.mass(u0) / N``. Counts mode takes up to 2**53.
     seed : int or sequence of int
         Same seed, same result, whatever the number of threads.
     kernel : ndarray, optional

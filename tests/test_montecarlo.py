@@ -1,0 +1,310 @@
+"""Monte Carlo propagators tied to their exact expectations by statistics.
+
+Every statistical test uses a fixed seed and states its false-alarm
+probability: the chance that a correct implementation fails it for a random
+seed. ``stats.check(..., alpha=ALPHA)`` splits ALPHA over its three parts.
+"""
+
+import numba
+import numpy as np
+import pytest
+
+from physconv import kernels, montecarlo as mc, spectral, stats
+from physconv.convolve import fft_convolve
+from physconv.errors import BoundaryError, KernelError
+from physconv.grid import Grid
+from physconv.solvers import explicit
+
+ALPHA = 1e-6
+WALLS = ["periodic", "reflecting", "absorbing"]
+EDGE = kernels.softmax(kernels.named("edge"), temperature=2.0)
+
+
+def _u0(shape, seed=0):
+    return np.random.default_rng(seed).random(shape)
+
+
+# --- placement -------------------------------------------------------------------------------------
+
+def test_stratified_placement_gives_floor_or_ceil_of_the_expected_count():
+    g = Grid((13, 11))
+    u0 = _u0(g.shape)
+    n = 100_003
+    counts = mc.place(u0, g, n, seed=4)
+    expected = n * u0 / u0.sum()
+    assert counts.sum() == n
+    assert np.all((counts == np.floor(expected)) | (counts == np.ceil(expected)))
+
+
+def test_random_placement_is_multinomial():
+    """Pearson chi-square of the placement against N p, alpha = 1e-6."""
+    g = Grid((10, 10))
+    u0 = _u0(g.shape)
+    n = 100_000
+    counts = mc.place(u0, g, n, seed=9, placement="random")
+    assert counts.sum() == n
+    assert stats.chi_square(counts, n * u0 / u0.sum(), n).p_value > ALPHA
+
+
+# --- lattice particles and counts mode vs explicit -------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["particles", "counts"])
+@pytest.mark.parametrize("wall", WALLS)
+@pytest.mark.parametrize("kernel", ["ftcs", "softmax_edge"])
+def test_lattice_walkers_match_the_explicit_solution(mode, wall, kernel):
+    """Max |z| (Bonferroni), chi-square and survivors at every saved step; alpha = 1e-6 per frame."""
+    g = Grid((24, 20), spacing=(1.0, 0.8), boundary=wall)
+    u0 = _u0(g.shape, 1)
+    kw = dict(diffusivity=0.15, dt=1.0) if kernel == "ftcs" else dict(kernel=EDGE)
+    n = 400_000
+    run = mc.lattice(u0, g, steps=30, particles=n, seed=21, save_every=10, mode=mode, placement="random", **kw)
+    k = kernels.ftcs(0.15, 1.0, g.spacing) if kernel == "ftcs" else EDGE
+    exact = explicit.propagate(u0, k, boundary=g, steps=30, save_every=10).frames
+    for counts, e in zip(run.counts[1:], exact[1:]):
+        result = stats.check(counts, run.expected_counts(e), n, alpha=ALPHA)
+        assert result.passed, result
+
+
+@pytest.mark.parametrize("wall", WALLS)
+def test_particles_and_counts_mode_agree_in_distribution(wall):
+    """Two-sample chi-square of the two modes' counts (same N, independent seeds), alpha = 1e-6."""
+    g = Grid((16, 16), boundary=wall)
+    u0 = _u0(g.shape, 2)
+    kw = dict(steps=25, particles=300_000, kernel=EDGE, placement="random")
+    a = mc.lattice(u0, g, seed=1, mode="particles", **kw).counts[-1]
+    b = mc.lattice(u0, g, seed=2, mode="counts", **kw).counts[-1]
+    # survivors differ for absorbing walls: compare cells plus a "removed" category
+    lost_a, lost_b = kw["particles"] - a.sum(), kw["particles"] - b.sum()
+    assert stats.two_sample(np.append(a, lost_a), np.append(b, lost_b)).p_value > ALPHA
+
+
+def test_stratified_placement_passes_and_has_less_variance_than_random():
+    """Stratified runs pass the (then conservative) check and have the smaller error.
+
+    One FTCS step with r = 0.02 per axis: a particle stays with p = 0.92 and
+    moves to each neighbour with 0.02. Given the start counts, a cell's
+    variance is sum_c n_c P(1 - P) = 0.152 n per cell against ~n for random
+    placement, so the error ratio is about sqrt(0.152) = 0.39.
+    """
+    g = Grid((20, 20), boundary="reflecting")
+    u0 = _u0(g.shape, 3)
+    exact = explicit.diffuse(u0, g, diffusivity=0.02, dt=1.0, steps=1)
+    errs = {}
+    for placement in ("stratified", "random"):
+        run = mc.lattice(u0, g, steps=1, particles=200_000, seed=5, diffusivity=0.02, dt=1.0, placement=placement)
+        E = run.expected_counts(exact)
+        assert stats.check(run.counts[-1], E, run.particles, ALPHA).passed
+        errs[placement] = stats.relative_l2(run.counts[-1], E)
+    assert errs["stratified"] / errs["random"] == pytest.approx(0.39, abs=0.08)
+
+
+@pytest.mark.parametrize("wall", ["periodic", "reflecting"])
+@pytest.mark.parametrize("mode", ["particles", "counts"])
+def test_no_particle_is_lost_or_created_with_conserving_walls(wall, mode):
+    g = Grid((9, 12), boundary=wall)
+    run = mc.lattice(_u0(g.shape), g, steps=40, particles=12345, seed=0, kernel=EDGE, save_every=7, mode=mode)
+    assert np.all(run.alive == 12345)
+    assert run.concentration[-1].sum() * g.cell_volume == pytest.approx(g.mass(_u0(g.shape)), rel=1e-12)
+
+
+def test_absorbing_survivors_match_the_exact_mass():
+    """Survivor count vs the explicit solution's mass: z-test, alpha = 1e-6."""
+    g = Grid((12, 12), boundary="absorbing")
+    u0 = _u0(g.shape)
+    n = 10**6
+    run = mc.lattice(u0, g, steps=60, particles=n, seed=8, diffusivity=0.2, dt=1.0, mode="counts")
+    p = explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=60).sum() / u0.sum()
+    assert abs(run.alive[-1] - n * p) <= stats.bonferroni_z(1, ALPHA) * np.sqrt(n * p * (1 - p))
+    assert run.alive[-1] < 0.7 * n  # and a good part has really left
+
+
+def test_counts_mode_takes_a_trillion_particles():
+    """10^12 particles cost what 10^6 do; the check stays calibrated (alpha = 1e-6)."""
+    g = Grid((16, 16), boundary="reflecting")
+    u0 = _u0(g.shape, 6)
+    n = 10**12
+    run = mc.lattice(u0, g, steps=20, particles=n, seed=3, kernel=EDGE, mode="counts", placement="random")
+    exact = spectral.propagate(u0, EDGE, boundary=g, steps=20)
+    assert run.alive[-1] == n
+    assert stats.check(run.counts[-1], run.expected_counts(exact), n, ALPHA).passed
+
+
+def test_relative_error_falls_like_one_over_sqrt_n():
+    """Fitted slope of log(relative L2) vs log(N) over 10^4 .. 10^6 is -0.5 +- 0.1.
+
+    With 400 cells the relative L2 error of one run fluctuates by about 4 %,
+    so the fitted slope has a standard error near 0.015: the band is ~6 sigma
+    (false alarm < 1e-6).
+    """
+    g = Grid((20, 20), boundary="periodic")
+    u0 = _u0(g.shape, 4)
+    exact = explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=20)
+    ns = np.array([10**4, 3 * 10**4, 10**5, 3 * 10**5, 10**6])
+    errs = []
+    for i, n in enumerate(ns):
+        run = mc.lattice(u0, g, steps=20, particles=int(n), seed=100 + i, diffusivity=0.2, dt=1.0, placement="random")
+        errs.append(stats.relative_l2(run.concentration[-1], exact))
+        assert errs[-1] == pytest.approx(stats.expected_relative_l2(run.expected_counts(exact), int(n)), rel=0.25)
+    slope = np.polyfit(np.log(ns), np.log(errs), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=0.1)
+
+
+# --- Brownian particles ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n, kind", [(7, "periodic"), (8, "reflecting"), (9, "absorbing")])
+def test_brownian_transition_matrix_against_quadrature(n, kind):
+    """Closed form vs brute force: average of the image-summed normal cdf over the source cell."""
+    from scipy.special import ndtr
+
+    h, sigma = 0.5, 0.9
+    P = mc.transition(n, h, kind, sigma)
+    L = n * h
+    ys = (np.arange(4000) + 0.5) / 4000  # midpoint rule inside the source cell
+    period = L if kind == "periodic" else 2 * L
+    for j in (0, n // 2, n - 1):
+        y = (j + ys) * h
+        for i in range(n):
+            a, b = i * h, (i + 1) * h
+            tot = 0.0
+            for k in range(-6, 7):
+                tot += np.mean(ndtr((b - y - k * period) / sigma) - ndtr((a - y - k * period) / sigma))
+                if kind != "periodic":
+                    sign = 1 if kind == "reflecting" else -1
+                    tot += sign * np.mean(ndtr((b + y - k * period) / sigma) - ndtr((a + y - k * period) / sigma))
+            assert P[i, j] == pytest.approx(tot, abs=2e-8)
+
+
+@pytest.mark.parametrize("wall", WALLS)
+def test_brownian_particles_match_the_cell_averaged_heat_solution(wall):
+    """Check (Bonferroni z, chi-square, survivors) at every saved step, alpha = 1e-6 per frame."""
+    g = Grid((20, 16), spacing=(1.0, 0.7), boundary=wall)
+    u0 = _u0(g.shape, 7)
+    n = 400_000
+    run = mc.brownian(u0, g, diffusivity=0.3, dt=0.5, steps=30, particles=n, seed=13, save_every=10,
+                      placement="random")
+    exact = mc.expectation(u0, g, diffusivity=0.3, time=run.steps * 0.5)
+    for counts, e in zip(run.counts, exact):
+        result = stats.check(counts, run.expected_counts(e), n, alpha=ALPHA)
+        assert result.passed, result
+
+
+def test_absorbing_walls_without_the_bridge_correction_fail_the_check():
+    """Paths that cross and come back are missed: too many survivors, detected far beyond chance."""
+    g = Grid((20, 16), spacing=(1.0, 0.7), boundary="absorbing")
+    u0 = _u0(g.shape, 7)
+    n = 400_000
+    exact = mc.expectation(u0, g, diffusivity=0.3, time=15.0)
+    run = mc.brownian(u0, g, diffusivity=0.3, dt=0.5, steps=30, particles=n, seed=13, placement="random",
+                      bridge=False)
+    result = stats.check(run.counts[-1], run.expected_counts(exact), n, alpha=ALPHA)
+    assert not result.passed
+    assert result.alive_z > 10  # the bias: survivors in excess
+
+
+def test_brownian_expectation_approaches_the_point_sampled_heat_solution_as_dx_squared():
+    """Cell averages vs point samples differ by O(dx^2 / sigma^2): fitted order 2 +- 0.2."""
+    L, D, t = 8.0, 0.5, 2.0
+    diffs, dxs = [], []
+    for n in (16, 32, 64, 128):
+        g = Grid((n,), L / n, "periodic")
+        u0 = 1 + np.sin(2 * np.pi * g.coords()["x"] / L) ** 3
+        diffs.append(np.abs(mc.expectation(u0, g, diffusivity=D, time=t) - spectral.heat(u0, g, diffusivity=D, time=t)).max())
+        dxs.append(L / n)
+    assert np.polyfit(np.log(dxs), np.log(diffs), 1)[0] == pytest.approx(2.0, abs=0.2)
+
+
+# --- stochastic convolution ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("boundary, value", [("periodic", None), ("reflecting", None), ("absorbing", None),
+                                             ("dirichlet", 0.5)])
+def test_stochastic_convolution_is_unbiased(boundary, value):
+    """Per-cell z of the mean against fft_convolve with a 3-sigma-clean Bonferroni bound, alpha = 1e-6.
+
+    With 4000 draws the t-statistic is normal to well within the bound's margin.
+    """
+    u = _u0((15, 17), 9)
+    k = kernels.softmax(np.random.default_rng(1).normal(size=(3, 5)))
+    r = mc.stochastic_convolve(u, k, boundary=boundary, boundary_value=value, draws=4000, seed=3)
+    z = (r.mean - fft_convolve(u, k, boundary, value)) / r.stderr
+    assert np.abs(z).max() <= stats.bonferroni_z(u.size, ALPHA)
+
+
+def test_stochastic_convolution_error_falls_like_one_over_sqrt_draws():
+    """Fitted slope of relative L2 error vs K over 10 .. 10^4: -0.5 +- 0.1 (standard error ~0.01)."""
+    u = _u0((40, 40), 10)
+    k = kernels.softmax(kernels.named("edge"), temperature=4.0)
+    ref = fft_convolve(u, k, "periodic")
+    Ks = np.array([10, 100, 1000, 10000])
+    errs = [stats.relative_l2(mc.stochastic_convolve(u, k, draws=int(K), seed=int(K)).mean, ref) for K in Ks]
+    assert np.polyfit(np.log(Ks), np.log(errs), 1)[0] == pytest.approx(-0.5, abs=0.1)
+
+
+# --- reproducibility -------------------------------------------------------------------------------
+
+def _all_methods(seed):
+    g = Grid((12, 10), boundary="reflecting")
+    u0 = _u0(g.shape)
+    return [
+        mc.lattice(u0, g, steps=7, particles=50_000, seed=seed, kernel=EDGE).counts,
+        mc.lattice(u0, g, steps=7, particles=50_000, seed=seed, kernel=EDGE, mode="counts").counts,
+        mc.brownian(u0, g, diffusivity=0.2, dt=1.0, steps=7, particles=50_000, seed=seed).counts,
+        mc.stochastic_convolve(u0, EDGE, boundary=g, draws=20, seed=seed).mean,
+    ]
+
+
+def test_same_seed_gives_identical_arrays_with_one_or_two_threads():
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _all_methods(42)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = _all_methods(42)
+    finally:
+        numba.set_num_threads(before)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_different_seeds_give_different_arrays():
+    for a, b in zip(_all_methods(1), _all_methods(2)):
+        assert not np.array_equal(a, b)
+
+
+def test_saving_frames_does_not_change_the_random_path():
+    g = Grid((10, 10), boundary="periodic")
+    u0 = _u0(g.shape)
+    for fn in (mc.lattice, mc.brownian):
+        kw = dict(steps=12, particles=20_000, seed=5, diffusivity=0.2, dt=1.0)
+        np.testing.assert_array_equal(fn(u0, g, **kw).counts[-1], fn(u0, g, save_every=5, **kw).counts[-1])
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: mc.lattice(np.ones(4), Grid(4, boundary="dirichlet", boundary_value=0.0), steps=1, particles=10,
+                            diffusivity=0.1, dt=1.0), BoundaryError, "no rule for dirichlet"),
+        (lambda: mc.brownian(np.ones(4), Grid(4, boundary="dirichlet", boundary_value=1.0), steps=1, particles=10,
+                             diffusivity=0.1, dt=1.0), BoundaryError, "dirichlet"),
+        (lambda: mc.lattice(-np.ones(4), Grid(4), steps=1, particles=10, diffusivity=0.1, dt=1.0), ValueError,
+         "non-negative"),
+        (lambda: mc.lattice(np.zeros(4), Grid(4), steps=1, particles=10, diffusivity=0.1, dt=1.0), ValueError,
+         "positive mass"),
+        (lambda: mc.lattice(np.ones(4), Grid(4), steps=1, particles=0, diffusivity=0.1, dt=1.0), ValueError,
+         "particles"),
+        (lambda: mc.lattice(np.ones(4), Grid(4), steps=1, particles=10, kernel=[0.5, 0.7, -0.2]), KernelError,
+         "negative"),
+        (lambda: mc.lattice(np.ones(4), Grid(4), steps=1, particles=10, diffusivity=0.1, dt=9.0), ValueError,
+         "largest stable dt"),
+        (lambda: mc.lattice(np.ones(4), Grid(4), steps=1, particles=10, diffusivity=0.1, dt=1.0, mode="fast"),
+         ValueError, "mode"),
+        (lambda: mc.lattice(np.ones(4), Grid(4), steps=1, particles=10, diffusivity=0.1, dt=1.0,
+                            placement="grid"), ValueError, "placement"),
+        (lambda: mc.stochastic_convolve(np.ones(4), [0.5, 0.5, 0.5]), KernelError, "sums to 1.5"),
+        (lambda: mc.stochastic_convolve(np.ones(4), [0.25, 0.5, 0.25], draws=1), ValueError, "draws"),
+    ],
+)
+def test_bad_input_is_refused(call, error, words):
+    with pytest.raises(error, match=words):
+        call()

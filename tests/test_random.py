@@ -1,0 +1,80 @@
+"""Random primitives of the Monte Carlo loops: exact binomials and alias tables.
+
+Statistical tests use fixed seeds; each states its false-alarm probability
+(the chance that a correct sampler fails it with a random seed).
+"""
+
+import numba as nb
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from physconv.montecarlo import _random as R
+
+ALPHA = 1e-6  # false-alarm probability of each statistical test below
+
+
+@nb.njit(cache=True)
+def _draw_many(seed, n, p, m):
+    out = np.empty(m, np.int64)
+    s = np.uint64(seed)
+    for i in range(m):
+        s, out[i] = R.binomial(s, n, p)
+    return out
+
+
+@pytest.mark.parametrize("n, p", [(7, 0.3), (40, 0.2), (60, 0.85), (500, 0.5), (3000, 0.01), (100000, 0.3)])
+def test_binomial_draws_fit_the_binomial_pmf(n, p):
+    """Pearson chi-square against scipy's pmf (inversion and BTRS branches), alpha = 1e-6."""
+    m = 100_000
+    x = _draw_many(n * 1000 + int(p * 100), n, p, m)
+    support = np.arange(n + 1)
+    E = st.binom.pmf(support, n, p) * m
+    O = np.bincount(x, minlength=n + 1)
+    keep = E >= 5
+    O = np.append(O[keep], O[~keep].sum())
+    E = np.append(E[keep], E[~keep].sum())
+    if E[-1] < 5:
+        O, E = np.append(O[:-2], O[-2:].sum()), np.append(E[:-2], E[-2:].sum())
+    assert st.chi2.sf(np.sum((O - E) ** 2 / E), len(E) - 1) > ALPHA
+
+
+@pytest.mark.parametrize("n, p", [(10**12, 0.3), (10**12, 2e-12), (10**14, 0.5), (2**53, 0.5)])
+def test_binomial_mean_and_variance_hold_for_huge_counts(n, p):
+    """Mean: z-test; variance: the sample variance's own normal approximation. alpha = 1e-6 in all."""
+    m = 200_000
+    x = _draw_many(11, n, p, m).astype(float)
+    mu, var = n * p, n * p * (1 - p)
+    zcrit = st.norm.isf(ALPHA / 4)
+    assert abs(x.mean() - mu) <= zcrit * np.sqrt(var / m)
+    kurt = (1 - 6 * p * (1 - p)) / var  # excess kurtosis of the binomial
+    assert abs(x.var() / var - 1) <= zcrit * np.sqrt((2 + kurt) / m)
+
+
+def test_binomial_edge_cases():
+    s = np.uint64(3)
+    assert R.binomial(s, 0, 0.5)[1] == 0
+    assert R.binomial(s, 9, 0.0)[1] == 0
+    assert R.binomial(s, 9, 1.0)[1] == 9
+
+
+def test_alias_table_reproduces_the_probabilities(rng):
+    p = rng.random(17)
+    p /= p.sum()
+    prob, alias = R.alias_table(p)
+    k = len(p)
+    got = prob / k
+    np.add.at(got, alias, (1 - prob) / k)
+    np.testing.assert_allclose(got, p, atol=1e-15)
+
+
+def test_uniform_streams_are_uniform_and_differ_by_stream():
+    @nb.njit
+    def draws(key, stream_id, m):
+        b = R.stream(key, stream_id)
+        return np.array([R.uniform_at(b, i) for i in range(m)])
+
+    u = draws(R.key_of(1), 0, 200_000)
+    v = draws(R.key_of(1), 1, 200_000)
+    assert st.kstest(u, "uniform").pvalue > ALPHA
+    assert abs(np.corrcoef(u, v)[0, 1]) < st.norm.isf(ALPHA / 2) / np.sqrt(len(u))

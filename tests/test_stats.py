@@ -1,0 +1,68 @@
+"""Statistics helpers: known values and their behaviour on exact and biased samples."""
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from physconv import stats
+
+
+def test_zscores_use_the_binomial_variance():
+    z = stats.zscores([60, 40], [50, 50], 100)
+    np.testing.assert_allclose(z, [10 / 5, -10 / 5])
+
+
+def test_zscores_flag_particles_where_none_can_be():
+    assert stats.zscores([1], [0], 10)[0] == np.inf
+    assert stats.zscores([0], [0], 10)[0] == 0
+
+
+def test_bonferroni_bound_for_one_cell_is_the_two_sided_normal_quantile():
+    assert stats.bonferroni_z(1, 0.05) == pytest.approx(1.959964, abs=1e-6)
+    assert stats.bonferroni_z(1000, 1e-6) > stats.bonferroni_z(10, 1e-6)
+
+
+def test_chi_square_counts_the_removed_particles_as_a_category():
+    res = stats.chi_square([30, 30], [25, 25], 100)  # 40 removed where 50 were expected
+    assert res.dof == 2
+    assert res.statistic == pytest.approx(25 / 25 + 25 / 25 + 100 / 50)
+
+
+def test_chi_square_pools_cells_expecting_few_particles():
+    res = stats.chi_square([50, 48, 1, 1], [50, 48, 1, 1], 100)
+    assert res.dof == 2 and res.statistic == 0
+
+
+def test_chi_square_is_uniform_on_multinomial_samples():
+    """p-values of 400 exact multinomial samples are uniform: KS test, alpha = 1e-6."""
+    rng = np.random.default_rng(0)
+    p = rng.random(30)
+    p /= p.sum()
+    ps = [stats.chi_square(rng.multinomial(10_000, p), 10_000 * p, 10_000).p_value for _ in range(400)]
+    assert st.kstest(ps, "uniform").pvalue > 1e-6
+
+
+def test_check_passes_exact_samples_and_fails_biased_ones():
+    rng = np.random.default_rng(1)
+    p = rng.random(100)
+    p /= p.sum()
+    n = 10**6
+    assert stats.check(rng.multinomial(n, p), n * p, n).passed
+    q = p.copy()
+    q[:10] *= 1.05
+    q /= q.sum()
+    assert not stats.check(rng.multinomial(n, q), n * p, n).passed
+
+
+def test_two_sample_needs_equal_totals():
+    with pytest.raises(ValueError, match="same total"):
+        stats.two_sample([1, 2], [1, 1])
+
+
+def test_expected_relative_l2_matches_the_average_of_many_samples():
+    rng = np.random.default_rng(2)
+    p = rng.random(50)
+    p /= p.sum()
+    n = 10_000
+    errs = [stats.relative_l2(rng.multinomial(n, p), n * p) for _ in range(500)]
+    assert np.sqrt(np.mean(np.square(errs))) == pytest.approx(stats.expected_relative_l2(n * p, n), rel=0.05)
