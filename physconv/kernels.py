@@ -89,7 +89,7 @@ def softmax(weights, temperature: float = 1.0) -> np.ndarray:
     Examples
     --------
     >>> p = softmax(named('edge'))
-    >>> round(p[1, 1], 5), float(f'{p[0, 0]:.5g}')
+    >>> round(float(p[1, 1]), 5), float(f'{p[0, 0]:.5g}')
     (0.99901, 0.00012329)
     """
     w = check(weights, name="weights")
