@@ -1,47 +1,269 @@
-"""The ``physconv`` command line: parses arguments, calls the library, prints."""
+"""The ``physconv`` command line: parses arguments, calls the library, prints.
+
+Bad input of any kind ends in one line ``error: ...`` on stderr and exit
+status 2, with no traceback and no result file.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 
 from . import __version__
+from .errors import PhysconvError
+
+SHIPPED = Path(__file__).parent / "scenarios"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Failure(Exception):
+    def __init__(self, message, status=2):
+        super().__init__(message)
+        self.status = status
+
+
+def main(argv=None) -> int:
+    """Entry point: run the click group and turn every failure into one line."""
+    try:
+        cli.main(args=argv, prog_name="physconv", standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:  # usage errors, bad option values, missing arguments
+        _error(exc.format_message())
+        return 2
+    except (click.Abort, KeyboardInterrupt):
+        _error("interrupted; no result was written")
+        return 130
+    except (PhysconvError, _Failure) as exc:
+        _error(str(exc))
+        return getattr(exc, "status", 2)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(f"{where}{exc.strerror or exc}")
+        return 2
+    except Exception as exc:  # a defect, not bad input: still one line, but say so
+        if os.environ.get("PHYSCONV_DEBUG"):
+            raise
+        _error(f"unexpected failure ({type(exc).__name__}: {exc}); set PHYSCONV_DEBUG=1 for details and report it")
+        return 1
+
+
+def _error(message: str) -> None:
+    click.echo("error: " + " ".join(str(message).split()), err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="physconv")
-def main():
-    """physconv: diffusion is convolution, checked numerically."""
+def cli():
+    """physconv: diffusion is convolution, checked numerically.
+
+    A scenario (YAML) names a grid, walls, a diffusivity or a kernel, an initial
+    field and the methods to compare. `physconv run` advances the field by each
+    method, writes one result file, prints how far apart the methods are and
+    draws them side by side.
+
+    \b
+    Start with:
+      physconv list                       shipped scenarios, initial kinds, kernels
+      physconv run salt_aquarium          run a shipped scenario (or a path to a .yaml)
+      physconv plot outputs/salt_aquarium.nc --out picture.png
+    """
 
 
-@main.command()
-@click.option("--size", default=128, show_default=True, help="Cells per side of the aquarium.")
-@click.option("--steps", default=200, show_default=True, help="Time steps.")
-@click.option("--diffusivity", default=0.2, show_default=True, help="D (cells^2 per time unit).")
-@click.option("--boundary", default="reflecting", show_default=True,
-              type=click.Choice(["periodic", "reflecting", "absorbing"]), help="Walls of the aquarium.")
-def check(size, steps, diffusivity, boundary):
-    """Diffuse a random salt aquarium three ways and print how far apart they are."""
-    import numpy as np
+def _scenario_path(name: str) -> Path:
+    p = Path(name)
+    if p.exists() or p.suffix in (".yaml", ".yml") or os.sep in name:
+        return p
+    shipped = SHIPPED / f"{name}.yaml"
+    if shipped.exists():
+        return shipped
+    known = ", ".join(sorted(q.stem for q in SHIPPED.glob("*.yaml")))
+    raise _Failure(f"{name}: no such file, nor a shipped scenario (shipped: {known})")
 
-    from . import spectral
-    from .grid import Grid
-    from .solvers import explicit
 
-    grid = Grid((size, size), boundary=boundary)
-    rng = np.random.default_rng(7)
-    u0 = np.kron(rng.random((size // 8 + 1, size // 8 + 1)), np.ones((8, 8)))[:size, :size]
-    dt = 1.0
-    ue = explicit.diffuse(u0, grid, diffusivity=diffusivity, dt=dt, steps=steps)
-    us = spectral.diffuse(u0, grid, diffusivity=diffusivity, dt=dt, steps=steps)
-    ug = spectral.heat(u0, grid, diffusivity=diffusivity, time=steps * dt)
-    scale = np.abs(u0).max()
-    click.echo(f"{size}x{size} cells, {boundary} walls, D = {diffusivity}, {steps} steps of dt = {dt}")
-    click.echo(f"{'pair':<22}{'max |diff| / max|u0|':>22}")
-    click.echo(f"{'explicit vs spectral':<22}{np.abs(ue - us).max() / scale:>22.3e}")
-    click.echo(f"{'explicit vs gaussian':<22}{np.abs(ue - ug).max() / scale:>22.3e}")
-    click.echo(f"{'mass drift (explicit)':<22}{(ue.sum() - u0.sum()) / u0.sum():>22.3e}")
+_set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+                           help="Override a scenario key, e.g. --set grid.shape=[64,64] (repeatable).")
+
+
+def _load(scenario, overrides, max_memory=None):
+    from .scenario import load
+
+    limit = None if max_memory is None else int(max_memory * 2**30)
+    return load(_scenario_path(scenario), overrides, max_bytes=limit)
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option("--out", "out_dir", default="outputs", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the result and its picture.")
+@click.option("--format", "fmt", type=click.Choice(["netcdf", "zarr"]), default="netcdf", show_default=True)
+@_set_option
+@click.option("--plot/--no-plot", default=True, show_default=True, help="Also draw the result (PNG).")
+@click.option("--quiet", is_flag=True, help="No progress bar and no table.")
+@click.option("--max-memory", type=float, metavar="GIB", help="Refuse runs needing more memory (default: 80% of RAM).")
+def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
+    """Run SCENARIO (a .yaml file or a shipped name), write DIR/<name>.nc, print the comparison."""
+    from . import io, metrics, runner
+
+    s = _load(scenario, overrides, max_memory)
+    out = io.check_writable(out_dir)
+    target = io.result_path(out, s.name, fmt)
+    ds = runner.run(s, progress=None if not quiet else False)
+    io.write(ds, target, fmt)
+    if not quiet:
+        click.echo(f"{s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
+                   f"methods: {', '.join(s.methods)}")
+        click.echo(metrics.table(metrics.compare(ds)))
+    click.echo(f"result: {target}")
+    if plot:
+        picture = out / f"{s.name}.png"
+        _save_figure(lambda: _plot_module().overview(ds), picture)
+        click.echo(f"picture: {picture}")
+
+
+@cli.command()
+@click.argument("scenario")
+@_set_option
+def validate(scenario, overrides):
+    """Check SCENARIO without running it."""
+    s = _load(scenario, overrides)
+    mib = s.memory_estimate() / 2**20
+    click.echo(f"{s.source}: valid ({s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
+               f"{len(s.saved_steps())} frames, methods {', '.join(s.methods)}; about {mib:.0f} MiB)")
+
+
+@cli.command()
+@click.argument("result", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def compare(result, as_json):
+    """Print how far apart the methods in RESULT are."""
+    from . import io, metrics
+
+    cmp = metrics.compare(io.open_result(result))
+    if as_json:
+        click.echo(json.dumps(cmp.to_dict(data="list"), default=str))
+    else:
+        click.echo(metrics.table(cmp))
+
+
+PLOTS = ("overview", "snapshots", "differences", "errors", "profiles", "spacetime", "kernel")
+
+
+@cli.command()
+@click.argument("result", type=click.Path())
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="PNG file (default: next to RESULT).")
+@click.option("--kind", type=click.Choice(PLOTS), default="overview", show_default=True)
+@click.option("--pair", metavar="A-B", help="Methods to subtract for --kind differences (default: the first pair).")
+def plot(result, out_file, kind, pair):
+    """Draw RESULT: snapshots, differences, errors over time, profiles, space-time or the kernel."""
+    from . import io, metrics
+
+    ds = io.open_result(result)
+    P = _plot_module()
+    out = Path(out_file) if out_file else Path(result).with_name(f"{Path(result).stem}-{kind}.png")
+
+    def make():
+        if kind == "overview":
+            return P.overview(ds)
+        if kind == "snapshots":
+            return P.snapshots(ds)
+        if kind == "differences":
+            methods = metrics.methods_of(ds)
+            a, b = pair.split("-", 1) if pair else next(((p[0], p[1]) for p in metrics.pairs(methods)), (None, None))
+            if a not in ds or b not in ds:
+                raise _Failure(f"{result}: --pair needs two methods of the result ({', '.join(methods)})")
+            return P.differences(ds, a, b)
+        if kind == "errors":
+            return P.errors(ds).figure
+        if kind == "profiles":
+            return P.profiles(ds).figure
+        if kind == "spacetime":
+            if ds["initial"].ndim != 1:
+                raise _Failure(f"{result}: a space-time picture needs a 1-D result")
+            return P.spacetime(ds).figure
+        if "kernel" not in ds:
+            raise _Failure(f"{result}: the scenario has no kernel to draw")
+        k = ds["kernel"].values
+        if k.ndim != 2:
+            raise _Failure(f"{result}: the kernel picture is for 2-D kernels")
+        import numpy as np
+
+        return P.kernel_picture(np.log(k), 1.0, tuple(np.atleast_1d(ds.attrs["spacing"])), float(ds.attrs["dt"]))
+
+    _save_figure(make, out)
+    click.echo(f"picture: {out}")
+
+
+@cli.command()
+@click.argument("result", type=click.Path())
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="GIF file (default: next to RESULT).")
+@click.option("--fps", default=4, show_default=True, type=click.IntRange(1, 60))
+def animate(result, out_file, fps):
+    """Make a GIF of the methods in RESULT side by side over time."""
+    from . import io
+
+    ds = io.open_result(result)
+    out = Path(out_file) if out_file else Path(result).with_suffix(".gif")
+    _atomic(out, lambda tmp: _plot_module().animate(ds, tmp, fps=fps))
+    click.echo(f"animation: {out}")
+
+
+@cli.command(name="list")
+def list_():
+    """List the shipped scenarios, the initial-field kinds and the named kernels."""
+    import yaml
+
+    from .initial import KINDS
+    from .kernels import NAMES
+
+    click.echo("shipped scenarios (physconv run NAME):")
+    for p in sorted(SHIPPED.glob("*.yaml")):
+        desc = (yaml.safe_load(p.read_text()) or {}).get("description", "")
+        click.echo(f"  {p.stem:<24}{desc}")
+    click.echo("initial kinds: " + ", ".join(KINDS))
+    click.echo("named kernels: " + ", ".join(NAMES))
+    click.echo("methods: explicit, implicit, spectral, gaussian, monte_carlo")
+
+
+@cli.command()
+def schema():
+    """Print the JSON schema of scenario files."""
+    from .scenario import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+def _plot_module():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import plot as P
+
+    return P
+
+
+def _save_figure(make, path: Path) -> None:
+    _atomic(path, lambda tmp: make().savefig(tmp, dpi=100, format=path.suffix.lstrip(".") or "png"))
+
+
+def _atomic(path: Path, write) -> None:
+    """Write a file through a temporary name in the same folder, then rename it into place."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise _Failure(f"{path}: the folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -208,11 +208,11 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps):
     return _evolve(u, kernel_transfer(k, bcs, u.shape), bcs, steps, _wall_source(k, bcs, u.shape))
 
 
-def heat_transfer(grid: Grid, variance: float) -> np.ndarray:
-    """Transfer function of the sampled, image-summed Gaussian of variance ``variance`` per axis."""
+def heat_transfer(grid: Grid, variance) -> np.ndarray:
+    """Transfer function of the sampled, image-summed Gaussian of ``variance`` (one, or one per axis)."""
     m = np.ones(())
-    for n, d, b in zip(grid.shape, grid.spacing, grid.boundaries):
-        sigma = np.sqrt(variance) / d
+    for n, d, b, v in zip(grid.shape, grid.spacing, grid.boundaries, np.broadcast_to(variance, (grid.ndim,))):
+        sigma = np.sqrt(v) / d
         theta = angles(n, b.kind)
         m = np.multiply.outer(m, _gaussian_cos(sigma, theta))
     return m
@@ -246,12 +246,15 @@ def heat(u0, grid: Grid, *, diffusivity: float, time):
 
     Parameters
     ----------
+    diffusivity : float or sequence of float
+        D (length^2 / time), one for all axes or one per axis.
     time : float or sequence of float
         One time (returns a field) or several (frames along axis 0).
     """
     u = grid.check_field(u0)
-    if not isinstance(diffusivity, numbers.Real) or diffusivity < 0:
-        raise ValueError(f"diffusivity must be a non-negative number, got {diffusivity!r}")
+    D = np.asarray(diffusivity, dtype=float)
+    if D.shape not in ((), (grid.ndim,)) or np.any(D < 0) or not np.all(np.isfinite(D)):
+        raise ValueError(f"diffusivity must be a non-negative number or one per axis, got {diffusivity!r}")
     c = wall_value(grid.boundaries)
     if c != 0.0 and any(b.kind == "absorbing" for b in grid.boundaries):
         raise ValueError("the heat solution cannot mix absorbing walls with dirichlet walls of non-zero value")
@@ -262,5 +265,5 @@ def heat(u0, grid: Grid, *, diffusivity: float, time):
     c0 = forward(u - c, grid.boundaries)
     frames = np.empty((len(times),) + grid.shape)
     for i, t in enumerate(times):
-        frames[i] = c + inverse(c0 * heat_transfer(grid, 2.0 * diffusivity * t), grid.boundaries)
+        frames[i] = c + inverse(c0 * heat_transfer(grid, 2.0 * D * t), grid.boundaries)
     return frames[0] if single else frames

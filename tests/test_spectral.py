@@ -177,3 +177,12 @@ def test_heat_refuses_absorbing_mixed_with_a_nonzero_wall_value():
     g = Grid((4, 4), boundary={"y": "absorbing", "x": "dirichlet"}, boundary_value=1.0)
     with pytest.raises(ValueError, match="absorbing"):
         spectral.heat(np.zeros(g.shape), g, diffusivity=1.0, time=1.0)
+
+
+def test_heat_with_a_diffusivity_per_axis_decays_each_axis_at_its_own_rate():
+    g = Grid((32, 24), spacing=(0.5, 1.0), boundary="periodic")
+    y, x = np.meshgrid(g.coords()["y"], g.coords()["x"], indexing="ij")
+    qy, qx = 2 * np.pi * 2 / 16.0, 2 * np.pi / 24.0
+    u0 = np.cos(qy * y) * np.cos(qx * x)
+    got = spectral.heat(u0, g, diffusivity=(0.3, 1.2), time=40.0)
+    np.testing.assert_allclose(got, np.exp(-(0.3 * qy**2 + 1.2 * qx**2) * 40.0) * u0, atol=1e-13)

@@ -12,7 +12,7 @@ import numba as nb
 import numpy as np
 from numba import prange
 
-from ._random import alias_draw, binomial, normal_at, stream, uniform_at
+from ._random import alias_draw, binomial, normal_pair_at, stream, uniform_at
 
 BLOCK = 4096  # particles per parallel work item (does not affect the results)
 
@@ -133,21 +133,26 @@ def brownian_walk(x, first_step, nsteps, key, sigma, lengths, kinds, bridge, ddt
     With ``bridge``, a particle that stays inside an absorbing axis is still
     removed with the probability ``exp(-x0 x1 / (D dt))`` that the Brownian path
     crossed the wall between its two positions (for each wall of the axis).
+    Per step a particle uses uniforms ``[s * 8, s * 8 + 8)`` of its stream:
+    4 for the normals of up to 3 axes (Box-Muller pairs), 3 for the bridges.
     """
     ndim, npart = x.shape
     nblocks = (npart + BLOCK - 1) // BLOCK
-    per_step = 3 * ndim
+    jump = np.empty((nblocks, 4))
     for blk in prange(nblocks):
         for i in range(blk * BLOCK, min(npart, (blk + 1) * BLOCK)):
             if math.isnan(x[0, i]):
                 continue
             base = stream(key, i)
             for s in range(first_step, first_step + nsteps):
+                c = s * 8
+                jump[blk, 0], jump[blk, 1] = normal_pair_at(base, c)
+                if ndim == 3:
+                    jump[blk, 2], jump[blk, 3] = normal_pair_at(base, c + 2)
                 dead = False
                 for a in range(ndim):
-                    c = s * per_step + 3 * a
                     x0 = x[a, i]
-                    x1 = x0 + sigma[a] * normal_at(base, c)
+                    x1 = x0 + sigma[a] * jump[blk, a]
                     L = lengths[a]
                     if kinds[a] == 0:
                         x1 = x1 % L
@@ -159,7 +164,7 @@ def brownian_walk(x, first_step, nsteps, key, sigma, lengths, kinds, bridge, ddt
                             dead = True
                         elif bridge:
                             survive = (1.0 - math.exp(-x0 * x1 / ddt)) * (1.0 - math.exp(-(L - x0) * (L - x1) / ddt))
-                            if uniform_at(base, c + 2) >= survive:
+                            if uniform_at(base, c + 4 + a) >= survive:
                                 dead = True
                     x[a, i] = x1
                 if dead:

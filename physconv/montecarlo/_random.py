@@ -49,11 +49,11 @@ def next_uniform(state):
 
 
 @nb.njit(inline="always", cache=True)
-def normal_at(base, counter):
-    """A standard normal from uniforms ``counter`` and ``counter + 1`` (Box-Muller)."""
-    u1 = 1.0 - uniform_at(base, counter)  # (0, 1]
-    u2 = uniform_at(base, counter + 1)
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+def normal_pair_at(base, counter):
+    """Two independent standard normals from uniforms ``counter`` and ``counter + 1`` (Box-Muller)."""
+    rad = math.sqrt(-2.0 * math.log(1.0 - uniform_at(base, counter)))  # 1 - u in (0, 1]
+    ang = 2.0 * math.pi * uniform_at(base, counter + 1)
+    return rad * math.cos(ang), rad * math.sin(ang)
 
 
 @nb.njit(inline="always", cache=True)

@@ -5,56 +5,71 @@ have length 1), plus small int64/float64 tables prepared by the caller. No
 checks, no allocation of results: the caller owns ``out``. Each ``*_steps``
 function ping-pongs between two buffers and returns the index (0 or 1) of the
 buffer holding the result.
+
+No jitted function here calls a parallel one: the per-row work lives in
+inlined helpers and every parallel function owns its ``prange`` (a cached
+function calling a cached parallel one can crash when reloaded from the cache).
 """
 
 import numba as nb
+import numpy as np
 from numba import prange
 
 
-@nb.njit(parallel=True, cache=True)
-def _ftcs_step(u, out, r, src_z, cf_z, src_y, cf_y, src_x, cf_x):
-    """out = u + sum_a r_a (u[i-1] - 2 u[i] + u[i+1]); a neighbour is alpha * u[src] + beta."""
+@nb.njit(inline="always", cache=True)
+def _ftcs_row(u, out, row, r, src_z, cf_z, src_y, cf_y, src_x, cf_x):
+    """One row of out = u + sum_a r_a (u[i-1] - 2 u[i] + u[i+1]); a neighbour is alpha * u[src] + beta."""
     nz, ny, nx = u.shape
     rz, ry, rx = r[0], r[1], r[2]
     c0 = 1.0 - 2.0 * (rz + ry + rx)
-    for row in prange(nz * ny):
-        z = row // ny
-        y = row - z * ny
-        uc = u[z, y]
-        uyl = u[z, src_y[y, 0]]
-        uyh = u[z, src_y[y, 1]]
-        uzl = u[src_z[z, 0], y]
-        uzh = u[src_z[z, 1], y]
-        wyl = ry * cf_y[y, 0, 0]
-        wyh = ry * cf_y[y, 1, 0]
-        wzl = rz * cf_z[z, 0, 0]
-        wzh = rz * cf_z[z, 1, 0]
-        const = ry * (cf_y[y, 0, 1] + cf_y[y, 1, 1]) + rz * (cf_z[z, 0, 1] + cf_z[z, 1, 1])
-        o = out[z, y]
-        for x in range(1, nx - 1):
-            o[x] = (c0 * uc[x] + rx * (uc[x - 1] + uc[x + 1])
-                    + wyl * uyl[x] + wyh * uyh[x] + wzl * uzl[x] + wzh * uzh[x] + const)
-        for x in (0, nx - 1):
-            left = cf_x[x, 0, 0] * uc[src_x[x, 0]] + cf_x[x, 0, 1]
-            right = cf_x[x, 1, 0] * uc[src_x[x, 1]] + cf_x[x, 1, 1]
-            o[x] = (c0 * uc[x] + rx * (left + right)
-                    + wyl * uyl[x] + wyh * uyh[x] + wzl * uzl[x] + wzh * uzh[x] + const)
-
-
-@nb.njit(cache=True)
-def ftcs_steps(a, b, nsteps, r, src_z, cf_z, src_y, cf_y, src_x, cf_x):
-    """Advance ``a`` by ``nsteps`` FTCS steps using ``b`` as the second buffer."""
-    for s in range(nsteps):
-        if s % 2 == 0:
-            _ftcs_step(a, b, r, src_z, cf_z, src_y, cf_y, src_x, cf_x)
-        else:
-            _ftcs_step(b, a, r, src_z, cf_z, src_y, cf_y, src_x, cf_x)
-    return nsteps % 2
+    z = row // ny
+    y = row - z * ny
+    uc = u[z, y]
+    uyl = u[z, src_y[y, 0]]
+    uyh = u[z, src_y[y, 1]]
+    uzl = u[src_z[z, 0], y]
+    uzh = u[src_z[z, 1], y]
+    wyl = ry * cf_y[y, 0, 0]
+    wyh = ry * cf_y[y, 1, 0]
+    wzl = rz * cf_z[z, 0, 0]
+    wzh = rz * cf_z[z, 1, 0]
+    const = ry * (cf_y[y, 0, 1] + cf_y[y, 1, 1]) + rz * (cf_z[z, 0, 1] + cf_z[z, 1, 1])
+    o = out[z, y]
+    for x in range(1, nx - 1):
+        o[x] = (c0 * uc[x] + rx * (uc[x - 1] + uc[x + 1])
+                + wyl * uyl[x] + wyh * uyh[x] + wzl * uzl[x] + wzh * uzh[x] + const)
+    for x in (0, nx - 1):
+        left = cf_x[x, 0, 0] * uc[src_x[x, 0]] + cf_x[x, 0, 1]
+        right = cf_x[x, 1, 0] * uc[src_x[x, 1]] + cf_x[x, 1, 1]
+        o[x] = (c0 * uc[x] + rx * (left + right)
+                + wyl * uyl[x] + wyh * uyh[x] + wzl * uzl[x] + wzh * uzh[x] + const)
 
 
 @nb.njit(parallel=True, cache=True)
-def _kernel_step(u, out, k, src_z, w_z, src_y, w_y, src_x, w_x, add):
-    """out[x] = sum_d k[d] sum_images w * u[source] + add[x].
+def ftcs_step(u, out, r, src_z, cf_z, src_y, cf_y, src_x, cf_x):
+    """One FTCS step from ``u`` into ``out``."""
+    nz, ny, nx = u.shape
+    for row in prange(nz * ny):
+        _ftcs_row(u, out, row, r, src_z, cf_z, src_y, cf_y, src_x, cf_x)
+
+
+@nb.njit(parallel=True, cache=True)
+def ftcs_steps(a, b, nsteps, r, src_z, cf_z, src_y, cf_y, src_x, cf_x):
+    """Advance ``a`` by ``nsteps`` FTCS steps using ``b`` as the second buffer."""
+    nz, ny, nx = a.shape
+    for s in range(nsteps):
+        if s % 2 == 0:
+            for row in prange(nz * ny):
+                _ftcs_row(a, b, row, r, src_z, cf_z, src_y, cf_y, src_x, cf_x)
+        else:
+            for row in prange(nz * ny):
+                _ftcs_row(b, a, row, r, src_z, cf_z, src_y, cf_y, src_x, cf_x)
+    return nsteps % 2
+
+
+@nb.njit(inline="always", cache=True)
+def _kernel_row(u, out, row, k, src_z, w_z, src_y, w_y, src_x, w_x, add):
+    """One row of out[x] = sum_d k[d] sum_images w * u[source] + add[x].
 
     ``src_a[i, j, m]`` / ``w_a[i, j, m]``: the m-th image (source cell and
     weight) that target ``i`` sees for kernel offset index ``j`` along axis a.
@@ -63,47 +78,89 @@ def _kernel_step(u, out, k, src_z, w_z, src_y, w_y, src_x, w_x, add):
     nz, ny, nx = u.shape
     kz, ky, kx = k.shape
     hz, hy, hx = kz // 2, ky // 2, kx // 2
-    for row in prange(nz * ny):
-        z = row // ny
-        y = row - z * ny
-        inner = hz <= z < nz - hz and hy <= y < ny - hy
-        for x in range(nx):
-            acc = 0.0
-            if inner and hx <= x < nx - hx:
-                for jz in range(kz):
+    z = row // ny
+    y = row - z * ny
+    inner = hz <= z < nz - hz and hy <= y < ny - hy
+    for x in range(nx):
+        acc = 0.0
+        if inner and hx <= x < nx - hx:
+            for jz in range(kz):
+                for jy in range(ky):
+                    urow = u[z + hz - jz, y + hy - jy]
+                    for jx in range(kx):
+                        acc += k[jz, jy, jx] * urow[x + hx - jx]
+        else:
+            for jz in range(kz):
+                for iz in range(3):
+                    gz = w_z[z, jz, iz]
+                    if gz == 0.0:
+                        continue
+                    sz = src_z[z, jz, iz]
                     for jy in range(ky):
-                        urow = u[z + hz - jz, y + hy - jy]
-                        for jx in range(kx):
-                            acc += k[jz, jy, jx] * urow[x + hx - jx]
-            else:
-                for jz in range(kz):
-                    for iz in range(3):
-                        gz = w_z[z, jz, iz]
-                        if gz == 0.0:
-                            continue
-                        sz = src_z[z, jz, iz]
-                        for jy in range(ky):
-                            for iy in range(3):
-                                gy = w_y[y, jy, iy]
-                                if gy == 0.0:
-                                    continue
-                                urow = u[sz, src_y[y, jy, iy]]
-                                for jx in range(kx):
-                                    kk = k[jz, jy, jx] * gz * gy
-                                    for ix in range(3):
-                                        gx = w_x[x, jx, ix]
-                                        if gx != 0.0:
-                                            acc += kk * gx * urow[src_x[x, jx, ix]]
-            out[z, y, x] = acc + add[z, y, x]
+                        for iy in range(3):
+                            gy = w_y[y, jy, iy]
+                            if gy == 0.0:
+                                continue
+                            urow = u[sz, src_y[y, jy, iy]]
+                            for jx in range(kx):
+                                kk = k[jz, jy, jx] * gz * gy
+                                for ix in range(3):
+                                    gx = w_x[x, jx, ix]
+                                    if gx != 0.0:
+                                        acc += kk * gx * urow[src_x[x, jx, ix]]
+        out[z, y, x] = acc + add[z, y, x]
 
 
-@nb.njit(cache=True)
+@nb.njit(parallel=True, cache=True)
 def kernel_steps(a, b, nsteps, k, src_z, w_z, src_y, w_y, src_x, w_x, add):
     """Advance ``a`` by ``nsteps`` kernel steps using ``b`` as the second buffer."""
+    nz, ny, nx = a.shape
     for s in range(nsteps):
         if s % 2 == 0:
-            _kernel_step(a, b, k, src_z, w_z, src_y, w_y, src_x, w_x, add)
+            for row in prange(nz * ny):
+                _kernel_row(a, b, row, k, src_z, w_z, src_y, w_y, src_x, w_x, add)
         else:
-            _kernel_step(b, a, k, src_z, w_z, src_y, w_y, src_x, w_x, add)
+            for row in prange(nz * ny):
+                _kernel_row(b, a, row, k, src_z, w_z, src_y, w_y, src_x, w_x, add)
     return nsteps % 2
 
+
+@nb.njit(parallel=True, cache=True)
+def tridiagonal_solve(x, mode, lower, cp, den, z, ratio, fac, dense):
+    """Solve ``M y = x`` in place along axis 1 of ``x`` (shape (pre, n, post)) for every line.
+
+    mode 0: Thomas with factors ``lower``, ``cp``, ``den``; mode 1: the same
+    plus the Sherman-Morrison correction of a cyclic system (``z``, ``ratio``,
+    ``fac``); mode 2: multiply by the precomputed inverse ``dense``.
+    """
+    pre, n, post = x.shape
+    width = 64
+    nblocks = (post + width - 1) // width
+    for t in prange(pre * nblocks):
+        p = t // nblocks
+        q0 = (t - p * nblocks) * width
+        q1 = min(post, q0 + width)
+        if mode == 2:
+            tmp = np.empty(n)
+            for q in range(q0, q1):
+                for i in range(n):
+                    acc = 0.0
+                    for j in range(n):
+                        acc += dense[i, j] * x[p, j, q]
+                    tmp[i] = acc
+                for i in range(n):
+                    x[p, i, q] = tmp[i]
+            continue
+        for q in range(q0, q1):
+            x[p, 0, q] /= den[0]
+        for i in range(1, n):
+            for q in range(q0, q1):
+                x[p, i, q] = (x[p, i, q] - lower[i] * x[p, i - 1, q]) / den[i]
+        for i in range(n - 2, -1, -1):
+            for q in range(q0, q1):
+                x[p, i, q] -= cp[i] * x[p, i + 1, q]
+        if mode == 1:
+            for q in range(q0, q1):
+                coef = (x[p, 0, q] + ratio * x[p, n - 1, q]) * fac
+                for i in range(n):
+                    x[p, i, q] -= coef * z[i]

@@ -1,0 +1,200 @@
+"""Initial concentration fields, by kind.
+
+Each kind is a small pydantic model (its keys are the scenario's
+``initial:`` keys) with a ``make(grid, base_dir)`` method returning a float64
+array of the grid's shape. All random kinds take a ``seed``.
+
+========== =================================================================
+kind       field
+========== =================================================================
+random_cubes  blocks of ``cube`` cells with uniform random concentration in [low, high)
+two_halves salt water on one half of an axis, fresh water on the other
+point      all the mass in the cell holding ``position`` (default: the centre)
+gaussian   a Gaussian blob of std ``width`` (length units) on a background
+checkerboard  alternating blocks of ``size`` cells, ``low`` and ``high``
+sine       ``mean + amplitude * prod cos(pi m_a x_a / L_a)`` (smooth, for convergence)
+image      a grayscale PNG/JPEG scaled to [0, 1], resampled to the grid (2-D)
+array      a .npy file of exactly the grid's shape
+========== =================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from .grid import Grid
+
+
+def _number(v):
+    """YAML 1.1 reads ``1e-3`` as a string: accept such numeric strings as floats."""
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
+Real = Annotated[float, BeforeValidator(_number)]
+
+
+class _Kind(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class RandomCubes(_Kind):
+    kind: Literal["random_cubes"]
+    seed: int = 0
+    cube: int = Field(1, ge=1, description="cells per side of a cube of equal concentration")
+    low: Real = 0.0
+    high: Real = 1.0
+
+    def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
+        rng = np.random.default_rng(self.seed)
+        blocks = tuple(math.ceil(n / self.cube) for n in grid.shape)
+        field = self.low + (self.high - self.low) * rng.random(blocks)
+        for a in range(grid.ndim):
+            field = np.repeat(field, self.cube, axis=a)
+        return field[tuple(slice(0, n) for n in grid.shape)].copy()
+
+
+class TwoHalves(_Kind):
+    kind: Literal["two_halves"]
+    axis: Literal["x", "y", "z"] = "x"
+    left: Real = 1.0
+    right: Real = 0.0
+
+    def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
+        a = _axis(grid, self.axis)
+        n = grid.shape[a]
+        profile = np.where(np.arange(n) < n // 2, self.left, self.right).astype(float)
+        return np.broadcast_to(_along(profile, a, grid.ndim), grid.shape).copy()
+
+
+class Point(_Kind):
+    kind: Literal["point"]
+    position: list[Real] | None = Field(None, description="physical coordinates, axis order; default: centre")
+    mass: Real = 1.0
+
+    def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
+        pos = [L / 2 for L in grid.lengths] if self.position is None else self.position
+        if len(pos) != grid.ndim:
+            raise ValueError(f"position has {len(pos)} coordinates but the grid has {grid.ndim} axes")
+        idx = []
+        for p, L, d, n in zip(pos, grid.lengths, grid.spacing, grid.shape):
+            if not 0 <= p <= L:
+                raise ValueError(f"position {p} lies outside the box [0, {L}]")
+            idx.append(min(int(p / d), n - 1))
+        u = np.zeros(grid.shape)
+        u[tuple(idx)] = self.mass / grid.cell_volume
+        return u
+
+
+class Gaussian(_Kind):
+    kind: Literal["gaussian"]
+    center: list[Real] | None = None
+    width: Real = Field(..., gt=0, description="standard deviation (length)")
+    amplitude: Real = 1.0
+    background: Real = 0.0
+
+    def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
+        centre = [L / 2 for L in grid.lengths] if self.center is None else self.center
+        if len(centre) != grid.ndim:
+            raise ValueError(f"center has {len(centre)} coordinates but the grid has {grid.ndim} axes")
+        r2 = sum(_along((c - x0) ** 2, a, grid.ndim)
+                 for a, (c, x0) in enumerate(zip(grid.coords().values(), centre)))
+        return np.broadcast_to(self.background + self.amplitude * np.exp(-r2 / (2 * self.width**2)), grid.shape).copy()
+
+
+class Checkerboard(_Kind):
+    kind: Literal["checkerboard"]
+    size: int = Field(8, ge=1)
+    low: Real = 0.0
+    high: Real = 1.0
+
+    def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
+        parity = sum(_along(np.arange(n) // self.size, a, grid.ndim) for a, n in enumerate(grid.shape)) % 2
+        return np.broadcast_to(np.where(parity == 1, self.high, self.low), grid.shape).astype(float)
+
+
+class Sine(_Kind):
+    kind: Literal["sine"]
+    modes: list[int] = Field(default_factory=lambda: [1], description="half-wavelengths per axis")
+    amplitude: Real = 1.0
+    mean: Real = 1.0
+
+    def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
+        modes = self.modes * grid.ndim if len(self.modes) == 1 else self.modes
+        if len(modes) != grid.ndim:
+            raise ValueError(f"modes has {len(self.modes)} entries but the grid has {grid.ndim} axes")
+        f = 1.0
+        for a, (m, x, L) in enumerate(zip(modes, grid.coords().values(), grid.lengths)):
+            f = f * _along(np.cos(np.pi * m * x / L), a, grid.ndim)
+        return np.broadcast_to(self.mean + self.amplitude * f, grid.shape).copy()
+
+
+class Image(_Kind):
+    kind: Literal["image"]
+    path: str
+    invert: bool = False
+
+    def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
+        from PIL import Image as PILImage, UnidentifiedImageError
+
+        if grid.ndim != 2:
+            raise ValueError("an image initial field needs a 2-D grid")
+        path = _resolve(self.path, base_dir)
+        try:
+            with PILImage.open(path) as im:
+                im = im.convert("L").resize((grid.shape[1], grid.shape[0]), PILImage.Resampling.BILINEAR)
+                a = np.asarray(im, dtype=float) / 255.0
+        except UnidentifiedImageError:
+            raise ValueError(f"{path} is not a PNG/JPEG image") from None
+        return 1.0 - a if self.invert else a
+
+
+class Array(_Kind):
+    kind: Literal["array"]
+    path: str
+
+    def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
+        path = _resolve(self.path, base_dir)
+        try:
+            a = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise ValueError(f"{path} is not a numeric .npy array ({exc})") from None
+        if a.shape != grid.shape:
+            raise ValueError(f"{path} holds shape {a.shape} but the grid is {grid.shape}")
+        return np.asarray(a, dtype=float)
+
+
+KINDS = {m.model_fields["kind"].annotation.__args__[0]: m
+         for m in (RandomCubes, TwoHalves, Point, Gaussian, Checkerboard, Sine, Image, Array)}
+
+InitialSpec = Annotated[Union[tuple(KINDS.values())], Field(discriminator="kind")]
+
+
+def _resolve(path: str, base_dir: Path) -> Path:
+    p = Path(path).expanduser()
+    p = p if p.is_absolute() else Path(base_dir) / p
+    if not p.is_file():
+        raise ValueError(f"file not found: {p}")
+    return p
+
+
+def _axis(grid: Grid, name: str) -> int:
+    if name not in grid.dims:
+        raise ValueError(f"axis {name!r} is not one of the grid's axes {', '.join(grid.dims)}")
+    return grid.dims.index(name)
+
+
+def _along(v: np.ndarray, axis: int, ndim: int) -> np.ndarray:
+    """Reshape a 1-D array to broadcast along ``axis`` of an ``ndim``-D array."""
+    shape = [1] * ndim
+    shape[axis] = -1
+    return np.reshape(v, shape)

@@ -1,0 +1,197 @@
+"""Run every method of a scenario on the same initial field; return one xarray Dataset.
+
+Layout (DESIGN §5): dims ``time`` then the spatial dims; coords ``time``
+(physical), ``step`` (on time) and the cell centres; one data variable per
+method, plus ``initial`` (the field at t = 0) and ``kernel`` (the step's
+probability kernel, when the scenario gives one). Attributes carry the
+scenario text, the walls, D, dt, the mesh ratios, versions and the creation
+time, so that a result file explains itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+
+import numpy as np
+import xarray as xr
+
+from . import __version__
+from . import kernels as _k
+from .errors import PhysconvError
+from .grid import Grid
+from .scenario import Scenario
+
+LONG_NAMES = {
+    "explicit": "concentration, explicit steps (FTCS or kernel)",
+    "implicit": "concentration, Crank-Nicolson ADI",
+    "spectral": "concentration, exact discrete propagator",
+    "gaussian": "concentration, heat-kernel convolution (continuous space)",
+    "monte_carlo": "concentration, Monte Carlo particles",
+}
+STEPPING = ("explicit", "implicit", "monte_carlo")  # methods whose cost grows with the steps
+
+
+class RunError(PhysconvError):
+    """A method produced NaN or infinite values."""
+
+
+def run(s: Scenario, progress: bool | None = None) -> xr.Dataset:
+    """Advance the scenario's initial field by each of its methods.
+
+    Parameters
+    ----------
+    s : Scenario
+    progress : bool, optional
+        Show a progress bar (default: only when stderr is a terminal).
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    grid = s.make_grid()
+    u0 = s.initial_field(grid)
+    kernel = s.step_kernel()
+    keep = s.saved_steps()
+    show = sys.stderr.isatty() if progress is None else progress
+    total = s.time.steps * sum(m in STEPPING for m in s.methods)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, disable=not show or total == 0, unit="step", desc=s.name, leave=False) as bar:
+        frames = {}
+        for method in s.methods:
+            bar.set_postfix_str(method)
+            start = bar.n
+            frames[method] = _METHODS[method](s, grid, u0, kernel, keep, lambda n, st=start: bar.update(st + n - bar.n))
+            _check_finite(method, frames[method], keep)
+    return to_dataset(s, grid, u0, kernel, keep, frames)
+
+
+def _explicit(s, grid, u0, kernel, keep, tick):
+    from .solvers import explicit
+
+    every = int(keep[1] - keep[0]) if len(keep) > 1 else None
+    if kernel is None:
+        out = explicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
+                               save_every=every, callback=tick)
+    else:
+        out = explicit.propagate(u0, kernel, boundary=grid, steps=s.time.steps, save_every=every, callback=tick)
+    return out.frames if every else out[None]
+
+
+def _implicit(s, grid, u0, kernel, keep, tick):
+    from .solvers import implicit
+
+    every = int(keep[1] - keep[0]) if len(keep) > 1 else None
+    out = implicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
+                           save_every=every, callback=tick)
+    return out.frames if every else out[None]
+
+
+def _spectral(s, grid, u0, kernel, keep, tick):
+    from . import spectral
+
+    if kernel is None:
+        return spectral.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=keep)
+    return spectral.propagate(u0, kernel, boundary=grid, steps=keep)
+
+
+def _gaussian(s, grid, u0, kernel, keep, tick):
+    from . import spectral
+
+    return spectral.heat(u0, grid, diffusivity=effective_diffusivity(s, grid, kernel), time=keep * s.time.dt)
+
+
+def _monte_carlo(s, grid, u0, kernel, keep, tick):
+    from . import montecarlo as mc
+
+    m = s.monte_carlo
+    every = int(keep[1] - keep[0]) if len(keep) > 1 else None
+    common = dict(steps=s.time.steps, particles=m.particles, seed=m.seed, save_every=every,
+                  placement=m.placement, callback=tick)
+    if m.lattice:
+        step = dict(kernel=kernel) if kernel is not None else dict(diffusivity=s.diffusivity, dt=s.time.dt)
+        run = mc.lattice(u0, grid, mode=m.mode, **step, **common)
+    else:
+        run = mc.brownian(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, bridge=m.bridge, **common)
+    return run.concentration
+
+
+_METHODS = {"explicit": _explicit, "implicit": _implicit, "spectral": _spectral, "gaussian": _gaussian,
+            "monte_carlo": _monte_carlo}
+
+
+def effective_diffusivity(s: Scenario, grid: Grid, kernel) -> np.ndarray:
+    """D per axis: the scenario's, or the kernel's ``diag(Sigma) / (2 dt)``."""
+    if kernel is None:
+        return np.full(grid.ndim, float(s.diffusivity))
+    return np.diag(_k.moments(kernel, grid.spacing, s.time.dt).diffusivity).copy()
+
+
+def _check_finite(method, frames, keep):
+    bad = ~np.isfinite(frames.reshape(len(frames), -1)).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        after = f" (after step {keep[i - 1]})" if i else ""
+        raise RunError(f"{method}: NaN or overflow by step {keep[i]}{after}")
+
+
+def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict) -> xr.Dataset:
+    """Assemble the result Dataset (DESIGN §5)."""
+    dims = grid.dims
+    coords = {"time": ("time", keep * s.time.dt, {"long_name": "time", "units": "1", "axis": "T"}),
+              "step": ("time", keep, {"long_name": "time step number"})}
+    for name, c, d in zip(dims, grid.coords().values(), grid.spacing):
+        coords[name] = (name, c, {"long_name": f"cell-centre {name}", "units": "1", "axis": name.upper(),
+                                  "spacing": d})
+    data = {m: (("time",) + dims, np.asarray(f, dtype=float), {"long_name": LONG_NAMES[m], "units": "1"})
+            for m, f in frames.items()}
+    data["initial"] = (dims, u0, {"long_name": "initial concentration", "units": "1"})
+    if kernel is not None:
+        data["kernel"] = (tuple(f"k{d}" for d in dims), kernel, {"long_name": "probability kernel of one step"})
+    ds = xr.Dataset(data, coords=coords)
+    r = [float(v) for v in np.atleast_1d(_mesh_ratios(s, grid, kernel))]
+    ds.attrs = {
+        "title": s.name,
+        "description": s.description,
+        "Conventions": "CF-1.10",
+        "scenario": s.text,
+        "methods": json.dumps(list(frames)),
+        "boundary": json.dumps(grid.boundary_names),
+        "spacing": np.array(grid.spacing),
+        "dt": s.time.dt,
+        "steps": s.time.steps,
+        "cfl": np.array(r),
+        "diffusivity_per_axis": effective_diffusivity(s, grid, kernel),
+        "mass_initial": grid.mass(u0),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "software": f"physconv {__version__}",
+        "versions": json.dumps(_versions()),
+    }
+    if s.diffusivity is not None:
+        ds.attrs["diffusivity"] = float(s.diffusivity)
+    if s.boundary_value is not None:
+        ds.attrs["boundary_value"] = float(s.boundary_value)
+    if "monte_carlo" in frames:
+        m = s.monte_carlo
+        ds.attrs.update({"mc_particles": m.particles, "mc_seed": m.seed, "mc_mode": m.mode,
+                         "mc_lattice": int(m.lattice), "mc_placement": m.placement, "mc_bridge": int(m.bridge)})
+    return ds
+
+
+def _mesh_ratios(s, grid, kernel):
+    """``D_a dt / dx_a^2`` per axis (for a kernel: its effective D)."""
+    D = effective_diffusivity(s, grid, kernel)
+    return D * s.time.dt / np.array(grid.spacing) ** 2
+
+
+def _versions() -> dict:
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("physconv", "numpy", "scipy", "numba", "xarray", "h5netcdf", "zarr"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out

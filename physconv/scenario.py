@@ -1,0 +1,407 @@
+"""Scenario files: YAML in, a validated :class:`Scenario` out.
+
+A scenario is read with ``yaml.safe_load``, checked key by key against the
+pydantic models below, then checked as a whole (stable time step, kernel
+limits, walls that Monte Carlo can handle, memory). Every error names the
+file, the line and the key: ``scenario.yaml:7: time.dt: ...``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from . import kernels as _k
+from .errors import BoundaryError, GridError, KernelError, ScenarioError, StabilityError
+from .grid import Grid
+from .initial import KINDS, InitialSpec, Real
+
+METHODS = ("explicit", "implicit", "spectral", "gaussian", "monte_carlo")
+Method = Literal["explicit", "implicit", "spectral", "gaussian", "monte_carlo"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class GridSpec(_Strict):
+    """``grid:`` — number of cells per axis and the cell size."""
+
+    shape: list[int] = Field(..., min_length=1, max_length=3, description="cells per axis: [n], [ny, nx] or [nz, ny, nx]")
+    spacing: Real | list[Real] = Field(1.0, description="cell size per axis (length), or one for all")
+
+
+class TimeSpec(_Strict):
+    """``time:`` — the time step, the number of steps and how often to save."""
+
+    dt: Real = Field(1.0, gt=0, description="time step")
+    steps: int = Field(..., ge=0, description="number of steps")
+    save_every: int | None = Field(None, ge=1, description="keep every k-th step (default: about 10 frames)")
+
+
+class MonteCarloSpec(_Strict):
+    """``monte_carlo:`` — the particle method's settings."""
+
+    particles: int = Field(1_000_000, ge=1, le=2**53)
+    seed: int = 0
+    mode: Literal["particles", "counts"] = "particles"
+    lattice: bool = Field(True, description="lattice walkers (expectation: explicit) or Brownian particles")
+    placement: Literal["stratified", "random"] = "stratified"
+    bridge: bool = Field(True, description="Brownian particles: count paths that cross absorbing walls and return")
+
+
+class KernelSpec(_Strict):
+    """``kernel:`` — propagate with this kernel instead of diffusivity and dt."""
+
+    weights: list[Any] | None = Field(None, description="nested list, odd size along every axis")
+    name: Literal[_k.NAMES] | None = None
+    normalize: Literal["softmax", "sum", "none"] = "softmax"
+    temperature: Real = Field(1.0, gt=0)
+
+
+class Scenario(_Strict):
+    """A physconv scenario: one initial field, one set of walls, several methods."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_-]+$", description="output file name: letters, digits, _ and - only")
+    description: str = ""
+    grid: GridSpec
+    boundary: str | dict[str, str] = "periodic"
+    boundary_value: Real | None = None
+    diffusivity: Real | None = Field(None, ge=0)
+    initial: InitialSpec
+    time: TimeSpec
+    methods: list[Method] = Field(default_factory=lambda: ["explicit", "spectral", "gaussian"], min_length=1)
+    monte_carlo: MonteCarloSpec = Field(default_factory=MonteCarloSpec)
+    kernel: KernelSpec | None = None
+
+    _text: str = PrivateAttr("")
+    _source: str = PrivateAttr("<scenario>")
+    _base_dir: Path = PrivateAttr(Path("."))
+
+    # --- what the scenario describes -----------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The scenario as read (YAML), with any overrides applied."""
+        return self._text
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def make_grid(self) -> Grid:
+        return Grid(tuple(self.grid.shape), self.grid.spacing, self.boundary, self.boundary_value)
+
+    def initial_field(self, grid: Grid | None = None) -> np.ndarray:
+        return self.initial.make(grid or self.make_grid(), self._base_dir)
+
+    def step_kernel(self) -> np.ndarray | None:
+        """The probability kernel of one step, or None for diffusion with ``diffusivity``."""
+        if self.kernel is None:
+            return None
+        k = self.kernel
+        weights = _k.named(k.name, len(self.grid.shape)) if k.name is not None else k.weights
+        return _k.normalize(_k.check(weights, len(self.grid.shape), "kernel weights"), k.normalize, k.temperature)
+
+    def saved_steps(self) -> np.ndarray:
+        from .solvers.explicit import saved_steps
+
+        every = self.time.save_every or max(1, math.ceil(self.time.steps / 10))
+        return saved_steps(self.time.steps, every)
+
+    def memory_estimate(self) -> int:
+        """Bytes the run needs at its peak: frames of every method plus particles and work arrays."""
+        cells = math.prod(self.grid.shape)
+        frames = len(self.saved_steps())
+        total = 8 * cells * (frames * (len(self.methods) + 1) + 8)
+        if "monte_carlo" in self.methods and self.monte_carlo.mode == "particles":
+            per_particle = 8 + 8 * len(self.grid.shape) + (4 if self.monte_carlo.lattice else 8) * len(self.grid.shape)
+            total += per_particle * self.monte_carlo.particles
+        return total
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def load(path, overrides=(), max_bytes: int | None = None) -> Scenario:
+    """Read and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+    overrides : sequence of str
+        ``key.path=value`` items (value in YAML), applied before validation.
+    max_bytes : int, optional
+        Refuse runs needing more memory (default: 80 % of physical memory).
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the file, the line and the key.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a folder, not a scenario file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse(text, source=str(path), base_dir=path.parent, overrides=overrides, max_bytes=max_bytes)
+
+
+def parse(text: str, source: str = "<scenario>", base_dir=".", overrides=(), max_bytes: int | None = None) -> Scenario:
+    """Validate scenario text (see :func:`load`)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{source}{line}: not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario is a mapping of keys (name:, grid:, ...), got {type(data).__name__}")
+    lines = _key_lines(text)
+    for item in overrides:
+        _apply_override(data, item, source)
+    where = _Locator(source, lines, overrides)
+    _check_keys(data, Scenario, (), where)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in KINDS and err["loc"][0] == "initial"))
+        raise ScenarioError(where(loc, _pydantic_message(err))) from None
+    scenario._text = text if not overrides else text + "".join(f"\n# --set {o}" for o in overrides)
+    scenario._source = source
+    scenario._base_dir = Path(base_dir)
+    try:
+        check(scenario, max_bytes)
+    except _KeyProblem as exc:
+        raise ScenarioError(where(exc.path, exc.message)) from None
+    return scenario
+
+
+class _KeyProblem(Exception):
+    def __init__(self, path, message):
+        super().__init__(message)
+        self.path, self.message = tuple(path), message
+
+
+def check(s: Scenario, max_bytes: int | None = None) -> None:
+    """Whole-scenario checks; raises ``_KeyProblem(path, message)``."""
+    try:
+        grid = s.make_grid()
+    except GridError as exc:
+        raise _KeyProblem(("grid",), str(exc)) from None
+    except BoundaryError as exc:
+        raise _KeyProblem(("boundary_value",) if s.boundary_value is not None else ("boundary",), str(exc)) from None
+    try:
+        kernel = s.step_kernel()
+    except KernelError as exc:
+        raise _KeyProblem(("kernel", "weights" if s.kernel.weights is not None else "name"), str(exc)) from None
+    if kernel is None and s.diffusivity is None:
+        raise _KeyProblem(("diffusivity",), "give a diffusivity (length^2 / time), or a kernel:")
+    if kernel is not None and s.diffusivity is not None:
+        raise _KeyProblem(("kernel",), "give a diffusivity or a kernel, not both (the kernel sets the diffusion)")
+    _check_methods(s, grid, kernel)
+    limit = max_bytes if max_bytes is not None else _default_max_bytes()
+    need = s.memory_estimate()
+    if need > limit:
+        raise _KeyProblem(("grid", "shape"), f"this run needs about {need / 2**30:.1f} GiB, more than the "
+                                             f"{limit / 2**30:.1f} GiB allowed; use fewer cells, frames "
+                                             "(time.save_every) or particles")
+    try:
+        u0 = s.initial_field(grid)
+    except (ValueError, OSError) as exc:
+        key = ("initial", "path") if getattr(s.initial, "path", None) else ("initial",)
+        raise _KeyProblem(key, str(exc)) from None
+    if not np.all(np.isfinite(u0)):
+        raise _KeyProblem(("initial",), "the initial field contains NaN or infinite values")
+    if "monte_carlo" in s.methods and np.any(u0 < 0):
+        raise _KeyProblem(("initial",), f"monte_carlo needs a non-negative initial field (min {u0.min():.4g})")
+
+
+def _check_methods(s: Scenario, grid: Grid, kernel) -> None:
+    from . import spectral
+    from .solvers.explicit import check_stable
+
+    if len(set(s.methods)) != len(s.methods):
+        raise _KeyProblem(("methods",), "each method may be named once")
+    kinds = {b.kind for b in grid.boundaries}
+    if kernel is None and {"explicit", "monte_carlo"} & set(s.methods) and not (
+            "monte_carlo" in s.methods and not s.monte_carlo.lattice and "explicit" not in s.methods):
+        try:
+            check_stable(s.diffusivity, s.time.dt, grid.spacing)
+        except StabilityError as exc:
+            raise _KeyProblem(("time", "dt"), str(exc)) from None
+    if "implicit" in s.methods and kernel is not None:
+        raise _KeyProblem(("methods",), "implicit solves the diffusion equation: it takes a diffusivity, not a kernel")
+    if "spectral" in s.methods and kernel is not None:
+        try:
+            spectral.check_kernel(kernel, grid.boundaries, grid.shape)
+        except KernelError as exc:
+            raise _KeyProblem(("kernel",), f"spectral: {exc}") from None
+    if "gaussian" in s.methods:
+        if wall_value_nonzero(grid) and "absorbing" in kinds:
+            raise _KeyProblem(("boundary",), "gaussian cannot mix absorbing walls with a non-zero boundary_value")
+        if kernel is not None:
+            m = _k.moments(kernel, grid.spacing, s.time.dt)
+            off = m.covariance - np.diag(np.diag(m.covariance))
+            if np.abs(m.mean).max() > 1e-12 * max(grid.spacing) or np.abs(off).max() > 1e-12 * np.abs(m.covariance).max():
+                raise _KeyProblem(("kernel",), "gaussian needs a kernel without drift and with a diagonal covariance "
+                                               f"(this one drifts by {m.mean.round(6).tolist()} per step)")
+    if "monte_carlo" in s.methods:
+        if "dirichlet" in kinds:
+            raise _KeyProblem(("methods",), "monte_carlo has no particle rule for dirichlet walls (a fixed value on "
+                                            "the wall); drop monte_carlo or use periodic, reflecting or absorbing")
+        if not s.monte_carlo.lattice and kernel is not None:
+            raise _KeyProblem(("monte_carlo", "lattice"), "Brownian particles (lattice: false) need a diffusivity, "
+                                                          "not a kernel")
+        if s.monte_carlo.mode == "counts" and not s.monte_carlo.lattice:
+            raise _KeyProblem(("monte_carlo", "mode"), "counts mode moves lattice walkers; set lattice: true")
+
+
+def wall_value_nonzero(grid: Grid) -> bool:
+    return any(b.kind == "dirichlet" and b.value != 0 for b in grid.boundaries)
+
+
+def _default_max_bytes() -> int:
+    try:
+        return int(0.8 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 8 * 2**30
+
+
+# --- error locations and messages --------------------------------------------------------------
+
+
+class _Locator:
+    """Formats ``file:line: key.path: message``."""
+
+    def __init__(self, source, lines, overrides):
+        self.source, self.lines = source, lines
+        self.overridden = {tuple(o.split("=", 1)[0].strip().split(".")) for o in overrides}
+
+    def __call__(self, path, message) -> str:
+        path = tuple(path)
+        for n in range(len(path), 0, -1):
+            head = path[:n]
+            if tuple(str(p) for p in head) in self.overridden:
+                return f"{self.source} (--set): {_dotted(path)}: {message}"
+            if head in self.lines:
+                return f"{self.source}:{self.lines[head]}: {_dotted(path)}: {message}"
+        return f"{self.source}: {_dotted(path) or 'scenario'}: {message}"
+
+
+def _dotted(path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _pydantic_message(err) -> str:
+    msg = err["msg"]
+    if err["type"] == "missing":
+        return "is required"
+    if err["type"] == "string_pattern_mismatch":
+        return "must use letters, digits, _ and - only (it becomes the output file name)"
+    if err["type"] == "literal_error":
+        return msg.replace("Input should be", "must be")
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _key_lines(text: str) -> dict[tuple, int]:
+    """Line (1-based) of every mapping key and sequence item, by key path (composed, not constructed)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    out: dict[tuple, int] = {}
+
+    def walk(node, path):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = path + (k.value,)
+                out[key] = k.start_mark.line + 1
+                walk(v, key)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                out[path + (i,)] = v.start_mark.line + 1
+                walk(v, path + (i,))
+
+    if root is not None:
+        walk(root, ())
+    return out
+
+
+def _check_keys(data, model, path, where) -> None:
+    """Refuse unknown keys, suggesting the nearest valid one."""
+    if not isinstance(data, dict):
+        return
+    if model is None:  # the initial: block, whose keys depend on its kind
+        kind = data.get("kind")
+        if kind not in KINDS:
+            hint = _nearest(str(kind), KINDS)
+            raise ScenarioError(where(path + ("kind",), f"unknown initial kind {kind!r}{hint}; "
+                                                        f"valid: {', '.join(KINDS)}"))
+        model = KINDS[kind]
+    fields = model.model_fields
+    for key in data:
+        if key not in fields:
+            raise ScenarioError(where(path + (key,), f"unknown key{_nearest(str(key), fields)}; "
+                                                     f"valid here: {', '.join(fields)}"))
+        sub = _submodel(fields[key].annotation)
+        if key == "initial" and model is Scenario:
+            _check_keys(data[key], None, path + (key,), where)
+        elif sub is not None:
+            _check_keys(data[key], sub, path + (key,), where)
+
+
+def _submodel(annotation):
+    for t in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            return t
+    return None
+
+
+def _nearest(word: str, options) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _apply_override(data: dict, item: str, source: str) -> None:
+    if "=" not in item:
+        raise ScenarioError(f"{source}: --set {item!r}: write key.path=value")
+    key, value = item.split("=", 1)
+    parts = key.strip().split(".")
+    if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) for p in parts):
+        raise ScenarioError(f"{source}: --set {item!r}: bad key path {key!r}")
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise ScenarioError(f"{source}: --set {item!r}: the value is not valid YAML") from None
+    node = data
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = parsed
+
+
+def json_schema() -> dict:
+    """The JSON schema of a scenario file."""
+    return Scenario.model_json_schema()
