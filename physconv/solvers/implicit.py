@@ -7,7 +7,7 @@ difference along axis a (ghost cells as in :mod:`physconv.boundary`) and
 :math:`f_a` its dirichlet wall term:
 
 .. math::
-    (I - \\tfrac12 M_0)\\,u^{(0)} &= u^n + \\tfrac12 (M_0 u^n + f_0) + \\sum_{a>0} (M_a u^n + f_a)\\\\
+    (I - \\tfrac12 M_0)\\,u^{(0)} &= u^n + \\tfrac12 M_0 u^n + f_0 + \\sum_{a>0} (M_a u^n + f_a)\\\\
     (I - \\tfrac12 M_a)\\,u^{(a)} &= u^{(a-1)} - \\tfrac12 M_a u^n, \\qquad a = 1, \\dots, d-1
 
 and :math:`u^{n+1} = u^{(d-1)}`. In the boundary's eigenbasis every mode is
@@ -100,7 +100,8 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         if not axes:
             out[...] = un
             return
-        _loops.ftcs_step(un, out, first, *tables)
+        _loops.ftcs_step(un, out, first, *tables)  # un + 1/2 (M_0 un + f_0) + sum_a>0 (M_a un + f_a)
+        out += wall[axes[0]]  # the implicit half of f_0
         _solve(out, lead + axes[0], solvers[axes[0]])
         for a in axes[1:]:
             _loops.ftcs_step(un, work, half[a], *tables)  # un + 1/2 (M_a un + f_a)
