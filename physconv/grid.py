@@ -39,9 +39,9 @@ class Grid:
 
     shape: tuple
     spacing: tuple = 1.0
-    boundary: object = "periodic"
-    boundary_value: float | None = None
-    boundaries: tuple = field(init=False, repr=False, compare=False)
+    boundary: object = field(default="periodic", compare=False)
+    boundary_value: float | None = field(default=None, compare=False)
+    boundaries: tuple = field(init=False, repr=False)  # what equality compares: the resolved walls
 
     def __post_init__(self):
         shape = (self.shape,) if isinstance(self.shape, numbers.Integral) else tuple(self.shape)

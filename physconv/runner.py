@@ -159,7 +159,7 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict) -> xr.Da
         "Conventions": "CF-1.10",
         "scenario": s.text,
         "methods": json.dumps(list(frames)),
-        "boundary": json.dumps(grid.boundary_names),
+        "boundary": json.dumps({name: b.kind for name, b in zip(grid.dims, grid.boundaries)}),
         "spacing": np.array(grid.spacing),
         "dt": s.time.dt,
         "steps": s.time.steps,

@@ -139,6 +139,9 @@ def _evolve(u0, transfer, bcs, steps, source=None):
     cb = forward(source, bcs) if source is not None else None
     frames = np.empty((len(step_list),) + np.shape(u0))
     for i, n in enumerate(step_list):
+        if n == 0:  # exactly the initial field, not its round trip through the transforms
+            frames[i] = u0
+            continue
         c = c0 * transfer ** int(n)
         if cb is not None:
             c = c + cb * _geometric(transfer, int(n))
@@ -265,5 +268,8 @@ def heat(u0, grid: Grid, *, diffusivity: float, time):
     c0 = forward(u - c, grid.boundaries)
     frames = np.empty((len(times),) + grid.shape)
     for i, t in enumerate(times):
+        if t == 0:
+            frames[i] = u
+            continue
         frames[i] = c + inverse(c0 * heat_transfer(grid, 2.0 * D * t), grid.boundaries)
     return frames[0] if single else frames

@@ -58,3 +58,8 @@ def test_check_field_refuses_wrong_shape_and_nan():
         g.check_field(np.zeros((3, 4)))
     with pytest.raises(GridError, match="NaN"):
         g.check_field(np.full((3, 3), np.nan))
+
+
+def test_grids_are_equal_when_their_walls_are():
+    assert Grid((3, 4), boundary="neumann") == Grid((3, 4), boundary={"y": "reflecting", "x": "reflecting"})
+    assert Grid((3, 4), boundary="periodic") != Grid((3, 4), boundary="reflecting")

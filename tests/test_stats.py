@@ -66,3 +66,16 @@ def test_expected_relative_l2_matches_the_average_of_many_samples():
     n = 10_000
     errs = [stats.relative_l2(rng.multinomial(n, p), n * p) for _ in range(500)]
     assert np.sqrt(np.mean(np.square(errs))) == pytest.approx(stats.expected_relative_l2(n * p, n), rel=0.05)
+
+
+def test_cell_pvalues_are_exact_in_the_tails():
+    """One particle where 0.0015 are expected: p = 2 P(X >= 1), not the normal z of 26."""
+    p = stats.cell_pvalues([1], [0.0015], 200_000)[0]
+    assert p == pytest.approx(-2 * np.expm1(200_000 * np.log1p(-0.0015 / 200_000)), rel=1e-9)
+    assert stats.equivalent_z([p])[0] < 3.0
+    assert stats.zscores([1], [0.0015], 200_000)[0] > 25
+
+
+def test_cell_pvalues_agree_with_the_normal_approximation_for_large_counts():
+    z = stats.equivalent_z(stats.cell_pvalues([10_300], [10_000], 10**7))[0]
+    assert z == pytest.approx(300 / np.sqrt(10_000 * (1 - 1e-3)), rel=0.02)

@@ -1,0 +1,82 @@
+"""Runner and comparison: one Dataset per scenario, NaN caught with its step, the table's verdicts."""
+
+import numpy as np
+import pytest
+
+from physconv import metrics, runner, scenario
+
+from .test_scenario import BASE
+
+
+def load(tmp_path, text=BASE, overrides=()):
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    return scenario.load(p, overrides)
+
+
+def test_every_method_fills_one_variable_on_the_saved_times(tmp_path):
+    s = load(tmp_path, overrides=["methods=[explicit, implicit, spectral, gaussian, monte_carlo]"])
+    ds = runner.run(s, progress=False)
+    for m in s.methods:
+        assert ds[m].shape == (3, 12, 10)
+    np.testing.assert_array_equal(ds["step"], [0, 5, 10])
+    np.testing.assert_array_equal(ds["time"], [0.0, 5.0, 10.0])
+    np.testing.assert_allclose(ds.attrs["cfl"], [0.2, 0.2])
+
+
+def test_kernel_scenarios_store_the_kernel_and_its_effective_diffusivity(tmp_path):
+    s = load(tmp_path, BASE.replace("diffusivity: 0.2\n", "kernel: {name: edge, temperature: 3.0}\n"))
+    ds = runner.run(s, progress=False)
+    k = ds["kernel"].values
+    assert k.shape == (3, 3) and k.sum() == pytest.approx(1.0)
+    d_eff = (k[:, 0].sum() + k[:, 2].sum()) / 2.0  # variance per step / (2 dt) along x
+    np.testing.assert_allclose(ds.attrs["diffusivity_per_axis"], [d_eff, d_eff], rtol=1e-12)
+
+
+def test_nan_or_overflow_is_reported_with_the_step(tmp_path, monkeypatch):
+    s = load(tmp_path)
+
+    def blows_up(s, grid, u0, kernel, keep, tick):
+        frames = np.ones((len(keep),) + grid.shape)
+        frames[2:] = np.inf
+        return frames
+
+    monkeypatch.setitem(runner._METHODS, "spectral", blows_up)
+    with pytest.raises(runner.RunError, match=r"spectral: NaN or overflow by step 10 \(after step 5\)"):
+        runner.run(s, progress=False)
+
+
+def test_progress_bar_counts_the_steps(tmp_path, capsys):
+    runner.run(load(tmp_path), progress=True)
+    assert "tiny" in capsys.readouterr().err
+
+
+def test_comparison_verdicts(tmp_path):
+    ds = runner.run(load(tmp_path), progress=False)
+    cmp = metrics.compare(ds)
+    assert list(cmp["pair"].values) == ["explicit-spectral", "explicit-gaussian"]
+    assert float(cmp["max_abs_diff"][0].max()) <= 1e-10 * cmp.attrs["scale"]
+    np.testing.assert_allclose(cmp["mass_drift"].sel(method="explicit"), 0, atol=1e-14)
+    text = metrics.table(cmp)
+    assert "agree to round-off" in text and "consistent" in text
+
+    broken = ds.copy()
+    broken["spectral"] = ds["spectral"] * (1 + 1e-6)
+    assert "DISAGREE" in metrics.table(metrics.compare(broken))
+    biased = ds.copy()
+    biased["monte_carlo"] = ds["monte_carlo"] * 1.3
+    assert "INCONSISTENT" in metrics.table(metrics.compare(biased))
+
+
+def test_brownian_reference_is_the_cell_averaged_heat_solution(tmp_path):
+    s = load(tmp_path, overrides=["monte_carlo.lattice=false", "monte_carlo.particles=100000"])
+    cmp = metrics.compare(runner.run(s, progress=False))
+    assert cmp.attrs["mc_reference"] == "cell-averaged heat"
+    assert np.all(cmp["mc_chi2_p"][1:] > 1e-6 / 3)
+
+
+def test_pairs_follow_design_section_3():
+    assert metrics.pairs(["explicit", "spectral", "gaussian", "implicit"]) == [
+        ("explicit", "spectral", "exact"), ("explicit", "gaussian", "approx"), ("implicit", "gaussian", "approx"),
+        ("implicit", "spectral", "approx")]
+    assert metrics.pairs(["spectral", "gaussian"]) == [("spectral", "gaussian", "approx")]

@@ -1,0 +1,163 @@
+"""Scenario files: valid ones load, every bad one is refused naming the file, line and key."""
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from physconv import scenario
+from physconv.errors import ScenarioError
+
+SHIPPED = sorted((Path(scenario.__file__).parent / "scenarios").glob("*.yaml"))
+
+BASE = textwrap.dedent("""\
+    name: tiny
+    grid: {shape: [12, 10], spacing: 1.0}
+    boundary: reflecting
+    diffusivity: 0.2
+    initial: {kind: random_cubes, seed: 1}
+    time:
+      dt: 1.0
+      steps: 10
+      save_every: 5
+    methods: [explicit, spectral, gaussian, monte_carlo]
+    monte_carlo: {particles: 1000, seed: 2}
+    """)
+
+
+def write(tmp_path, text, name="s.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_shipped_scenario_is_valid(path):
+    s = scenario.load(path)
+    assert s.name == path.stem
+    assert s.memory_estimate() < 2 * 2**30
+
+
+def test_defaults_and_derived_values(tmp_path):
+    s = scenario.load(write(tmp_path, BASE))
+    assert s.saved_steps().tolist() == [0, 5, 10]
+    assert s.make_grid().boundary_names == {"y": "reflecting", "x": "reflecting"}
+    assert s.step_kernel() is None
+    assert s.text == BASE
+
+
+def test_save_every_defaults_to_about_ten_frames(tmp_path):
+    s = scenario.load(write(tmp_path, BASE.replace("  save_every: 5\n", "")), ["time.steps=95"])
+    assert s.saved_steps().tolist() == list(range(0, 91, 10)) + [95]
+
+
+def test_numbers_in_exponent_form_are_read_as_numbers(tmp_path):
+    s = scenario.load(write(tmp_path, BASE.replace("diffusivity: 0.2", "diffusivity: 2e-1")))
+    assert s.diffusivity == 0.2
+
+
+def test_kernel_scenarios_build_a_probability_kernel(tmp_path):
+    text = BASE.replace("diffusivity: 0.2\n", "kernel: {name: edge, temperature: 2.0}\n")
+    k = scenario.load(write(tmp_path, text)).step_kernel()
+    assert k.shape == (3, 3) and abs(k.sum() - 1) < 1e-15 and k[1, 1] > k[0, 0]
+
+
+def test_overrides_apply_before_validation_and_are_recorded(tmp_path):
+    s = scenario.load(write(tmp_path, BASE), ["grid.shape=[6, 8]", "monte_carlo.mode=counts"])
+    assert s.grid.shape == [6, 8] and s.monte_carlo.mode == "counts"
+    assert "# --set grid.shape=[6, 8]" in s.text
+
+
+def test_relative_paths_resolve_against_the_scenario_folder(tmp_path):
+    import numpy as np
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    np.save(sub / "field.npy", np.ones((12, 10)))
+    text = BASE.replace("{kind: random_cubes, seed: 1}", "{kind: array, path: field.npy}")
+    s = scenario.load(write(sub, text))
+    assert s.initial_field().sum() == 120
+
+
+def test_json_schema_lists_the_keys():
+    schema = scenario.json_schema()
+    assert {"name", "grid", "initial", "time", "methods", "kernel", "monte_carlo"} <= set(schema["properties"])
+    json.dumps(schema)
+
+
+BAD = [
+    # (replace this, with this, expected message parts)
+    ("name: tiny", "name: ../evil", [":1: name:", "letters, digits"]),
+    ("name: tiny", "name: a/b", [":1: name:"]),
+    ("diffusivity: 0.2", "diffusivity: -0.2", [":4: diffusivity:", "greater than or equal to 0"]),
+    ("diffusivity: 0.2", "diffusivity: fast", [":4: diffusivity:", "valid number"]),
+    ("diffusivity: 0.2", "diffusivty: 0.2", [":4: diffusivty:", "did you mean 'diffusivity'"]),
+    ("  dt: 1.0", "  dt: 3.0", [":7: time.dt:", "largest stable dt is 1.25"]),
+    ("  steps: 10", "  steps: 2.5", [":8: time.steps:", "valid integer"]),
+    ("  steps: 10", "  step: 10", [":8: time.step:", "did you mean 'steps'"]),
+    ("methods: [explicit, spectral, gaussian, monte_carlo]", "methods: [explicit, magic]",
+     [":10: methods[1]:", "'explicit'"]),
+    ("methods: [explicit, spectral, gaussian, monte_carlo]", "methods: []", [":10: methods:"]),
+    ("boundary: reflecting", "boundary: sticky", [":3: boundary:", "unknown boundary 'sticky'"]),
+    ("boundary: reflecting", "boundary: dirichlet\nboundary_value: 1.0", [":11: methods:", "dirichlet"]),
+    ("boundary: reflecting", "boundary: dirichlet", [":3: boundary:", "needs a value"]),
+    ("initial: {kind: random_cubes, seed: 1}", "initial: {kind: random_cube, seed: 1}",
+     [":5: initial.kind:", "did you mean 'random_cubes'"]),
+    ("initial: {kind: random_cubes, seed: 1}", "initial: {kind: random_cubes, sed: 1}",
+     [":5: initial.sed:", "did you mean 'seed'"]),
+    ("initial: {kind: random_cubes, seed: 1}", "initial: {kind: image, path: nowhere.png}",
+     [":5: initial.path:", "file not found"]),
+    ("diffusivity: 0.2", "kernel: {weights: [[1, 2], [3, 4]]}", [":4: kernel.weights:", "odd size"]),
+    ("diffusivity: 0.2", "kernel: {weights: [[1, 2, 1]], normalize: none}", [":4: kernel.weights:",
+                                                                              "sums to 4"]),
+    ("diffusivity: 0.2", "kernel: {name: edge, temperature: 0}", [":4: kernel.temperature:", "greater than 0"]),
+    ("diffusivity: 0.2", "diffusivity: 0.2\nkernel: {name: box}", ["kernel:", "not both"]),
+    ("diffusivity: 0.2", "kernel: {weights: [[0, 0, 0], [0, 0, 3], [0, 0, 0]]}", [":4: kernel:", "symmetric"]),
+    ("diffusivity: 0.2\n", "", ["diffusivity:", "give a diffusivity"]),
+    ("grid: {shape: [12, 10], spacing: 1.0}", "grid: {shape: [120000, 100000], spacing: 1.0}",
+     [":2: grid.shape:", "GiB"]),
+    ("grid: {shape: [12, 10], spacing: 1.0}", "grid: {shape: [12, 10], spacing: 0}", [":2: grid:", "positive"]),
+    ("monte_carlo: {particles: 1000, seed: 2}", "monte_carlo: {particles: 0}", [":11: monte_carlo.particles:"]),
+]
+
+
+@pytest.mark.parametrize("old, new, parts", BAD, ids=[b[1].split(":")[0] + str(i) for i, b in enumerate(BAD)])
+def test_bad_scenarios_name_the_file_line_and_key(tmp_path, old, new, parts):
+    assert old in BASE
+    path = write(tmp_path, BASE.replace(old, new))
+    with pytest.raises(ScenarioError) as info:
+        scenario.load(path)
+    message = str(info.value)
+    assert message.startswith(str(path))
+    assert "\n" not in message
+    for part in parts:
+        assert part in message
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("name: [unclosed", "not valid YAML"),
+        ("!!python/object/apply:os.system ['echo hacked']", "not valid YAML"),
+        ("- just\n- a list\n", "mapping of keys"),
+        ("", "mapping of keys"),
+    ],
+)
+def test_unreadable_scenarios_are_refused(tmp_path, text, words):
+    with pytest.raises(ScenarioError, match=words):
+        scenario.load(write(tmp_path, text))
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(ScenarioError, match="no such file"):
+        scenario.load(tmp_path / "nope.yaml")
+    with pytest.raises(ScenarioError, match="is a folder"):
+        scenario.load(tmp_path)
+
+
+def test_bad_overrides_are_refused(tmp_path):
+    with pytest.raises(ScenarioError, match="key.path=value"):
+        scenario.load(write(tmp_path, BASE), ["grid.shape"])
+    with pytest.raises(ScenarioError, match=r"\(--set\): time.dt"):
+        scenario.load(write(tmp_path, BASE), ["time.dt=5"])
