@@ -9,8 +9,10 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("boundary", "convolve", "errors", "grid", "kernels", "montecarlo", "spectral", "solvers", "stats")
-_NAMES = {"Grid": "grid", "Boundary": "boundary", "fft_convolve": "convolve"}
+_SUBMODULES = ("boundary", "convolve", "errors", "grid", "initial", "io", "kernels", "metrics", "montecarlo", "plot",
+               "runner", "scenario", "spectral", "solvers", "stats")
+_NAMES = {"Grid": "grid", "Boundary": "boundary", "fft_convolve": "convolve", "open_result": "io", "load": "scenario",
+          "run": "runner"}
 
 
 def __getattr__(name):
