@@ -173,23 +173,18 @@ def brownian_walk(x, first_step, nsteps, key, sigma, lengths, kinds, bridge, ddt
 
 
 @nb.njit(parallel=True, cache=True)
-def bin_points(x, spacing, shape, out):
-    """Count live Brownian particles per cell (a particle on the last face goes to the last cell)."""
+def point_cells(x, spacing, shape, out):
+    """Cell index per axis of each Brownian particle into ``out`` (int32, like ``x``); -1 if removed.
+
+    A particle exactly on the last face belongs to the last cell.
+    """
     ndim, npart = x.shape
-    nchunks = 4
-    hist = np.zeros((nchunks, out.shape[0]), dtype=np.int64)
-    per = (npart + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        for i in range(c * per, min(npart, (c + 1) * per)):
-            if math.isnan(x[0, i]):
-                continue
-            flat = 0
-            for a in range(ndim):
-                q = min(max(int(x[a, i] / spacing[a]), 0), shape[a] - 1)
-                flat = flat * shape[a] + q
-            hist[c, flat] += 1
-    for c in range(nchunks):
-        out += hist[c]
+    for i in prange(npart):
+        if math.isnan(x[0, i]):
+            out[0, i] = -1
+            continue
+        for a in range(ndim):
+            out[a, i] = min(max(int(x[a, i] / spacing[a]), 0), shape[a] - 1)
 
 
 @nb.njit(parallel=True, cache=True)

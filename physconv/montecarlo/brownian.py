@@ -23,7 +23,7 @@ from scipy.special import ndtr
 from ..grid import Grid
 from ..solvers.explicit import saved_steps
 from ._random import key_of
-from .lattice import ParticleRun, place, walls
+from .lattice import ParticleRun, place, record, walls
 
 
 def _smooth_part(z):
@@ -121,24 +121,25 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
     from . import _loops
 
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
-    cells = np.repeat(np.arange(grid.size), counts0.ravel())
-    x = np.stack([(c + rng.random(len(cells))) * d
-                  for c, d in zip(np.unravel_index(cells, grid.shape), grid.spacing)])
+    start = np.repeat(np.arange(grid.size), counts0.ravel())  # each particle's cell, uniform inside it
+    x = np.stack([(c + rng.random(len(start))) * d
+                  for c, d in zip(np.unravel_index(start, grid.shape), grid.spacing)])
     x = np.ascontiguousarray(x)
     key = key_of(seed)
     sigma = np.sqrt(2.0 * diffusivity * dt) * np.ones(grid.ndim)
     lengths = np.array(grid.lengths)
     spacing = np.array(grid.spacing)
     shape = np.array(grid.shape, dtype=np.int64)
-    frames = np.empty((len(keep),) + grid.shape, dtype=np.int64)
-    done = 0
-    for i, target in enumerate(keep):
-        if target > done:
-            _loops.brownian_walk(x, done, int(target - done), key, sigma, lengths, kinds, bridge, diffusivity * dt)
-            done = int(target)
-            if callback is not None:
-                callback(done)
+    cells = np.empty(x.shape, dtype=np.int32)
+
+    def advance(first, n):
+        _loops.brownian_walk(x, first, n, key, sigma, lengths, kinds, bridge, diffusivity * dt)
+
+    def current():
+        _loops.point_cells(x, spacing, shape, cells)
         out = np.zeros(grid.size, dtype=np.int64)
-        _loops.bin_points(x, spacing, shape, out)
-        frames[i] = out.reshape(grid.shape)
+        _loops.bin_cells(cells, shape, out)
+        return out
+
+    frames = record(keep, grid.shape, advance, current, callback)
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)

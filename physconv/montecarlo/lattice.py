@@ -183,7 +183,13 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
         advance, current = _count_mover(counts0, key, offsets, probs, shape, kinds)
     else:
         raise ValueError(f"mode must be 'particles' or 'counts', got {mode!r}")
-    frames = np.empty((len(keep),) + grid.shape, dtype=np.int64)
+    frames = record(keep, grid.shape, advance, current, callback)
+    return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)
+
+
+def record(keep, shape, advance, current, callback=None) -> np.ndarray:
+    """Advance to each saved step in turn (``advance(first, n)``) and keep the counts (``current()``)."""
+    frames = np.empty((len(keep),) + tuple(shape), dtype=np.int64)
     done = 0
     for i, target in enumerate(keep):
         if target > done:
@@ -191,8 +197,8 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
             done = int(target)
             if callback is not None:
                 callback(done)
-        frames[i] = current().reshape(grid.shape)
-    return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)
+        frames[i] = current().reshape(shape)
+    return frames
 
 
 def _particle_mover(counts0, grid, key, offsets, probs, shape, kinds):
