@@ -223,3 +223,14 @@ def test_dirichlet_results_can_be_compared_and_plotted(tmp_path, capsys):
     assert run_cli("run", "gaussian_blur", "--out", tmp_path, *sets) == 0
     assert run_cli("compare", tmp_path / "gaussian_blur.nc") == 0
     assert "agree to round-off" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_full_size_salt_aquarium(tmp_path, capsys):
+    """The README's run command at full size: every DESIGN §3 agreement holds (MC alpha = 1e-6 per frame)."""
+    assert run_cli("run", "salt_aquarium", "--out", tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "agree to round-off" in out and "consistent" in out and "DISAGREE" not in out
+    ds = io.open_result(tmp_path / "salt_aquarium.nc")
+    assert ds["explicit"].shape == (11, 256, 256)
+    assert (tmp_path / "salt_aquarium.png").stat().st_size > 100_000
