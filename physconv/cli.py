@@ -97,7 +97,7 @@ def _load(scenario, overrides, max_memory=None):
     return load(_scenario_path(scenario), overrides, max_bytes=limit)
 
 
-@cli.command()
+@cli.command(short_help="Run a scenario; write its result, table and picture.")
 @click.argument("scenario")
 @click.option("--out", "out_dir", default="outputs", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the result and its picture.")
@@ -154,7 +154,7 @@ def compare(result, as_json):
 PLOTS = ("overview", "snapshots", "differences", "errors", "profiles", "spacetime", "kernel")
 
 
-@cli.command()
+@cli.command(short_help="Draw a result (snapshots, differences, errors, profiles, ...).")
 @click.argument("result", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="PNG file (default: next to RESULT).")
 @click.option("--kind", type=click.Choice(PLOTS), default="overview", show_default=True)
@@ -213,7 +213,7 @@ def animate(result, out_file, fps):
     click.echo(f"animation: {out}")
 
 
-@cli.command(name="list")
+@cli.command(name="list", short_help="Shipped scenarios, initial-field kinds, named kernels.")
 def list_():
     """List the shipped scenarios, the initial-field kinds and the named kernels."""
     import yaml

@@ -6,6 +6,7 @@ DESIGN §3 pairs the methods:
 pair                kind         expected
 ==================  ===========  ==============================================
 explicit–spectral   exact        equal to round-off (<= 1e-10 max|u0|)
+implicit–own G      exact        its amplification factor in the basis, to round-off
 implicit–gaussian   approx       second order in dt and dx
 explicit–gaussian   approx       O(dx^2) (and O(dt)) as the grid is refined
 spectral–gaussian   approx       (used when explicit is absent)
@@ -68,15 +69,22 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     grid = grid_of(ds)
     scale = float(np.abs(ds["initial"]).max()) or 1.0
     space = list(grid.dims)
-    names, kinds = [], []
-    maxd, rel = [], []
-    for a, b, kind in pairs(methods):
-        d = ds[a] - ds[b]
-        names.append(f"{a}-{b}")
+    rows = [(f"{a}-{b}", kind, ds[a].values, ds[b].values) for a, b, kind in pairs(methods)]
+    if "implicit" in methods:
+        from .solvers import implicit
+
+        own = implicit.exact(ds["initial"].values, grid, diffusivity=float(ds.attrs["diffusivity"]),
+                             dt=float(ds.attrs["dt"]), steps=ds["step"].values)
+        rows.insert(1 if "spectral" in methods else 0, ("implicit-amplification", "exact", ds["implicit"].values, own))
+    names, kinds, maxd, rel = [], [], [], []
+    axes = tuple(range(1, 1 + grid.ndim))
+    for name, kind, a, b in rows:
+        d = a - b
+        names.append(name)
         kinds.append(kind)
-        maxd.append(np.abs(d).max(space).values)
-        norm = np.sqrt((ds[b] ** 2).sum(space)).values
-        rel.append(np.sqrt((d**2).sum(space)).values / np.where(norm > 0, norm, 1.0))
+        maxd.append(np.abs(d).max(axis=axes))
+        norm = np.sqrt((b**2).sum(axis=axes))
+        rel.append(np.sqrt((d**2).sum(axis=axes)) / np.where(norm > 0, norm, 1.0))
     out = xr.Dataset(coords={"time": ds["time"], "step": ds["step"]})
     if names:
         out["max_abs_diff"] = (("pair", "time"), np.array(maxd), {"long_name": "max |a - b|"})

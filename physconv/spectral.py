@@ -129,8 +129,22 @@ def _geometric(mu: np.ndarray, n: int) -> np.ndarray:
     return np.where(s == 0, float(n), np.where(near, close, far))
 
 
-def _evolve(u0, transfer, bcs, steps, source=None):
-    """``transfer**n`` applied to ``u0`` (plus the accumulated ``source`` each step) for each n."""
+def evolve(u0, transfer, bcs, steps, source=None):
+    """Apply any scheme that is diagonal in the boundaries' basis, ``steps`` times, in one shot.
+
+    .. math:: u_n = G^n u_0 + (1 + G + \\dots + G^{n-1})\\, h
+
+    Parameters
+    ----------
+    u0 : ndarray
+    transfer : ndarray, shape u0.shape
+        The factor ``G`` of each mode (e.g. :func:`ftcs_transfer`, :func:`kernel_transfer`,
+        :func:`physconv.solvers.implicit.amplification`).
+    bcs : sequence of Boundary
+    steps : int or sequence of int
+    source : ndarray, optional
+        ``h``, what one step adds to a zero field (dirichlet walls of non-zero value).
+    """
     single = isinstance(steps, numbers.Integral)
     step_list = np.atleast_1d(np.asarray(steps))
     if step_list.dtype.kind not in "iu" or np.any(step_list < 0):
@@ -187,7 +201,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps):
     u = grid.check_field(u0)
     transfer = ftcs_transfer(grid, diffusivity, dt)
     source = _wall_source(_k.ftcs(diffusivity, dt, grid.spacing), grid.boundaries, grid.shape)
-    return _evolve(u, transfer, grid.boundaries, steps, source)
+    return evolve(u, transfer, grid.boundaries, steps, source)
 
 
 def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps):
@@ -208,7 +222,7 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps):
     u = np.asarray(u0, dtype=float)
     bcs = as_boundaries(boundary, u.ndim, boundary_value)
     k = check_kernel(kernel, bcs, u.shape)
-    return _evolve(u, kernel_transfer(k, bcs, u.shape), bcs, steps, _wall_source(k, bcs, u.shape))
+    return evolve(u, kernel_transfer(k, bcs, u.shape), bcs, steps, _wall_source(k, bcs, u.shape))
 
 
 def heat_transfer(grid: Grid, variance) -> np.ndarray:
