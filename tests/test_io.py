@@ -1,6 +1,5 @@
 """Result files: identical round trips, atomic writes, clean overwrites."""
 
-import numpy as np
 import pytest
 import xarray as xr
 
