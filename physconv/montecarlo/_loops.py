@@ -19,9 +19,13 @@ BLOCK = 4096  # particles per parallel work item (does not affect the results)
 
 @nb.njit(inline="always", cache=True)
 def _wall(p, n, kind):
-    """Cell index after a jump to ``p``; -1 if removed."""
+    """Cell index after a jump to ``p``; -1 if removed (jumps reach at most n cells beyond a wall)."""
     if kind == 0:
-        return p % n
+        while p < 0:
+            p += n
+        while p >= n:
+            p -= n
+        return p
     if kind == 1:
         if p < 0:
             return -1 - p
@@ -35,28 +39,42 @@ def _wall(p, n, kind):
 
 @nb.njit(parallel=True, cache=True)
 def lattice_walk(pos, first_step, nsteps, key, offsets, prob, alias, shape, kinds):
-    """Move every live particle ``nsteps`` times by offsets drawn from the alias table."""
+    """Move every live particle ``nsteps`` times by offsets drawn from the alias table.
+
+    A particle's coordinates stay in registers for all its steps (up to 3 axes).
+    """
     ndim, npart = pos.shape
+    n0 = shape[0]
+    n1 = shape[1] if ndim > 1 else 1
+    n2 = shape[2] if ndim > 2 else 1
+    k0 = kinds[0]
+    k1 = kinds[1] if ndim > 1 else 1
+    k2 = kinds[2] if ndim > 2 else 1
     nblocks = (npart + BLOCK - 1) // BLOCK
-    new = np.empty((nblocks, ndim), dtype=np.int64)
     for blk in prange(nblocks):
         for i in range(blk * BLOCK, min(npart, (blk + 1) * BLOCK)):
-            if pos[0, i] < 0:
+            p0 = np.int64(pos[0, i])
+            if p0 < 0:
                 continue
+            p1 = np.int64(pos[1, i]) if ndim > 1 else np.int64(0)
+            p2 = np.int64(pos[2, i]) if ndim > 2 else np.int64(0)
             base = stream(key, i)
             for s in range(first_step, first_step + nsteps):
                 j = alias_draw(uniform_at(base, s), prob, alias)
-                dead = False
-                for a in range(ndim):
-                    q = _wall(pos[a, i] + offsets[j, a], shape[a], kinds[a])
-                    if q < 0:
-                        dead = True
-                    new[blk, a] = q
-                if dead:
-                    pos[0, i] = -1
+                p0 = _wall(p0 + offsets[j, 0], n0, k0)
+                if ndim > 1:
+                    p1 = _wall(p1 + offsets[j, 1], n1, k1)
+                if ndim > 2:
+                    p2 = _wall(p2 + offsets[j, 2], n2, k2)
+                if p0 < 0 or p1 < 0 or p2 < 0:
+                    p0 = -1
                     break
-                for a in range(ndim):
-                    pos[a, i] = new[blk, a]
+            pos[0, i] = p0
+            if p0 >= 0:
+                if ndim > 1:
+                    pos[1, i] = p1
+                if ndim > 2:
+                    pos[2, i] = p2
 
 
 @nb.njit(parallel=True, cache=True)
