@@ -4,7 +4,8 @@
 
 Prints cell updates per second (float64, reflecting walls, r = 0.2 per axis)
 for each method and the ratio of physconv to each baseline. The target is
->= 10x plain numpy slicing on 2048^2.
+>= 10x plain numpy slicing on 2048^2. py-pde (its numba Euler stepper, Neumann
+walls) is measured too when installed: ``pip install -e ".[bench]"``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,27 @@ def numpy_padded(u, steps):
     return u
 
 
+def numpy_inplace(u, steps):
+    """Plain numpy at its best: preallocated ghost-padded buffer, every operation in place (no temporaries)."""
+    r = D * DT
+    n0, n1 = u.shape
+    g = np.empty((n0 + 2, n1 + 2))
+    out = np.empty_like(u)
+    cur = u.copy()
+    for _ in range(steps):
+        g[1:-1, 1:-1] = cur
+        g[0, 1:-1], g[-1, 1:-1] = cur[0], cur[-1]  # u[-1] = u[0]
+        g[1:-1, 0], g[1:-1, -1] = cur[:, 0], cur[:, -1]
+        np.add(g[:-2, 1:-1], g[2:, 1:-1], out=out)
+        out += g[1:-1, :-2]
+        out += g[1:-1, 2:]
+        np.multiply(cur, 1.0 - 4.0 * r, out=g[1:-1, 1:-1])  # reuse the interior as scratch
+        out *= r
+        out += g[1:-1, 1:-1]
+        cur, out = out, cur
+    return cur
+
+
 def numpy_roll(u, steps):
     """Plain numpy with np.roll (periodic walls: same work, different ghosts)."""
     r = D * DT
@@ -45,6 +67,21 @@ def ndimage(u, steps):
     for _ in range(steps):
         u = ndi.convolve(u, k, mode="reflect")
     return u
+
+
+def pypde(u, steps):
+    """py-pde's explicit Euler stepper with Neumann walls: the same FTCS scheme."""
+    import warnings
+
+    import pde
+
+    n0, n1 = u.shape
+    grid = pde.CartesianGrid([[0, n0], [0, n1]], [n0, n1], periodic=False)
+    eq = pde.DiffusionPDE(diffusivity=D, bc="auto_periodic_neumann")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return eq.solve(pde.ScalarField(grid, u), t_range=steps * DT, dt=DT, solver="euler", tracker=None,
+                        backend="numba", adaptive=False).data
 
 
 def physconv_numba(u, steps):
@@ -71,11 +108,17 @@ def main():
     ref = rng.random((64, 64))
     assert np.allclose(physconv_numba(ref, 5), numpy_padded(ref, 5), atol=1e-13)
     assert np.allclose(physconv_numba(ref, 5), ndimage(ref, 5), atol=1e-13)
+    assert np.allclose(physconv_numba(ref, 5), numpy_inplace(ref, 5), atol=1e-13)
 
+    methods = [("physconv (numba)", physconv_numba), ("numpy padded slices", numpy_padded),
+               ("numpy in place", numpy_inplace), ("numpy np.roll", numpy_roll), ("scipy.ndimage", ndimage)]
+    try:
+        assert np.allclose(pypde(ref, 5), physconv_numba(ref, 5), atol=1e-13)  # also compiles its stepper
+        methods.append(("py-pde (numba)", pypde))
+    except ImportError:
+        print("py-pde not installed: its baseline is skipped (pip install -e '.[bench]')")
     print(f"FTCS, float64, reflecting walls; numba threads: {numba.get_num_threads()}; best of {args.repeat}")
     print(f"{'grid':>10} {'method':<22} {'steps':>6} {'seconds':>9} {'cell updates/s':>16} {'physconv speed-up':>18}")
-    methods = [("physconv (numba)", physconv_numba), ("numpy padded slices", numpy_padded),
-               ("numpy np.roll", numpy_roll), ("scipy.ndimage", ndimage)]
     for n in args.sizes:
         u = rng.random((n, n))
         steps = max(5, int(2e8 // (n * n)))
