@@ -143,27 +143,29 @@ def _monte_carlo_stats(ds, grid) -> xr.Dataset:
 def table(cmp: xr.Dataset) -> str:
     """The comparison as a plain-text table (last saved time; worst case over times for checks)."""
     scale = cmp.attrs["scale"]
-    lines = [f"{'pair':<24}{'kind':<8}{'max|diff|/max|u0|':>19}{'rel L2 (last)':>15}  verdict"]
+    lines = [f"{'pair':<28}{'kind':<8}{'max|diff|/max|u0|':>19}{'rel L2 (last)':>15}  verdict"]
+    if "pair" not in cmp.coords and "mc_max_abs_z" not in cmp:
+        lines = ["(no pair of methods to compare: run two or more of explicit, implicit, spectral, gaussian)"]
     for i, pair in enumerate(cmp.coords.get("pair", xr.DataArray([])).values):
         kind = str(cmp["pair_kind"].values[i])
         worst = float(cmp["max_abs_diff"][i].max()) / scale
         last = float(cmp["rel_l2"][i, -1])
         verdict = ("agree to round-off" if worst <= EXACT_TOL else "DISAGREE") if kind == "exact" else "approximation"
-        lines.append(f"{pair:<24}{kind:<8}{worst:>19.3e}{last:>15.3e}  {verdict}")
+        lines.append(f"{pair:<28}{kind:<8}{worst:>19.3e}{last:>15.3e}  {verdict}")
     if "mc_max_abs_z" in cmp:
         later = slice(1, None) if cmp.sizes["time"] > 1 else slice(None)
         z = float(cmp["mc_max_abs_z"][later].max())
         bound = float(cmp["mc_z_bound"][later].min())
         p = float(cmp["mc_chi2_p"][later].min())
         ok = z <= bound and p > cmp.attrs["alpha"] / 3
-        lines.append(f"{'monte_carlo-' + cmp.attrs['mc_reference']:<24}{'stat':<8}{'max|z| ' + f'{z:.2f}':>19}"
+        lines.append(f"{'monte_carlo-' + cmp.attrs['mc_reference']:<28}{'stat':<8}{'max|z| ' + f'{z:.2f}':>19}"
                      f"{float(cmp['mc_rel_l2'][-1]):>15.3e}  "
                      f"{'consistent' if ok else 'INCONSISTENT'} (bound {bound:.2f}, min chi2 p {p:.2g}, "
                      f"expected rel L2 {float(cmp['mc_expected_rel_l2'][-1]):.2e})")
     lines.append("")
-    lines.append(f"{'method':<24}{'mass drift (last)':>19}")
+    lines.append(f"{'method':<28}{'mass drift (last)':>19}")
     for j, m in enumerate(cmp["method"].values):
-        lines.append(f"{m:<24}{float(cmp['mass_drift'][j, -1]):>19.3e}")
+        lines.append(f"{m:<28}{float(cmp['mass_drift'][j, -1]):>19.3e}")
     if not cmp.attrs.get("conserving", 1):
         lines.append("(absorbing or dirichlet walls: mass is not conserved, the drift is physical)")
     return "\n".join(lines)

@@ -93,7 +93,7 @@ def errors(ds: xr.Dataset, ax=None):
         ax.semilogy(t[later], cmp["mc_rel_l2"].values[later], marker="s", label="monte_carlo rel. L2")
         ax.semilogy(t[later], cmp["mc_expected_rel_l2"].values[later], ls="--", color="gray",
                     label="expected (binomial)")
-    ax.axhline(cmp.attrs["exact_tolerance"], color="k", lw=0.6, ls=":")
+    ax.axhline(cmp.attrs["exact_tolerance"], color="k", lw=0.6, ls=":", label="round-off bound")
     ax.set_xlabel("time")
     ax.set_ylabel("difference")
     ax.legend(fontsize=8)
