@@ -24,6 +24,13 @@ def _u0(shape, seed=0):
     return np.random.default_rng(seed).random(shape)
 
 
+def assert_frames_consistent(counts, expected, particles, alpha=ALPHA):
+    """stats.check on every frame with alpha split over the frames: the whole assertion alarms with <= alpha."""
+    for c, e in zip(counts, expected):
+        result = stats.check(c, e, particles, alpha=alpha / len(counts))
+        assert result.passed, result
+
+
 # --- placement -------------------------------------------------------------------------------------
 
 def test_stratified_placement_gives_floor_or_ceil_of_the_expected_count():
@@ -52,7 +59,7 @@ def test_random_placement_is_multinomial():
 @pytest.mark.parametrize("wall", WALLS)
 @pytest.mark.parametrize("kernel", ["ftcs", "softmax_edge"])
 def test_lattice_walkers_match_the_explicit_solution(mode, wall, kernel):
-    """Max |z| (Bonferroni), chi-square and survivors at every saved step; alpha = 1e-6 per frame."""
+    """Max |z| (Bonferroni), chi-square and survivors at every saved step; alpha = 1e-6 for the whole test."""
     g = Grid((24, 20), spacing=(1.0, 0.8), boundary=wall)
     u0 = _u0(g.shape, 1)
     kw = dict(diffusivity=0.15, dt=1.0) if kernel == "ftcs" else dict(kernel=EDGE)
@@ -60,9 +67,7 @@ def test_lattice_walkers_match_the_explicit_solution(mode, wall, kernel):
     run = mc.lattice(u0, g, steps=30, particles=n, seed=21, save_every=10, mode=mode, placement="random", **kw)
     k = kernels.ftcs(0.15, 1.0, g.spacing) if kernel == "ftcs" else EDGE
     exact = explicit.propagate(u0, k, boundary=g, steps=30, save_every=10).frames
-    for counts, e in zip(run.counts[1:], exact[1:]):
-        result = stats.check(counts, run.expected_counts(e), n, alpha=ALPHA)
-        assert result.passed, result
+    assert_frames_consistent(run.counts[1:], run.expected_counts(exact[1:]), n)
 
 
 @pytest.mark.parametrize("wall", WALLS)
@@ -82,9 +87,12 @@ def test_stratified_placement_passes_and_has_less_variance_than_random():
     """Stratified runs pass the (then conservative) check and have the smaller error.
 
     One FTCS step with r = 0.02 per axis: a particle stays with p = 0.92 and
-    moves to each neighbour with 0.02. Given the start counts, a cell's
-    variance is sum_c n_c P(1 - P) = 0.152 n per cell against ~n for random
-    placement, so the error ratio is about sqrt(0.152) = 0.39.
+    moves to each neighbour with 0.02. Given the start counts the summed
+    variance is N (0.92 * 0.08 + 4 * 0.02 * 0.98) = 0.152 N against ~N for
+    random placement, so the error ratio is sqrt(0.152) = 0.39. Each error
+    norm over 400 cells fluctuates by ~3.5 %, the ratio by ~0.02: the band
+    +-0.11 is 5.6 sigma. False alarm: 1e-6 split over the two checks, plus
+    ~2e-8 for the band.
     """
     g = Grid((20, 20), boundary="reflecting")
     u0 = _u0(g.shape, 3)
@@ -93,9 +101,9 @@ def test_stratified_placement_passes_and_has_less_variance_than_random():
     for placement in ("stratified", "random"):
         run = mc.lattice(u0, g, steps=1, particles=200_000, seed=5, diffusivity=0.02, dt=1.0, placement=placement)
         E = run.expected_counts(exact)
-        assert stats.check(run.counts[-1], E, run.particles, ALPHA).passed
+        assert stats.check(run.counts[-1], E, run.particles, ALPHA / 2).passed
         errs[placement] = stats.relative_l2(run.counts[-1], E)
-    assert errs["stratified"] / errs["random"] == pytest.approx(0.39, abs=0.08)
+    assert errs["stratified"] / errs["random"] == pytest.approx(0.39, abs=0.11)
 
 
 @pytest.mark.parametrize("wall", ["periodic", "reflecting"])
@@ -176,16 +184,14 @@ def test_brownian_transition_matrix_against_quadrature(n, kind):
 
 @pytest.mark.parametrize("wall", WALLS)
 def test_brownian_particles_match_the_cell_averaged_heat_solution(wall):
-    """Check (Bonferroni z, chi-square, survivors) at every saved step, alpha = 1e-6 per frame."""
+    """Check (Bonferroni z, chi-square, survivors) at every saved step, alpha = 1e-6 for the whole test."""
     g = Grid((20, 16), spacing=(1.0, 0.7), boundary=wall)
     u0 = _u0(g.shape, 7)
     n = 400_000
     run = mc.brownian(u0, g, diffusivity=0.3, dt=0.5, steps=30, particles=n, seed=13, save_every=10,
                       placement="random")
     exact = mc.expectation(u0, g, diffusivity=0.3, time=run.steps * 0.5)
-    for counts, e in zip(run.counts, exact):
-        result = stats.check(counts, run.expected_counts(e), n, alpha=ALPHA)
-        assert result.passed, result
+    assert_frames_consistent(run.counts, run.expected_counts(exact), n)
 
 
 def test_absorbing_walls_without_the_bridge_correction_fail_the_check():

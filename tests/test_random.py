@@ -76,5 +76,5 @@ def test_uniform_streams_are_uniform_and_differ_by_stream():
 
     u = draws(R.key_of(1), 0, 200_000)
     v = draws(R.key_of(1), 1, 200_000)
-    assert st.kstest(u, "uniform").pvalue > ALPHA
-    assert abs(np.corrcoef(u, v)[0, 1]) < st.norm.isf(ALPHA / 2) / np.sqrt(len(u))
+    assert st.kstest(u, "uniform").pvalue > ALPHA / 2  # the two assertions share alpha = 1e-6
+    assert abs(np.corrcoef(u, v)[0, 1]) < st.norm.isf(ALPHA / 4) / np.sqrt(len(u))
