@@ -85,6 +85,7 @@ class Scenario(_Strict):
     _text: str = PrivateAttr("")
     _source: str = PrivateAttr("<scenario>")
     _base_dir: Path = PrivateAttr(Path("."))
+    _u0: Any = PrivateAttr(None)  # the initial field, kept from validation
 
     # --- what the scenario describes -----------------------------------------------------------
 
@@ -101,7 +102,11 @@ class Scenario(_Strict):
         return Grid(tuple(self.grid.shape), self.grid.spacing, self.boundary, self.boundary_value)
 
     def initial_field(self, grid: Grid | None = None) -> np.ndarray:
-        return self.initial.make(grid or self.make_grid(), self._base_dir)
+        """The initial concentration on the scenario's grid (made once, then copied)."""
+        grid = grid or self.make_grid()
+        if self._u0 is None or self._u0.shape != grid.shape:
+            self._u0 = self.initial.make(grid, self._base_dir)
+        return self._u0.copy()
 
     def step_kernel(self) -> np.ndarray | None:
         """The probability kernel of one step, or None for diffusion with ``diffusivity``."""

@@ -1,5 +1,7 @@
 """Independent, slow, obviously-correct references used by the tests."""
 
+import functools
+
 import numpy as np
 
 from physconv.boundary import resolve
@@ -34,19 +36,14 @@ def ftcs_matrix(shape, spacing, boundary, diffusivity, dt, value=None):
     for a, (n, d, bc) in enumerate(zip(shape, spacing, bcs)):
         A, b = second_difference(n, bc.kind, bc.c)
         r = diffusivity * dt / d**2
-        ops = [np.eye(m) for m in shape]
-        ops[a] = A
-        full = ops[0]
-        for op in ops[1:]:
-            full = np.kron(full, op)
-        M += r * full
-        vec = [np.ones(m) for m in shape]
-        vec[a] = b
-        full_b = vec[0]
-        for v in vec[1:]:
-            full_b = np.kron(full_b, v)
-        c += r * full_b
+        M += r * _kron([A if i == a else np.eye(m) for i, m in enumerate(shape)])
+        c += r * _kron([b if i == a else np.ones(m) for i, m in enumerate(shape)])
     return M, c
+
+
+def _kron(factors):
+    """Kronecker product of matrices or vectors, first factor slowest (C order)."""
+    return functools.reduce(np.kron, factors)
 
 
 def ftcs_numpy(u, spacing, boundary, diffusivity, dt, value=None):
