@@ -85,7 +85,7 @@ class Scenario(_Strict):
     _text: str = PrivateAttr("")
     _source: str = PrivateAttr("<scenario>")
     _base_dir: Path = PrivateAttr(Path("."))
-    _u0: Any = PrivateAttr(None)  # the initial field, kept from validation
+    _u0: Any = PrivateAttr(None)  # (grid, initial field), kept from validation
 
     # --- what the scenario describes -----------------------------------------------------------
 
@@ -104,9 +104,9 @@ class Scenario(_Strict):
     def initial_field(self, grid: Grid | None = None) -> np.ndarray:
         """The initial concentration on the scenario's grid (made once, then copied)."""
         grid = grid or self.make_grid()
-        if self._u0 is None or self._u0.shape != grid.shape:
-            self._u0 = self.initial.make(grid, self._base_dir)
-        return self._u0.copy()
+        if self._u0 is None or self._u0[0] != grid:
+            self._u0 = (grid, self.initial.make(grid, self._base_dir))
+        return self._u0[1].copy()
 
     def step_kernel(self) -> np.ndarray | None:
         """The probability kernel of one step, or None for diffusion with ``diffusivity``."""
