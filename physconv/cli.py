@@ -115,14 +115,15 @@ def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
     target = io.result_path(out, s.name, fmt)
     ds = runner.run(s, progress=None if not quiet else False)
     io.write(ds, target, fmt)
+    cmp = metrics.compare(ds) if plot or not quiet else None
     if not quiet:
         click.echo(f"{s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
                    f"methods: {', '.join(s.methods)}")
-        click.echo(metrics.table(metrics.compare(ds)))
+        click.echo(metrics.table(cmp))
     click.echo(f"result: {target}")
     if plot:
         picture = out / f"{s.name}.png"
-        _save_figure(lambda: _plot_module().overview(ds), picture)
+        _save_figure(lambda: _plot_module().overview(ds, cmp), picture)
         click.echo(f"picture: {picture}")
 
 

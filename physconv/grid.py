@@ -102,10 +102,6 @@ class Grid:
             raise GridError(f"{name} contains NaN or infinite values")
         return a
 
-    def with_boundary(self, boundary, boundary_value=None) -> "Grid":
-        """The same grid with other boundaries."""
-        return Grid(self.shape, self.spacing, boundary, boundary_value)
-
     @property
     def boundary_names(self) -> dict[str, str]:
         return {name: str(b) for name, b in zip(self.dims, self.boundaries)}

@@ -79,10 +79,13 @@ def differences(ds: xr.Dataset, a: str, b: str, times=None, fig: Figure | None =
     return fig
 
 
-def errors(ds: xr.Dataset, ax=None):
-    """Max |a - b| / max|u0| against time, log scale, for each pair of methods that must agree."""
+def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
+    """Max |a - b| / max|u0| against time, log scale, for each pair of methods that must agree.
+
+    ``cmp`` is :func:`physconv.metrics.compare` of ``ds`` when the caller has it already.
+    """
     ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
-    cmp = compare(ds)
+    cmp = compare(ds) if cmp is None else cmp
     t = ds["time"].values
     later = t > 0
     if "pair" in cmp.coords:
@@ -153,15 +156,15 @@ def kernel_picture(weights, temperature: float = 1.0, spacing=1.0, dt: float = 1
     return fig
 
 
-def overview(ds: xr.Dataset) -> Figure:
-    """Snapshots of every method, and the differences between them over time."""
+def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None) -> Figure:
+    """Snapshots of every method, and the differences between them over time (``cmp`` as in :func:`errors`)."""
     methods = methods_of(ds)
     idx = _pick_times(ds)
     fig = Figure(figsize=(2.6 * len(idx) + 1.2, 2.4 * len(methods) + 4.2), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[2.4 * len(methods) + 0.6, 3.6])
     snapshots(ds, methods, idx, fig=top)
     left, right = bottom.subplots(1, 2)
-    errors(ds, ax=left)
+    errors(ds, ax=left, cmp=cmp)
     profiles(ds, methods[0], ax=right)
     return fig
 

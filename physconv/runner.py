@@ -72,7 +72,7 @@ def run(s: Scenario, progress: bool | None = None) -> xr.Dataset:
 def _explicit(s, grid, u0, kernel, keep, tick):
     from .solvers import explicit
 
-    every = int(keep[1] - keep[0]) if len(keep) > 1 else None
+    every = _every(keep)
     if kernel is None:
         out = explicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
                                save_every=every, callback=tick)
@@ -84,7 +84,7 @@ def _explicit(s, grid, u0, kernel, keep, tick):
 def _implicit(s, grid, u0, kernel, keep, tick):
     from .solvers import implicit
 
-    every = int(keep[1] - keep[0]) if len(keep) > 1 else None
+    every = _every(keep)
     out = implicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
                            save_every=every, callback=tick)
     return out.frames if every else out[None]
@@ -108,7 +108,7 @@ def _monte_carlo(s, grid, u0, kernel, keep, tick):
     from . import montecarlo as mc
 
     m = s.monte_carlo
-    every = int(keep[1] - keep[0]) if len(keep) > 1 else None
+    every = _every(keep)
     common = dict(steps=s.time.steps, particles=m.particles, seed=m.seed, save_every=every,
                   placement=m.placement, callback=tick)
     if m.lattice:
@@ -117,6 +117,11 @@ def _monte_carlo(s, grid, u0, kernel, keep, tick):
     else:
         run = mc.brownian(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, bridge=m.bridge, **common)
     return run.concentration
+
+
+def _every(keep):
+    """The save interval behind the saved steps (None: only the last step)."""
+    return int(keep[1] - keep[0]) if len(keep) > 1 else None
 
 
 _METHODS = {"explicit": _explicit, "implicit": _implicit, "spectral": _spectral, "gaussian": _gaussian,
