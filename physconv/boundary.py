@@ -11,6 +11,20 @@ kind says what lies beyond them (``a b c d`` are the cells, ``c`` a value)::
 ``neumann`` is an alias of ``reflecting``. Periodic and reflecting walls keep
 the mass; absorbing walls remove what crosses them; dirichlet walls hold the
 value ``c`` on the face.
+
+Where each wall lies (the same in every method, particles included):
+
+==========  ==============================================================
+periodic    the faces ``0`` and ``n d`` are glued together
+reflecting  on the faces ``0`` and ``n d`` (zero flux through the face)
+absorbing   at the ghost-cell centres ``-d/2`` and ``n d + d/2``, half a
+            cell outside the faces, where the ghost value 0 sits: a lattice
+            walker is removed when it reaches the ghost cell, a Brownian
+            particle when it crosses ``-d/2``; the slab is ``(n + 1) d`` long
+dirichlet   on the faces (value ``c``); with ``c = 0`` it is the absorbing
+            wall placed on the face, slab ``n d`` (Brownian particles are
+            removed at the face)
+==========  ==============================================================
 """
 
 from __future__ import annotations
@@ -71,6 +85,20 @@ class Boundary:
     def c(self) -> float:
         """The value on the wall (0 unless dirichlet)."""
         return self.value if self.kind == "dirichlet" else 0.0
+
+    @property
+    def wall_offset(self) -> float:
+        """Where the wall condition holds, in cells outside the face (0.5 for absorbing, else 0)."""
+        return 0.5 if self.kind == "absorbing" else 0.0
+
+    def describe(self) -> str:
+        """One line: what the wall is and where it lies."""
+        return {
+            "periodic": "periodic: the two faces are glued together",
+            "reflecting": "reflecting: zero flux through the faces",
+            "absorbing": "absorbing: value 0 at the ghost-cell centres, half a cell outside the faces",
+            "dirichlet": f"dirichlet: value {self.c:g} on the faces",
+        }[self.kind]
 
     def __str__(self):
         return f"dirichlet({self.value:g})" if self.kind == "dirichlet" else self.kind

@@ -85,6 +85,16 @@ class Grid:
         """Box size per axis, ``n * d``."""
         return tuple(n * d for n, d in zip(self.shape, self.spacing))
 
+    def wall_positions(self) -> tuple[tuple[float, float], ...]:
+        """Per axis, the positions ``(low, high)`` where the wall condition holds.
+
+        The faces ``0`` and ``n d`` for periodic, reflecting and dirichlet
+        walls; the ghost-cell centres ``-d/2`` and ``n d + d/2`` for absorbing
+        walls (see :mod:`physconv.boundary`).
+        """
+        return tuple((-b.wall_offset * d, (n + b.wall_offset) * d)
+                     for n, d, b in zip(self.shape, self.spacing, self.boundaries))
+
     def coords(self) -> dict[str, np.ndarray]:
         """Cell-centre coordinates ``(i + 0.5) * d`` per axis name."""
         return {name: (np.arange(n) + 0.5) * d for name, n, d in zip(self.dims, self.shape, self.spacing)}

@@ -165,6 +165,8 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict) -> xr.Da
         "scenario": s.text,
         "methods": json.dumps(list(frames)),
         "boundary": json.dumps({name: b.kind for name, b in zip(grid.dims, grid.boundaries)}),
+        "walls": json.dumps({name: {"rule": b.describe(), "positions": list(pos)}
+                             for name, b, pos in zip(grid.dims, grid.boundaries, grid.wall_positions())}),
         "spacing": np.array(grid.spacing),
         "dt": s.time.dt,
         "steps": s.time.steps,

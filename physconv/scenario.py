@@ -269,9 +269,10 @@ def _check_methods(s: Scenario, grid: Grid, kernel) -> None:
                 raise _KeyProblem(("kernel",), "gaussian needs a kernel without drift and with a diagonal covariance "
                                                f"(this one drifts by {m.mean.round(6).tolist()} per step)")
     if "monte_carlo" in s.methods:
-        if "dirichlet" in kinds:
-            raise _KeyProblem(("methods",), "monte_carlo has no particle rule for dirichlet walls (a fixed value on "
-                                            "the wall); drop monte_carlo or use periodic, reflecting or absorbing")
+        if "dirichlet" in kinds and (s.monte_carlo.lattice or wall_value_nonzero(grid)):
+            raise _KeyProblem(("methods",), "monte_carlo has no lattice rule for dirichlet walls; Brownian particles "
+                                            "(monte_carlo.lattice: false) take dirichlet walls of value 0 (removed at "
+                                            "the face); else drop monte_carlo or use periodic, reflecting or absorbing")
         if not s.monte_carlo.lattice and kernel is not None:
             raise _KeyProblem(("monte_carlo", "lattice"), "Brownian particles (lattice: false) need a diffusivity, "
                                                           "not a kernel")

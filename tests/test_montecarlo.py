@@ -159,16 +159,20 @@ def test_relative_error_falls_like_one_over_sqrt_n():
 
 # --- Brownian particles ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n, kind", [(7, "periodic"), (8, "reflecting"), (9, "absorbing")])
+@pytest.mark.parametrize("n, kind", [(7, "periodic"), (8, "reflecting"), (9, "absorbing"), (6, "dirichlet")])
 def test_brownian_transition_matrix_against_quadrature(n, kind):
-    """Closed form vs brute force: average of the image-summed normal cdf over the source cell."""
+    """Closed form vs brute force: average of the image-summed normal cdf over the source cell.
+
+    Images mirror about the walls of Grid.wall_positions: the faces, or for absorbing
+    walls the ghost-cell centres half a cell outside them.
+    """
     from scipy.special import ndtr
 
     h, sigma = 0.5, 0.9
     P = mc.transition(n, h, kind, sigma)
-    L = n * h
+    (lo, hi), = Grid((n,), h, kind, 0.0 if kind == "dirichlet" else None).wall_positions()
+    period = hi - lo if kind == "periodic" else 2 * (hi - lo)
     ys = (np.arange(4000) + 0.5) / 4000  # midpoint rule inside the source cell
-    period = L if kind == "periodic" else 2 * L
     for j in (0, n // 2, n - 1):
         y = (j + ys) * h
         for i in range(n):
@@ -178,7 +182,8 @@ def test_brownian_transition_matrix_against_quadrature(n, kind):
                 tot += np.mean(ndtr((b - y - k * period) / sigma) - ndtr((a - y - k * period) / sigma))
                 if kind != "periodic":
                     sign = 1 if kind == "reflecting" else -1
-                    tot += sign * np.mean(ndtr((b + y - k * period) / sigma) - ndtr((a + y - k * period) / sigma))
+                    image = 2 * lo - y  # the mirror image about the lower wall
+                    tot += sign * np.mean(ndtr((b - image - k * period) / sigma) - ndtr((a - image - k * period) / sigma))
             assert P[i, j] == pytest.approx(tot, abs=2e-8)
 
 

@@ -145,12 +145,14 @@ def counts_scatter(split, shape, offsets, kinds, out):
 
 
 @nb.njit(parallel=True, cache=True)
-def brownian_walk(x, first_step, nsteps, key, sigma, lengths, kinds, bridge, ddt):
+def brownian_walk(x, first_step, nsteps, key, sigma, low, high, kinds, bridge, ddt):
     """Gaussian jumps of std ``sigma`` per axis; mirror, wrap or remove at the walls.
 
-    With ``bridge``, a particle that stays inside an absorbing axis is still
-    removed with the probability ``exp(-x0 x1 / (D dt))`` that the Brownian path
-    crossed the wall between its two positions (for each wall of the axis).
+    Walls of axis ``a`` lie at ``low[a]`` and ``high[a]`` (periodic and
+    reflecting axes have ``low = 0``). With ``bridge``, a particle that stays
+    inside a removing axis is still removed with the probability
+    ``exp(-x0 x1 / (D dt))`` that the Brownian path crossed the wall between its
+    two positions (``x0, x1`` distances to the wall; for each wall of the axis).
     Per step a particle uses uniforms ``[s * 8, s * 8 + 8)`` of its stream:
     4 for the normals of up to 3 axes (Box-Muller pairs), 3 for the bridges.
     """
@@ -171,17 +173,19 @@ def brownian_walk(x, first_step, nsteps, key, sigma, lengths, kinds, bridge, ddt
                 for a in range(ndim):
                     x0 = x[a, i]
                     x1 = x0 + sigma[a] * jump[blk, a]
-                    L = lengths[a]
+                    L = high[a]
                     if kinds[a] == 0:
                         x1 = x1 % L
                     elif kinds[a] == 1:
                         while x1 < 0.0 or x1 > L:
                             x1 = -x1 if x1 < 0.0 else 2.0 * L - x1
                     else:
-                        if x1 < 0.0 or x1 > L:
+                        lo = low[a]
+                        if x1 < lo or x1 > L:
                             dead = True
                         elif bridge:
-                            survive = (1.0 - math.exp(-x0 * x1 / ddt)) * (1.0 - math.exp(-(L - x0) * (L - x1) / ddt))
+                            survive = ((1.0 - math.exp(-(x0 - lo) * (x1 - lo) / ddt))
+                                       * (1.0 - math.exp(-(L - x0) * (L - x1) / ddt)))
                             if uniform_at(base, c + 4 + a) >= survive:
                                 dead = True
                     x[a, i] = x1
@@ -192,17 +196,25 @@ def brownian_walk(x, first_step, nsteps, key, sigma, lengths, kinds, bridge, ddt
 
 @nb.njit(parallel=True, cache=True)
 def point_cells(x, spacing, shape, out):
-    """Cell index per axis of each Brownian particle into ``out`` (int32, like ``x``); -1 if removed.
+    """Cell index per axis of each Brownian particle into ``out`` (int32, like ``x``).
 
-    A particle exactly on the last face belongs to the last cell.
+    The first index is -1 for a removed particle and for one alive outside the
+    cells (between a face and an absorbing wall half a cell beyond it). A
+    particle exactly on a face belongs to the cell inside.
     """
     ndim, npart = x.shape
     for i in prange(npart):
         if math.isnan(x[0, i]):
             out[0, i] = -1
             continue
+        outside = False
         for a in range(ndim):
-            out[a, i] = min(max(int(x[a, i] / spacing[a]), 0), shape[a] - 1)
+            xa = x[a, i]
+            if xa < 0.0 or xa > shape[a] * spacing[a]:
+                outside = True
+            out[a, i] = min(max(int(xa / spacing[a]), 0), shape[a] - 1)
+        if outside:
+            out[0, i] = -1
 
 
 @nb.njit(parallel=True, cache=True)

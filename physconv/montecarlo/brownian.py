@@ -2,11 +2,15 @@
 
 Each particle starts uniformly inside a cell (the initial field is constant
 per cell) and jumps by independent Gaussians of standard deviation
-:math:`\\sqrt{2 D \\Delta t}` per axis. Walls lie on the outer faces:
-periodic wraps, reflecting mirrors, absorbing removes, including the paths
-that cross the wall and come back within one step (Brownian bridge: crossed
-with probability :math:`\\exp(-x_0 x_1 / (D \\Delta t))` for distances
-:math:`x_0, x_1` to the wall).
+:math:`\\sqrt{2 D \\Delta t}` per axis. The walls are those of
+:mod:`physconv.boundary`, the same as for every other method: periodic wraps
+and reflecting mirrors at the faces; absorbing removes a particle when it
+crosses the ghost-cell centre half a cell outside the face (a particle between
+the face and that wall is alive but in no cell); dirichlet walls of value 0
+remove it at the face. Removal includes the paths that cross the wall and come
+back within one step (Brownian bridge: crossed with probability
+:math:`\\exp(-x_0 x_1 / (D \\Delta t))` for distances :math:`x_0, x_1` to the
+wall).
 
 The expected binned concentration is the heat solution of the cell-wise
 constant initial field, averaged over each cell. Per axis it is a matrix of
@@ -23,7 +27,14 @@ from scipy.special import ndtr
 from ..grid import Grid
 from ..solvers.explicit import saved_steps
 from ._random import key_of
-from .lattice import ParticleRun, place, record, walls
+from .lattice import WALL_CODES, ParticleRun, place, record, walls
+
+
+def brownian_walls(grid: Grid) -> np.ndarray:
+    """Wall codes per axis for Brownian particles: the lattice's, and dirichlet walls of value 0 remove."""
+    if all(b.kind == "dirichlet" and b.value == 0 or b.kind in WALL_CODES for b in grid.boundaries):
+        return np.array([WALL_CODES.get(b.kind, WALL_CODES["absorbing"]) for b in grid.boundaries], dtype=np.int64)
+    return walls(grid)  # raises for dirichlet walls of non-zero value
 
 
 def _smooth_part(z):
@@ -49,23 +60,27 @@ def transition(n: int, spacing: float, kind: str, sigma: float) -> np.ndarray:
 
     ``P[i, j]`` is the probability that a particle uniform in cell ``j`` is in
     cell ``i`` after a time with :math:`\\sqrt{2 D t} = \\sigma`: free-space
-    probabilities summed over the images of the walls (period ``n`` for
-    periodic; mirror images about both faces, period ``2n``, with sign ``+``
-    for reflecting and ``-`` for absorbing).
+    probabilities summed over the images of the walls. Periodic: copies with
+    period ``n``. Reflecting (``+``) and dirichlet with value 0 (``-``): mirror
+    images about the faces, period ``2n``; the image of cell ``j`` is cell
+    ``-1 - j``. Absorbing (``-``): mirror images about the ghost-cell centres
+    ``-d/2`` and ``n d + d/2``, period ``2(n + 1)``; the image of cell ``j`` is
+    cell ``-2 - j``. Cell ``i`` is reached with probability ``P[i, j]``; for
+    absorbing walls what is missing from a column is removed or alive in the
+    half cells beyond the faces.
     """
     if sigma == 0:
         return np.eye(n)
     s = spacing / sigma
     i, j = np.arange(n)[:, None], np.arange(n)[None, :]
-    period = n if kind == "periodic" else 2 * n
+    period, shift, sign = {"periodic": (n, 0, 0.0), "reflecting": (2 * n, 1, 1.0), "dirichlet": (2 * n, 1, -1.0),
+                           "absorbing": (2 * n + 2, 2, -1.0)}[kind]
     reach = int(np.ceil((n + 40.0 / s) / period)) + 1
     P = np.zeros((n, n))
     for k in range(-reach, reach + 1):
         P += _free(i - j + k * period, s)
-        if kind == "reflecting":
-            P += _free(i + j + 1 + k * period, s)
-        elif kind == "absorbing":
-            P -= _free(i + j + 1 + k * period, s)
+        if sign:
+            P += sign * _free(i + j + shift + k * period, s)
     return P
 
 
@@ -80,7 +95,7 @@ def expectation(u0, grid: Grid, *, diffusivity: float, time) -> np.ndarray:
         One time (returns a field) or several (frames along axis 0).
     """
     u = grid.check_field(u0)
-    walls(grid)
+    brownian_walls(grid)
     single = np.ndim(time) == 0
     out = []
     for t in np.atleast_1d(np.asarray(time, dtype=float)):
@@ -103,7 +118,8 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
     ----------
     u0 : ndarray, shape grid.shape, non-negative
     grid : Grid
-        Periodic, reflecting or absorbing walls.
+        Periodic, reflecting or absorbing walls, or dirichlet walls of value 0
+        (removal at the face).
     diffusivity, dt : float
         Any positive step is exact in distribution (no stability limit).
     bridge : bool
@@ -111,7 +127,7 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
         (default). Without it, absorbing walls remove too little.
     steps, particles, seed, save_every, placement, callback : see :func:`physconv.montecarlo.lattice`
     """
-    kinds = walls(grid)
+    kinds = brownian_walls(grid)
     if not diffusivity >= 0 or not dt > 0:
         raise ValueError(f"need diffusivity >= 0 and dt > 0, got {diffusivity!r} and {dt!r}")
     if particles > 2**31:
@@ -127,19 +143,22 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
     x = np.ascontiguousarray(x)
     key = key_of(seed)
     sigma = np.sqrt(2.0 * diffusivity * dt) * np.ones(grid.ndim)
-    lengths = np.array(grid.lengths)
+    low, high = (np.array(w) for w in zip(*grid.wall_positions()))
     spacing = np.array(grid.spacing)
     shape = np.array(grid.shape, dtype=np.int64)
     cells = np.empty(x.shape, dtype=np.int32)
 
     def advance(first, n):
-        _loops.brownian_walk(x, first, n, key, sigma, lengths, kinds, bridge, diffusivity * dt)
+        _loops.brownian_walk(x, first, n, key, sigma, low, high, kinds, bridge, diffusivity * dt)
+
+    survivors = []
 
     def current():
         _loops.point_cells(x, spacing, shape, cells)
         out = np.zeros(grid.size, dtype=np.int64)
         _loops.bin_cells(cells, shape, out)
+        survivors.append(int(np.count_nonzero(~np.isnan(x[0]))))
         return out
 
     frames = record(keep, grid.shape, advance, current, callback)
-    return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)
+    return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume, np.array(survivors))

@@ -40,6 +40,8 @@ class ParticleRun:
     steps : ndarray of int, shape (n_saved,)
     counts : ndarray of int64, shape (n_saved, *grid.shape)
         Live particles per cell.
+    survivors : ndarray of int, shape (n_saved,), optional
+        Particles not removed (Brownian runs; see :attr:`surviving`).
     particles : int
         Particles at the start, N.
     mass : float
@@ -52,6 +54,7 @@ class ParticleRun:
     particles: int
     mass: float
     cell_volume: float
+    survivors: np.ndarray | None = None
 
     @property
     def mass_per_particle(self) -> float:
@@ -64,8 +67,14 @@ class ParticleRun:
 
     @property
     def alive(self) -> np.ndarray:
-        """Particles left at each saved step."""
+        """Particles in the cells at each saved step."""
         return self.counts.reshape(len(self.steps), -1).sum(axis=1)
+
+    @property
+    def surviving(self) -> np.ndarray:
+        """Particles not removed at each saved step; for Brownian particles with absorbing walls
+        this includes those alive between a face and the wall half a cell beyond it."""
+        return self.alive if self.survivors is None else self.survivors
 
     def expected_counts(self, concentration: np.ndarray) -> np.ndarray:
         """Concentration turned into expected particle counts (inverse of :attr:`concentration`)."""
