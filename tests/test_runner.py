@@ -86,3 +86,24 @@ def test_pairs_follow_design_section_3():
         ("explicit", "spectral", "exact"), ("explicit", "gaussian", "approx"), ("implicit", "gaussian", "approx"),
         ("implicit", "spectral", "approx")]
     assert metrics.pairs(["spectral", "gaussian"]) == [("spectral", "gaussian", "approx")]
+
+
+def test_verdicts_are_held_against_theory(tmp_path):
+    """A healthy run reads 'as predicted'; a step at the stability limit (checkerboard) and a grid too
+    coarse for the field read 'larger than predicted', never as a plain approximation."""
+    healthy = runner.run(load(tmp_path, overrides=["methods=[explicit, implicit, spectral, gaussian]"]),
+                         progress=False)
+    text = metrics.table(metrics.compare(healthy))
+    assert text.count("as predicted (") == 3 and "larger than predicted" not in text
+
+    s = load(tmp_path, overrides=["methods=[explicit, spectral, gaussian]", "initial={kind: point, mass: 1.0}",
+                                  "diffusivity=0.25", "grid.shape=[25, 25]", "boundary=periodic"])
+    cmp = metrics.compare(runner.run(s, progress=False))
+    i = list(cmp["pair"].values).index("explicit-gaussian")
+    assert metrics.prediction_factor(cmp, i) > 10
+    assert "larger than predicted" in metrics.verdict(cmp, i)
+
+    coarse = load(tmp_path, overrides=["methods=[explicit, gaussian]", "initial={kind: point, mass: 1.0}",
+                                       "time={dt: 1.0, steps: 2, save_every: 1}"])
+    cmp = metrics.compare(runner.run(coarse, progress=False))
+    assert "larger than predicted" in metrics.verdict(cmp, 0)
