@@ -94,7 +94,10 @@ def _load(scenario, overrides, max_memory=None):
     from .scenario import load
 
     limit = None if max_memory is None else int(max_memory * 2**30)
-    return load(_scenario_path(scenario), overrides, max_bytes=limit)
+    s = load(_scenario_path(scenario), overrides, max_bytes=limit)
+    for line in s.warnings:
+        click.echo("warning: " + line, err=True)
+    return s
 
 
 @cli.command(short_help="Run a scenario; write its result, table and picture.")

@@ -86,6 +86,7 @@ class Scenario(_Strict):
     _source: str = PrivateAttr("<scenario>")
     _base_dir: Path = PrivateAttr(Path("."))
     _u0: Any = PrivateAttr(None)  # (grid, initial field), kept from validation
+    _warnings: list = PrivateAttr(default_factory=list)
 
     # --- what the scenario describes -----------------------------------------------------------
 
@@ -97,6 +98,11 @@ class Scenario(_Strict):
     @property
     def source(self) -> str:
         return self._source
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per thing that is allowed but probably not meant (``file:line: key: ...``)."""
+        return list(self._warnings)
 
     def make_grid(self) -> Grid:
         return Grid(tuple(self.grid.shape), self.grid.spacing, self.boundary, self.boundary_value)
@@ -196,7 +202,41 @@ def parse(text: str, source: str = "<scenario>", base_dir=".", overrides=(), max
         check(scenario, max_bytes)
     except _KeyProblem as exc:
         raise ScenarioError(where(exc.path, exc.message)) from None
+    scenario._warnings = [where(path, message) for path, message in advice(scenario)]
     return scenario
+
+
+CENTRE_WARNING = 0.01  # warn when the step kernel keeps this much or less at its centre
+
+
+def advice(s: Scenario) -> list[tuple[tuple, str]]:
+    """Warnings ``(key path, message)`` for a valid scenario: a step at the stability limit.
+
+    When the step's kernel keeps (almost) nothing at its centre, odd and even
+    cells stop talking to each other: a point spreads as a checkerboard, and the
+    explicit, spectral and lattice results are far from the heat solution.
+    """
+    stepping = {"explicit", "spectral"} | ({"monte_carlo"} if s.monte_carlo.lattice else set())
+    if not stepping & set(s.methods):
+        return []
+    grid = s.make_grid()
+    kernel = s.step_kernel()
+    if kernel is None:
+        from .solvers.explicit import max_stable_dt
+
+        total = sum(_k.ftcs_numbers(s.diffusivity, s.time.dt, grid.spacing))
+        if 1 - 2 * total > CENTRE_WARNING:
+            return []
+        limit = max_stable_dt(s.diffusivity, grid.spacing)
+        return [(("time", "dt"), f"the explicit step keeps {1 - 2 * total:.3g} of each cell's salt at the centre "
+                                 f"(sum of D dt/dx^2 = {total:.4g}, limit 1/2): odd and even cells decouple and a "
+                                 f"point spreads as a checkerboard; dt = {limit / 2:.6g} keeps 1/2, and any dt "
+                                 f"below {limit * (1 - CENTRE_WARNING):.6g} keeps more than 1 %")]
+    centre = float(kernel[tuple((np.array(kernel.shape) - 1) // 2)])
+    if centre > CENTRE_WARNING:
+        return []
+    return [(("kernel",), f"the step kernel keeps only {centre:.3g} at its centre: odd and even cells may "
+                          "decouple (a checkerboard); a higher temperature or a larger centre weight avoids it")]
 
 
 class _KeyProblem(Exception):

@@ -1,5 +1,6 @@
 """The command line: shipped scenarios end to end, and one-line errors with exit 2 and no files."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -36,7 +37,9 @@ def run_cli(*args):
 def test_shipped_scenario_runs_end_to_end(tmp_path, capsys, name):
     sets = [x for s in REDUCED[name] for x in ("--set", s)]
     assert run_cli("run", name, "--out", tmp_path, "--quiet", "--no-plot", *sets) == 0
-    assert f"result: {tmp_path / name}.nc" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert f"result: {tmp_path / name}.nc" in captured.out
+    assert "warning:" not in captured.err  # shipped scenarios step well inside the stability limit
     ds = io.open_result(tmp_path / f"{name}.nc")
     methods = metrics.methods_of(ds)
     grid = metrics.grid_of(ds)
@@ -44,8 +47,10 @@ def test_shipped_scenario_runs_end_to_end(tmp_path, capsys, name):
     assert ds["explicit"].dims == ("time",) + grid.dims
     assert {"time", "step", *grid.dims} <= set(ds.coords)
     assert ds["step"].dims == ("time",)
-    for key in ("scenario", "boundary", "dt", "cfl", "versions", "created", "software"):
+    for key in ("scenario", "boundary", "walls", "dt", "cfl", "versions", "created", "software"):
         assert key in ds.attrs
+    walls = json.loads(ds.attrs["walls"])
+    assert [tuple(walls[d]["positions"]) for d in grid.dims] == list(grid.wall_positions())
     for m in methods:
         assert ds[m].attrs["units"] and ds[m].attrs["long_name"]
         if m != "monte_carlo":
@@ -139,7 +144,7 @@ ERRORS = [
     ("unknown method", lambda t: ["run", bad_file(t, BASE.replace("spectral,", "fourier,"))], "methods[1]"),
     ("dirichlet with monte_carlo",
      lambda t: ["run", bad_file(t, BASE.replace("boundary: reflecting", "boundary: dirichlet\nboundary_value: 0"))],
-     "monte_carlo has no particle rule"),
+     "monte_carlo has no lattice rule for dirichlet"),
     ("even kernel", lambda t: ["run", bad_file(t, BASE.replace("diffusivity: 0.2",
                                                                 "kernel: {weights: [[1, 2], [3, 4]]}"))],
      "odd size"),
@@ -236,3 +241,21 @@ def test_full_size_salt_aquarium(tmp_path, capsys):
     ds = io.open_result(tmp_path / "salt_aquarium.nc")
     assert ds["explicit"].shape == (11, 256, 256)
     assert (tmp_path / "salt_aquarium.png").stat().st_size > 100_000
+
+
+@pytest.mark.parametrize("dt, spacing, warns", [(1.25, 1.0, True), (1.24, 1.0, True), (1.0, 1.0, False),
+                                                (0.31, 0.5, True), (0.2, 0.5, False)])
+def test_a_step_at_the_stability_limit_warns_in_validate_and_run(tmp_path, capsys, dt, spacing, warns):
+    """sum of D dt / dx^2 >= 0.495 (centre weight <= 1 %): one warning line naming the file, line and key."""
+    p = tmp_path / "s.yaml"
+    p.write_text(BASE.replace("dt: 1.0", f"dt: {dt}").replace("spacing: 1.0", f"spacing: {spacing}"))
+    for argv in (["validate", p], ["run", p, "--out", tmp_path, "--quiet", "--no-plot"]):
+        assert run_cli(*argv) == 0
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if line.startswith("warning:")]
+        if warns:
+            assert len(lines) == 1 and f"{p}:7: time.dt:" in lines[0] and "checkerboard" in lines[0]
+            limit = 1 / (2 * 0.2 * 2 / spacing**2)
+            assert f"dt = {limit / 2:.6g} keeps 1/2" in lines[0]
+        else:
+            assert not lines

@@ -107,3 +107,17 @@ def test_verdicts_are_held_against_theory(tmp_path):
                                        "time={dt: 1.0, steps: 2, save_every: 1}"])
     cmp = metrics.compare(runner.run(coarse, progress=False))
     assert "larger than predicted" in metrics.verdict(cmp, 0)
+
+
+def test_brownian_particles_take_dirichlet_walls_of_value_zero(tmp_path):
+    """A zero on the face: Brownian particles removed there match the dirichlet-0 expectation (alpha = 1e-6)."""
+    from .test_montecarlo import assert_frames_consistent
+
+    s = load(tmp_path, overrides=["boundary=dirichlet", "boundary_value=0", "monte_carlo.lattice=false",
+                                  "monte_carlo.particles=100000"])
+    ds = runner.run(s, progress=False)
+    grid = metrics.grid_of(ds)
+    _, exact = metrics.monte_carlo_reference(ds, grid)
+    one = float(ds.attrs["mass_initial"]) / 100000 / grid.cell_volume
+    assert_frames_consistent(np.rint(ds["monte_carlo"].values[1:] / one), exact[1:] / one, 100000)
+    assert metrics.grid_of(ds).wall_positions() == ((0.0, 12.0), (0.0, 10.0))
