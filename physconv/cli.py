@@ -156,15 +156,20 @@ def compare(result, as_json):
 
 
 PLOTS = ("overview", "snapshots", "differences", "errors", "profiles", "spacetime", "kernel")
+_scale_option = click.option("--scale", type=click.Choice(["auto", "linear", "per-frame", "log"]), default="auto",
+                             show_default=True, help="Colour scale of the maps: auto picks per-frame when the "
+                                                     "field's peak changes more than 10x (a point source).")
 
 
-@cli.command(short_help="Draw a result (snapshots, differences, errors, profiles, ...).")
+@cli.command(short_help="Draw a result (snapshots, differences, errors, profiles, kernel, ...).")
 @click.argument("result", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="PNG file (default: next to RESULT).")
 @click.option("--kind", type=click.Choice(PLOTS), default="overview", show_default=True)
 @click.option("--pair", metavar="A-B", help="Methods to subtract for --kind differences (default: the first pair).")
-def plot(result, out_file, kind, pair):
-    """Draw RESULT: snapshots, differences, errors over time, profiles, space-time or the kernel."""
+@_scale_option
+def plot(result, out_file, kind, pair, scale):
+    """Draw RESULT: snapshots, differences, errors over time, profiles, space-time, or the step kernel
+    and its n-step convolution power beside the heat kernel."""
     from . import io, metrics
 
     ds = io.open_result(result)
@@ -173,9 +178,9 @@ def plot(result, out_file, kind, pair):
 
     def make():
         if kind == "overview":
-            return P.overview(ds)
+            return P.overview(ds, scale=scale)
         if kind == "snapshots":
-            return P.snapshots(ds)
+            return P.snapshots(ds, scale=scale)
         if kind == "differences":
             methods = metrics.methods_of(ds)
             a, b = pair.split("-", 1) if pair else next(((p[0], p[1]) for p in metrics.pairs(methods)), (None, None))
@@ -190,14 +195,9 @@ def plot(result, out_file, kind, pair):
             if ds["initial"].ndim != 1:
                 raise _Failure(f"{result}: a space-time picture needs a 1-D result")
             return P.spacetime(ds).figure
-        if "kernel" not in ds:
-            raise _Failure(f"{result}: the scenario has no kernel to draw")
-        k = ds["kernel"].values
-        if k.ndim != 2:
-            raise _Failure(f"{result}: the kernel picture is for 2-D kernels")
-        import numpy as np
+        from .plot_kernel import scenario_kernel_figure
 
-        return P.kernel_picture(np.log(k), 1.0, tuple(np.atleast_1d(ds.attrs["spacing"])), float(ds.attrs["dt"]))
+        return scenario_kernel_figure(ds)
 
     _save_figure(make, out)
     click.echo(f"picture: {out}")
@@ -207,13 +207,14 @@ def plot(result, out_file, kind, pair):
 @click.argument("result", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="GIF file (default: next to RESULT).")
 @click.option("--fps", default=4, show_default=True, type=click.IntRange(1, 60))
-def animate(result, out_file, fps):
+@_scale_option
+def animate(result, out_file, fps, scale):
     """Make a GIF of the methods in RESULT side by side over time."""
     from . import io
 
     ds = io.open_result(result)
     out = Path(out_file) if out_file else Path(result).with_suffix(".gif")
-    _atomic(out, lambda tmp: _plot_module().animate(ds, tmp, fps=fps))
+    _atomic(out, lambda tmp: _plot_module().animate(ds, tmp, fps=fps, scale=scale))
     click.echo(f"animation: {out}")
 
 
@@ -256,18 +257,27 @@ def _save_figure(make, path: Path) -> None:
 
 
 def _atomic(path: Path, write) -> None:
-    """Write a file through a temporary name in the same folder, then rename it into place."""
+    """Write a file through a temporary name in the same folder (created if needed), then rename it into
+    place with the mode a new file gets (``0666`` less the umask), as the result files have."""
+    from .io import check_writable
+
     path = Path(path)
-    if not path.parent.is_dir():
-        raise _Failure(f"{path}: the folder {path.parent} does not exist")
+    check_writable(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-", suffix=path.suffix)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 if __name__ == "__main__":  # pragma: no cover

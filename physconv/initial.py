@@ -139,6 +139,13 @@ class Sine(_Kind):
 
 
 class Image(_Kind):
+    """A grey-level picture (PNG/JPEG), brightness 0..1, resampled to the grid.
+
+    Axis ``y`` points up, as in every physconv figure: the picture's top row
+    becomes the last row of the field (largest ``y``), so the picture is drawn
+    the right way up.
+    """
+
     kind: Literal["image"]
     path: str
     invert: bool = False
@@ -152,7 +159,7 @@ class Image(_Kind):
         try:
             with PILImage.open(path) as im:
                 im = im.convert("L").resize((grid.shape[1], grid.shape[0]), PILImage.Resampling.BILINEAR)
-                a = np.asarray(im, dtype=float) / 255.0
+                a = np.flipud(np.asarray(im, dtype=float)) / 255.0  # image rows run downwards, y runs up
         except UnidentifiedImageError:
             raise ValueError(f"{path} is not a PNG/JPEG image") from None
         return 1.0 - a if self.invert else a

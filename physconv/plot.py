@@ -1,124 +1,232 @@
 """Pictures of a result: snapshots, differences, errors over time, profiles, space–time, animation.
 
-Every function reads only the result Dataset (or a kernel), takes ``ax=None``
-or returns a new :class:`matplotlib.figure.Figure`, and never shows a window.
-3-D fields are shown by their middle ``z`` slice.
+Every function reads only the result Dataset, takes ``ax=None`` or returns a
+new :class:`matplotlib.figure.Figure`, and never shows a window. Maps are drawn
+with ``y`` pointing up (row 0 at the bottom; image initials are stored that way
+round, see :class:`physconv.initial.Image`). 3-D fields are shown by their
+``z`` slice through the centre of mass of the initial field, and profiles run
+through that centre too.
+
+Colour scales (``scale``): ``'linear'``, one scale for every panel;
+``'per-frame'``, one scale per saved time, shared by the methods (so they stay
+comparable while the field spreads and fades); ``'log'``, one logarithmic
+scale over four decades; ``'auto'`` (default), ``'per-frame'`` when the
+field's maximum changes by more than :data:`AUTO_RANGE` over the run (a point
+source), else ``'linear'``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+from matplotlib import colormaps
+from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
-from . import kernels as _k
 from .metrics import compare, methods_of
 
-
-def _field(da: xr.DataArray) -> xr.DataArray:
-    """A 1-D or 2-D view: the middle z slice of a 3-D field."""
-    return da.isel(z=da.sizes["z"] // 2) if "z" in da.dims else da
-
-
-def _pick_times(ds, count=4):
-    n = ds.sizes["time"]
-    return sorted(set(np.linspace(0, n - 1, min(count, n)).round().astype(int).tolist()))
+SCALES = ("auto", "linear", "per-frame", "log")
+AUTO_RANGE = 10.0
+LOG_DECADES = 4
 
 
-def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = None) -> Figure:
-    """Rows: methods; columns: saved times; one colour scale shared by every panel."""
+def centre_of_mass(ds: xr.Dataset) -> dict[str, int]:
+    """Cell index per axis of the initial field's centre of mass (of |u0|; the middle if it is zero)."""
+    u = np.abs(ds["initial"].values)
+    total = u.sum()
+    out = {}
+    for a, d in enumerate(ds["initial"].dims):
+        n = u.shape[a]
+        if total > 0:
+            w = u.sum(axis=tuple(b for b in range(u.ndim) if b != a))
+            out[d] = int(np.clip(np.rint((w * np.arange(n)).sum() / total), 0, n - 1))
+        else:
+            out[d] = n // 2
+    return out
+
+
+def _field(da: xr.DataArray, ds: xr.Dataset) -> xr.DataArray:
+    """A 1-D or 2-D view: the z slice through the centre of mass of a 3-D field."""
+    return da.isel(z=centre_of_mass(ds)["z"]) if "z" in da.dims else da
+
+
+def _slice_note(ds: xr.Dataset) -> str:
+    if "z" not in ds["initial"].dims:
+        return ""
+    z = centre_of_mass(ds)["z"]
+    return f" (z slice through the centre of mass, z = {float(ds['z'][z]):g})"
+
+
+def pick_times(ds: xr.Dataset, count: int = 4) -> list[int]:
+    """Indices of ``count`` saved times as evenly spaced in time as the saved frames allow."""
+    t = ds["time"].values
+    targets = np.linspace(t[0], t[-1], min(count, len(t)))
+    return sorted({int(np.argmin(np.abs(t - x))) for x in targets})
+
+
+def choose_scale(fields, idx, scale: str = "auto") -> str:
+    """Resolve ``'auto'``: per-frame when the frames' maxima span more than AUTO_RANGE."""
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
+    if scale != "auto":
+        return scale
+    peaks = [max(float(np.abs(f.isel(time=i)).max()) for f in fields.values()) for i in idx]
+    low = min(peaks)
+    return "per-frame" if low == 0 or max(peaks) / low > AUTO_RANGE else "linear"
+
+
+def _norms(fields, idx, scale):
+    """One colour norm per shown time (the same object for all of them unless per-frame)."""
+    def limits(frames):
+        lo = min(float(f.min()) for f in frames)
+        hi = max(float(f.max()) for f in frames)
+        return lo, (hi if hi > lo else lo + 1.0)
+
+    if scale == "per-frame":
+        return [Normalize(*limits([f.isel(time=i) for f in fields.values()])) for i in idx]
+    lo, hi = limits(list(fields.values()))
+    if scale == "log":
+        top = hi if hi > 0 else 1.0
+        return [LogNorm(top * 10.0**-LOG_DECADES, top, clip=True)] * len(idx)
+    return [Normalize(lo, hi)] * len(idx)
+
+
+def _extent(f: xr.DataArray):
+    """Cell-edge extent of a 2-D field for imshow with origin='lower'."""
+    ys, xs = f[f.dims[0]].values, f[f.dims[1]].values
+    dy = ys[1] - ys[0] if len(ys) > 1 else 1.0
+    dx = xs[1] - xs[0] if len(xs) > 1 else 1.0
+    return (xs[0] - dx / 2, xs[-1] + dx / 2, ys[0] - dy / 2, ys[-1] + dy / 2)
+
+
+def _draw(ax, f: xr.DataArray, norm, cmap="viridis"):
+    """A 2-D map (y up) or a 1-D line; returns the artist."""
+    if f.ndim == 1:
+        (line,) = ax.plot(f[f.dims[0]], f, color="C0")
+        lo, hi = (norm.vmin, norm.vmax)
+        if isinstance(norm, LogNorm):
+            ax.set_yscale("log")
+        ax.set_ylim(lo, hi)
+        ax.set_xlabel(f.dims[0])
+        return line
+    image = ax.imshow(np.asarray(f), origin="lower", extent=_extent(f), norm=norm, cmap=cmap,
+                      interpolation="nearest", aspect="equal")
+    return image
+
+
+def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = None, scale: str = "auto") -> Figure:
+    """Rows: methods; columns: evenly spaced saved times; colour bars on every scale used."""
     methods = methods or methods_of(ds)
-    idx = _pick_times(ds) if times is None else list(times)
-    fig = fig or Figure(figsize=(2.6 * len(idx) + 1.2, 2.4 * len(methods) + 0.6), layout="constrained")
+    idx = pick_times(ds) if times is None else list(times)
+    fig = fig or Figure(figsize=(2.7 * len(idx) + 1.4, 2.4 * len(methods) + 1.2), layout="constrained")
     axes = fig.subplots(len(methods), len(idx), squeeze=False, sharex=True, sharey=True)
-    fields = {m: _field(ds[m]) for m in methods}
-    vmin = min(float(f.min()) for f in fields.values())
-    vmax = max(float(f.max()) for f in fields.values())
-    image = None
-    for r, m in enumerate(methods):
-        for c, i in enumerate(idx):
+    fields = {m: _field(ds[m], ds) for m in methods}
+    scale = choose_scale(fields, idx, scale)
+    norms = _norms(fields, idx, scale)
+    maps = fields[methods[0]].ndim == 3  # time and two space axes
+    for c, i in enumerate(idx):
+        artist = None
+        for r, m in enumerate(methods):
             ax = axes[r, c]
-            f = fields[m].isel(time=i)
-            if f.ndim == 1:
-                ax.plot(f[f.dims[0]], f, color="C0")
-                ax.set_ylim(vmin, vmax)
-            else:
-                image = ax.pcolormesh(f[f.dims[1]], f[f.dims[0]], f, vmin=vmin, vmax=vmax, cmap="viridis",
-                                      shading="nearest")
-                ax.set_aspect("equal")
+            artist = _draw(ax, fields[m].isel(time=i), norms[c])
             if r == 0:
                 ax.set_title(f"t = {float(ds['time'][i]):g} (step {int(ds['step'][i])})", fontsize=9)
             if c == 0:
-                ax.set_ylabel(m)
-    if image is not None:
-        fig.colorbar(image, ax=axes, shrink=0.8, label="concentration")
-    fig.suptitle(ds.attrs.get("title", ""))
+                ax.set_ylabel(m if fields[m].ndim == 1 else f"{m}\ny")
+        if scale == "per-frame" and maps:
+            fig.colorbar(artist, ax=axes[:, c], location="bottom", shrink=0.9, aspect=15)
+    if scale != "per-frame" and maps:
+        fig.colorbar(artist, ax=axes, shrink=0.8, label="concentration" + (" (log)" if scale == "log" else ""))
+    what = {"linear": "one colour scale", "per-frame": "one colour scale per time", "log": "log colour scale"}[scale]
+    fig.suptitle(f"{ds.attrs.get('title', '')}: {what}{_slice_note(ds)}", fontsize=10)
     return fig
 
 
 def differences(ds: xr.Dataset, a: str, b: str, times=None, fig: Figure | None = None) -> Figure:
-    """Maps of ``a - b`` at the saved times, with a symmetric colour scale."""
-    idx = _pick_times(ds) if times is None else list(times)
-    fig = fig or Figure(figsize=(2.8 * len(idx) + 1.2, 3.0), layout="constrained")
+    """Maps of ``a - b`` at evenly spaced saved times, with a symmetric colour scale."""
+    idx = pick_times(ds) if times is None else list(times)
+    fig = fig or Figure(figsize=(2.8 * len(idx) + 1.4, 3.2), layout="constrained")
     axes = fig.subplots(1, len(idx), squeeze=False)[0]
-    d = _field(ds[a] - ds[b])
+    d = _field(ds[a] - ds[b], ds)
     lim = float(np.abs(d).max()) or 1.0
-    image = None
+    artist = None
     for ax, i in zip(axes, idx):
-        f = d.isel(time=i)
-        if f.ndim == 1:
-            ax.plot(f[f.dims[0]], f)
-            ax.set_ylim(-lim, lim)
-        else:
-            image = ax.pcolormesh(f[f.dims[1]], f[f.dims[0]], f, vmin=-lim, vmax=lim, cmap="RdBu_r", shading="nearest")
-            ax.set_aspect("equal")
+        artist = _draw(ax, d.isel(time=i), Normalize(-lim, lim), cmap="RdBu_r")
         ax.set_title(f"t = {float(ds['time'][i]):g}", fontsize=9)
-    if image is not None:
-        fig.colorbar(image, ax=axes, shrink=0.8, label=f"{a} - {b}")
-    fig.suptitle(f"{a} - {b}")
+    if d.ndim == 3:
+        fig.colorbar(artist, ax=axes, shrink=0.8, label=f"{a} - {b}")
+    else:
+        axes[0].set_ylabel(f"{a} - {b}")
+    fig.suptitle(f"{a} - {b}{_slice_note(ds)}", fontsize=10)
     return fig
 
 
 def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
-    """Max |a - b| / max|u0| against time, log scale, for each pair of methods that must agree.
-
-    ``cmp`` is :func:`physconv.metrics.compare` of ``ds`` when the caller has it already.
-    """
+    """Max |a - b| / max|u0| over time for each pair that must agree; for approximate pairs also
+    the difference theory predicts (dashed). ``cmp`` is :func:`physconv.metrics.compare` of ``ds``."""
     ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
     cmp = compare(ds) if cmp is None else cmp
     t = ds["time"].values
     later = t > 0
+    scale = cmp.attrs["scale"]
     if "pair" in cmp.coords:
         for i, pair in enumerate(cmp["pair"].values):
-            y = cmp["max_abs_diff"][i].values / cmp.attrs["scale"]
-            ax.semilogy(t[later], np.maximum(y[later], 1e-18), marker="o", label=f"{pair} ({cmp['pair_kind'].values[i]})")
-    if "mc_rel_l2" in cmp:
-        ax.semilogy(t[later], cmp["mc_rel_l2"].values[later], marker="s", label="monte_carlo rel. L2")
-        ax.semilogy(t[later], cmp["mc_expected_rel_l2"].values[later], ls="--", color="gray",
-                    label="expected (binomial)")
-    ax.axhline(cmp.attrs["exact_tolerance"], color="k", lw=0.6, ls=":", label="round-off bound")
+            color = f"C{i % 10}"
+            kind = str(cmp["pair_kind"].values[i])
+            y = cmp["max_abs_diff"][i].values / scale
+            ax.semilogy(t[later], np.maximum(y[later], 1e-18), marker="o", ms=3, color=color, label=f"{pair} ({kind})")
+            p = cmp["predicted_max_abs_diff"][i].values / scale
+            if not np.isnan(p[later]).all():
+                ax.semilogy(t[later], np.maximum(p[later], 1e-18), ls="--", color=color, lw=1,
+                            label=f"{pair}: theory")
+    ax.axhline(cmp.attrs["exact_tolerance"], color="k", lw=0.6, ls=":", label="round-off bound (exact pairs)")
     ax.set_xlabel("time")
-    ax.set_ylabel("difference")
-    ax.legend(fontsize=8)
-    ax.set_title("how far apart the methods are")
+    ax.set_ylabel("max |a - b| / max |u0|")
+    ax.legend(fontsize=7)
+    ax.set_title("how far apart the methods are (dashed: theory)", fontsize=10)
+    return ax
+
+
+def monte_carlo_errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
+    """Relative L2 error of the Monte Carlo frames against their exact expectation, and the binomial expectation."""
+    ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
+    cmp = compare(ds) if cmp is None else cmp
+    t = ds["time"].values
+    later = t > 0
+    ax.semilogy(t[later], cmp["mc_rel_l2"].values[later], marker="s", ms=3, color="C3", label="measured")
+    ax.semilogy(t[later], cmp["mc_expected_rel_l2"].values[later], ls="--", color="gray", label="expected (binomial)")
+    ax.set_xlabel("time")
+    ax.set_ylabel("||mc - exact|| / ||exact||  (relative L2)")
+    ax.set_title(f"monte_carlo against {cmp.attrs['mc_reference']}", fontsize=10)
+    ax.legend(fontsize=7)
     return ax
 
 
 def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
-    """The field along the centre line of the last axis, one curve per saved time."""
+    """The field along the last axis through the initial centre of mass, one curve per saved time."""
     method = method or methods_of(ds)[0]
     ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
     da = ds[method]
+    at = centre_of_mass(ds)
+    through = []
     for d in da.dims[1:-1]:
-        da = da.isel({d: da.sizes[d] // 2})
+        da = da.isel({d: at[d]})
+        through.append(f"{d} = {float(ds[d][at[d]]):g}")
     x = da.dims[-1]
-    colors = [f"C{i % 10}" for i in range(ds.sizes["time"])]
-    for i in range(ds.sizes["time"]):
-        ax.plot(da[x], da.isel(time=i), color=colors[i], label=f"t = {float(ds['time'][i]):g}")
+    n = ds.sizes["time"]
+    cmap = colormaps["viridis"]
+    for i in range(n):
+        ax.plot(da[x], da.isel(time=i), color=cmap(i / max(n - 1, 1)), label=f"t = {float(ds['time'][i]):g}")
+    first, rest = float(np.abs(da.isel(time=0)).max()), float(np.abs(da.isel(time=slice(1, None))).max()) if n > 1 else 0
+    if rest > 0 and first > AUTO_RANGE * rest:  # a point source: keep the spreading visible, say what is cut
+        lo = float(da.isel(time=slice(1, None)).min())
+        ax.set_ylim(min(lo, 0.0) - 0.05 * rest, 1.15 * rest)
+        ax.text(0.02, 0.97, f"t = 0 off scale (peak {first:.4g})", transform=ax.transAxes, va="top", fontsize=7)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{method} concentration")
     ax.legend(fontsize=7, ncol=2)
-    ax.set_title(f"centre-line profiles ({method})")
+    where = f" at {', '.join(through)} (centre of mass)" if through else ""
+    ax.set_title(f"profiles along {x}{where}", fontsize=10)
     return ax
 
 
@@ -137,65 +245,55 @@ def spacetime(ds: xr.Dataset, method: str | None = None, ax=None):
     return ax
 
 
-def kernel_picture(weights, temperature: float = 1.0, spacing=1.0, dt: float = 1.0, fig: Figure | None = None) -> Figure:
-    """A 2-D kernel: its raw weights, its softmax probabilities, and the drift and diffusion they imply."""
-    w = _k.check(weights, 2)
-    p = _k.softmax(w, temperature)
-    m = _k.moments(p, spacing, dt)
-    fig = fig or Figure(figsize=(8, 3.4), layout="constrained")
-    axes = fig.subplots(1, 2)
-    for ax, a, title, fmt in ((axes[0], w, "weights", "{:.3g}"), (axes[1], p, f"softmax, T = {temperature:g}", "{:.3g}")):
-        im = ax.imshow(a, cmap="magma")
-        for (i, j), v in np.ndenumerate(a):
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=8,
-                    color="w" if v < a.min() + 0.5 * (a.max() - a.min()) else "k")
-        ax.set_title(title)
-        fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.suptitle(f"drift {np.round(m.mean, 4).tolist()} per step,  D_eff diag {np.round(np.diag(m.diffusivity), 5).tolist()}",
-                 fontsize=9)
-    return fig
-
-
-def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None) -> Figure:
-    """Snapshots of every method, and the differences between them over time (``cmp`` as in :func:`errors`)."""
+def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto") -> Figure:
+    """Snapshots of every method, the differences between them over time and profiles."""
     methods = methods_of(ds)
-    idx = _pick_times(ds)
-    fig = Figure(figsize=(2.6 * len(idx) + 1.2, 2.4 * len(methods) + 4.2), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[2.4 * len(methods) + 0.6, 3.6])
-    snapshots(ds, methods, idx, fig=top)
-    left, right = bottom.subplots(1, 2)
-    errors(ds, ax=left, cmp=cmp)
-    profiles(ds, methods[0], ax=right)
+    idx = pick_times(ds)
+    cmp = compare(ds) if cmp is None else cmp
+    with_mc = "mc_rel_l2" in cmp
+    fig = Figure(figsize=(max(2.7 * len(idx) + 1.4, 13 if with_mc else 10), 2.4 * len(methods) + 5.2),
+                 layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.4 * len(methods) + 1.2, 4.0])
+    snapshots(ds, methods, idx, fig=top, scale=scale)
+    panels = bottom.subplots(1, 3 if with_mc else 2)
+    errors(ds, ax=panels[0], cmp=cmp)
+    if with_mc:
+        monte_carlo_errors(ds, ax=panels[1], cmp=cmp)
+    profiles(ds, methods[0], ax=panels[-1])
     return fig
 
 
-def animate(ds: xr.Dataset, path, fps: int = 4, methods=None) -> None:
-    """A GIF of the methods side by side over the saved times (Pillow writer, no ffmpeg)."""
+def animate(ds: xr.Dataset, path, fps: int = 4, methods=None, scale: str = "auto") -> None:
+    """A GIF of the methods side by side over the saved times, with a colour bar (Pillow writer)."""
     from matplotlib.animation import FuncAnimation, PillowWriter
 
     methods = methods or methods_of(ds)
-    fields = {m: _field(ds[m]) for m in methods}
-    vmin = min(float(f.min()) for f in fields.values())
-    vmax = max(float(f.max()) for f in fields.values())
-    fig = Figure(figsize=(3.0 * len(methods), 3.2), layout="constrained")
+    fields = {m: _field(ds[m], ds) for m in methods}
+    every = list(range(ds.sizes["time"]))
+    scale = choose_scale(fields, every, scale)
+    norms = _norms(fields, every, scale)
+    fig = Figure(figsize=(3.0 * len(methods) + 1.0, 3.4), layout="constrained")
     axes = fig.subplots(1, len(methods), squeeze=False)[0]
-    artists = []
+    shared = norms[0] if scale != "per-frame" else Normalize(norms[0].vmin, norms[0].vmax)
+    artists = [_draw(ax, fields[m].isel(time=0), shared) for ax, m in zip(axes, methods)]
     for ax, m in zip(axes, methods):
-        f = fields[m].isel(time=0)
-        if f.ndim == 1:
-            (line,) = ax.plot(f[f.dims[0]], f)
-            ax.set_ylim(vmin, vmax)
-            artists.append(line)
-        else:
-            artists.append(ax.imshow(f, vmin=vmin, vmax=vmax, cmap="viridis", origin="lower"))
         ax.set_title(m)
+    if fields[methods[0]].ndim == 3:
+        fig.colorbar(artists[0], ax=axes, shrink=0.8, label="concentration")
     label = fig.suptitle("")
 
     def draw(i):
-        for art, m in zip(artists, methods):
+        if scale == "per-frame":
+            shared.vmin, shared.vmax = norms[i].vmin, norms[i].vmax
+        for art, ax, m in zip(artists, axes, methods):
             f = fields[m].isel(time=i).values
-            art.set_ydata(f) if f.ndim == 1 else art.set_data(f)
-        label.set_text(f"{ds.attrs.get('title', '')}: t = {float(ds['time'][i]):g}")
+            if f.ndim == 1:
+                art.set_ydata(f)
+                ax.set_ylim(shared.vmin, shared.vmax)
+            else:
+                art.set_data(f)
+                art.set_norm(shared)
+        label.set_text(f"{ds.attrs.get('title', '')}: t = {float(ds['time'][i]):g}{_slice_note(ds)}")
         return artists
 
     anim = FuncAnimation(fig, draw, frames=ds.sizes["time"], blit=False)

@@ -155,7 +155,9 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict) -> xr.Da
             for m, f in frames.items()}
     data["initial"] = (dims, u0, {"long_name": "initial concentration", "units": "1"})
     if kernel is not None:
-        data["kernel"] = (tuple(f"k{d}" for d in dims), kernel, {"long_name": "probability kernel of one step"})
+        kdims = tuple(f"k{d}" for d in dims)
+        data["kernel"] = (kdims, kernel, {"long_name": "probability kernel of one step"})
+        data["kernel_weights"] = (kdims, s.kernel_weights(), {"long_name": "kernel weights as given"})
     ds = xr.Dataset(data, coords=coords)
     r = [float(v) for v in np.atleast_1d(_mesh_ratios(s, grid, kernel))]
     ds.attrs = {
@@ -179,6 +181,8 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict) -> xr.Da
     }
     if s.diffusivity is not None:
         ds.attrs["diffusivity"] = float(s.diffusivity)
+    if s.kernel is not None:
+        ds.attrs.update({"kernel_normalize": s.kernel.normalize, "kernel_temperature": float(s.kernel.temperature)})
     if s.boundary_value is not None:
         ds.attrs["boundary_value"] = float(s.boundary_value)
     if "monte_carlo" in frames:

@@ -119,8 +119,15 @@ class Scenario(_Strict):
         if self.kernel is None:
             return None
         k = self.kernel
+        return _k.normalize(self.kernel_weights(), k.normalize, k.temperature)
+
+    def kernel_weights(self) -> np.ndarray | None:
+        """The kernel's weights as given (a named kernel's, or the listed ones), before normalisation."""
+        if self.kernel is None:
+            return None
+        k = self.kernel
         weights = _k.named(k.name, len(self.grid.shape)) if k.name is not None else k.weights
-        return _k.normalize(_k.check(weights, len(self.grid.shape), "kernel weights"), k.normalize, k.temperature)
+        return _k.check(weights, len(self.grid.shape), "kernel weights")
 
     def saved_steps(self) -> np.ndarray:
         from .solvers.explicit import saved_steps

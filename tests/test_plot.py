@@ -8,7 +8,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from physconv import kernels, plot, runner, scenario  # noqa: E402
+from physconv import kernels, plot, plot_kernel, runner, scenario  # noqa: E402
+from physconv.convolve import fft_convolve  # noqa: E402
 
 from .test_scenario import BASE  # noqa: E402
 
@@ -44,16 +45,91 @@ def test_every_plot_has_content(tmp_path, results, dim):
 
 
 def test_kernel_picture_has_content(tmp_path):
-    assert variance_of(plot.kernel_picture(kernels.named("edge"), 2.0), tmp_path / "k.png") > 100
+    w = kernels.named("edge")
+    fig = plot_kernel.kernel_figure(w, kernels.softmax(w, 2.0), steps=50)
+    assert variance_of(fig, tmp_path / "k.png") > 100
 
 
-def test_snapshot_panels_share_one_colour_scale(results):
+@pytest.mark.parametrize("dim", ["1d", "2d", "3d"])
+def test_kernel_picture_works_for_diffusivity_scenarios(tmp_path, results, dim):
+    """The FTCS step is a kernel too: its picture is drawn for every scenario."""
+    assert variance_of(plot_kernel.scenario_kernel_figure(results[dim]), tmp_path / "k.png") > 100
+
+
+def test_n_step_kernel_is_the_convolution_power_and_tends_to_the_heat_kernel():
+    """The picture's numbers: the power is repeated convolution; its distance to the heat kernel falls ~ 1/n."""
+    k = kernels.softmax(kernels.named("edge"), 3.0)
+    power, heat, variance = plot_kernel.n_step_kernel(k, 5)
+    direct = np.zeros_like(power)
+    direct[power.shape[0] // 2, power.shape[1] // 2] = 1.0
+    for _ in range(5):
+        direct = fft_convolve(direct, k, "periodic")
+    np.testing.assert_allclose(power, direct, atol=1e-15)
+    np.testing.assert_allclose(variance, 2 * np.diag(kernels.moments(k).diffusivity) * 5)
+    gaps = [np.abs(np.subtract(*plot_kernel.n_step_kernel(k, n)[:2])).max() / plot_kernel.n_step_kernel(k, n)[1].max()
+            for n in (50, 200)]
+    assert gaps[1] < gaps[0] / 3
+
+
+@pytest.mark.parametrize("scale, norms", [("linear", 1), ("log", 1), ("per-frame", 3)])
+def test_colour_scales(results, scale, norms):
     ds = results["2d"]
+    fig = plot.snapshots(ds, scale=scale)
+    images = [im for ax in fig.axes for im in ax.images]
+    assert len(images) == 4 * ds.sizes["time"]  # four methods x three saved times
+    assert len({(im.norm.vmin, im.norm.vmax) for im in images}) == norms
+    colourbars = len(fig.axes) - 4 * ds.sizes["time"]
+    assert colourbars == norms  # a colour bar for every scale used
+
+
+def _panel_pixels(fig, ax, path=None):
+    """The rendered pixels (grey levels) inside one axes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba(), dtype=float)[..., :3].mean(axis=-1)
+    x0, y0, x1, y1 = ax.get_window_extent().extents
+    h = pixels.shape[0]
+    return pixels[int(h - y1) + 2:int(h - y0) - 2, int(x0) + 2:int(x1) - 2]
+
+
+def test_images_are_drawn_the_right_way_up(tmp_path):
+    """A picture with one bright pixel near its top-left corner: stored at the largest y, drawn top left."""
+    pic = np.zeros((24, 32), dtype=np.uint8)
+    pic[2, 3] = 255
+    Image.fromarray(pic).save(tmp_path / "pic.png")
+    (tmp_path / "s.yaml").write_text(BASE.replace("{kind: random_cubes, seed: 1}", "{kind: image, path: pic.png}"))
+    ds = runner.run(scenario.load(tmp_path / "s.yaml", ["grid.shape=[24, 32]", "methods=[spectral]"]),
+                    progress=False)
+    u0 = ds["initial"].values
+    assert np.unravel_index(np.argmax(u0), u0.shape) == (21, 3)  # y up: image row 2 is the third row from the top
+    fig = plot.snapshots(ds, times=[0], scale="linear")
+    panel = _panel_pixels(fig, fig.axes[0], tmp_path / "f.png")
+    iy, ix = np.unravel_index(np.argmax(panel), panel.shape)
+    assert iy < panel.shape[0] / 4 and ix < panel.shape[1] / 4  # top left of the drawn panel
+
+
+def test_a_point_source_stays_visible(tmp_path):
+    """Default scale: every later panel shows the spreading Gaussian (pixel variance well above a flat panel)."""
+    (tmp_path / "s.yaml").write_text(BASE.replace("{kind: random_cubes, seed: 1}", "{kind: point, mass: 1000.0}"))
+    ds = runner.run(scenario.load(tmp_path / "s.yaml", ["grid.shape=[41, 41]", "time.steps=60",
+                                                        "time.save_every=20", "methods=[explicit, gaussian]"]),
+                    progress=False)
     fig = plot.snapshots(ds)
-    panels = fig.axes[:-1]  # the last axes is the colour bar
-    assert len(panels) == 4 * ds.sizes["time"]  # four methods x three saved times
-    limits = {(m.norm.vmin, m.norm.vmax) for ax in panels for m in ax.collections}
-    assert len(limits) == 1
+    n = ds.sizes["time"]
+    for k, ax in enumerate(fig.axes[:2 * n]):  # rows: methods, columns: times
+        if k % n:  # every panel after t = 0
+            assert _panel_pixels(fig, ax).var() > 200, k
+    profile = plot.profiles(ds)
+    assert profile.get_ylim()[1] < 1000 / 10  # the t = 0 spike does not flatten the spreading curves
+
+
+def test_evenly_spaced_times():
+    import xarray as xr
+
+    t = np.array([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95.0])
+    assert plot.pick_times(xr.Dataset(coords={"time": t})) == [0, 3, 6, 10]
 
 
 def test_animation_has_one_frame_per_saved_time(tmp_path, results):
