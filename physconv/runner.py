@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import datetime, timezone
 from importlib import metadata
 
@@ -45,7 +46,9 @@ def run(s: Scenario, progress: bool | None = None) -> xr.Dataset:
     ----------
     s : Scenario
     progress : bool, optional
-        Show a progress bar (default: only when stderr is a terminal).
+        None (default): a progress bar when stderr is a terminal, else one line
+        per method as it starts and as it ends, with its time. True: always
+        the bar. False: nothing.
 
     Returns
     -------
@@ -55,18 +58,37 @@ def run(s: Scenario, progress: bool | None = None) -> xr.Dataset:
     u0 = s.initial_field(grid)
     kernel = s.step_kernel()
     keep = s.saved_steps()
-    show = sys.stderr.isatty() if progress is None else progress
+    terminal = sys.stderr.isatty()
+    bar_on = terminal if progress is None else progress
+    lines = progress is None and not terminal
+    if progress is not False and compiled_code_is_cold():
+        _say("first run: building the compiled loops once (up to a minute); later runs reuse them")
     total = s.time.steps * sum(m in STEPPING for m in s.methods)
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, disable=not show or total == 0, unit="step", desc=s.name, leave=False) as bar:
+    with tqdm(total=total, disable=not bar_on or total == 0, unit="step", desc=s.name, leave=False) as bar:
         frames = {}
         for method in s.methods:
             bar.set_postfix_str(method)
-            start = bar.n
+            start, clock = bar.n, time.perf_counter()
+            if lines:
+                _say(f"{s.name}: {method} started")
             frames[method] = _METHODS[method](s, grid, u0, kernel, keep, lambda n, st=start: bar.update(st + n - bar.n))
             _check_finite(method, frames[method], keep)
+            if lines:
+                _say(f"{s.name}: {method} done in {time.perf_counter() - clock:.2f} s")
     return to_dataset(s, grid, u0, kernel, keep, frames)
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def compiled_code_is_cold() -> bool:
+    """True when no compiled loop of physconv is in Numba's cache yet (the first run compiles them)."""
+    from pathlib import Path
+
+    return not any(Path(__file__).parent.rglob("*.nbi"))
 
 
 def _explicit(s, grid, u0, kernel, keep, tick):

@@ -259,3 +259,25 @@ def test_a_step_at_the_stability_limit_warns_in_validate_and_run(tmp_path, capsy
             assert f"dt = {limit / 2:.6g} keeps 1/2" in lines[0]
         else:
             assert not lines
+
+
+def test_figures_get_the_result_files_mode_and_their_folders_are_made(tmp_path, capsys):
+    import os
+    import stat
+
+    sets = sum((["--set", s] for s in REDUCED["salt_aquarium"]), [])
+    old = os.umask(0o022)
+    try:
+        assert run_cli("run", "salt_aquarium", "--out", tmp_path, "--quiet", *sets) == 0
+        result = tmp_path / "salt_aquarium.nc"
+        mode = stat.S_IMODE(result.stat().st_mode)
+        assert stat.S_IMODE((tmp_path / "salt_aquarium.png").stat().st_mode) == mode == 0o644
+        for kind, scale in (("kernel", "auto"), ("snapshots", "log"), ("overview", "per-frame")):
+            png = tmp_path / "new" / "deeper" / f"{kind}.png"
+            assert run_cli("plot", result, "--kind", kind, "--scale", scale, "--out", png) == 0
+            assert stat.S_IMODE(png.stat().st_mode) == mode
+        gif = tmp_path / "gifs" / "a.gif"
+        assert run_cli("animate", result, "--out", gif, "--scale", "linear") == 0
+        assert stat.S_IMODE(gif.stat().st_mode) == mode
+    finally:
+        os.umask(old)

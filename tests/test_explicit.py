@@ -216,3 +216,32 @@ def test_ftcs_converges_at_second_order_with_dirichlet_walls():
 
     order = _convergence_order(lambda n: Grid((n,), 1.0 / n, "dirichlet", 1.0), u0)
     assert 1.8 <= order <= 2.2
+
+
+@pytest.mark.parametrize("shape, serial", [((200,), True), ((64, 64), True), ((128, 256), False)])
+def test_small_grids_run_on_one_thread_with_the_same_result(monkeypatch, shape, serial):
+    """No parallel region per step for small grids (robust to a busy machine); bit-identical either way."""
+    import numba
+
+    from physconv.solvers import _loops
+
+    seen = []
+    original = _loops.ftcs_steps
+
+    def spy(*args):
+        seen.append(numba.get_num_threads())
+        return original(*args)
+
+    monkeypatch.setattr(_loops, "ftcs_steps", spy)
+    g = Grid(shape, boundary="reflecting")
+    u0 = np.random.default_rng(0).random(shape)
+    got = explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=7)
+    assert seen and all((n == 1) == serial for n in seen)
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS  # restored
+    monkeypatch.setattr(_loops, "ftcs_steps", original)
+    with_all = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        np.testing.assert_array_equal(got, explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=7))
+    finally:
+        numba.set_num_threads(with_all)

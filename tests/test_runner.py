@@ -121,3 +121,17 @@ def test_brownian_particles_take_dirichlet_walls_of_value_zero(tmp_path):
     one = float(ds.attrs["mass_initial"]) / 100000 / grid.cell_volume
     assert_frames_consistent(np.rint(ds["monte_carlo"].values[1:] / one), exact[1:] / one, 100000)
     assert metrics.grid_of(ds).wall_positions() == ((0.0, 12.0), (0.0, 10.0))
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path, capsys, monkeypatch):
+    """A run whose stderr is a file or a pipe is never silent: a line per method as it starts and ends."""
+    runner.run(load(tmp_path), progress=None)
+    err = capsys.readouterr().err.splitlines()
+    for m in ("explicit", "spectral", "gaussian", "monte_carlo"):
+        assert f"tiny: {m} started" in err
+        assert any(line.startswith(f"tiny: {m} done in ") and line.endswith(" s") for line in err)
+    runner.run(load(tmp_path), progress=False)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(runner, "compiled_code_is_cold", lambda: True)
+    runner.run(load(tmp_path), progress=None)
+    assert "building the compiled loops once" in capsys.readouterr().err

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
+from .._threads import threads_for
 from ..grid import Grid
 from ..solvers.explicit import saved_steps
 from ._random import key_of
@@ -160,5 +161,6 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
         survivors.append(int(np.count_nonzero(~np.isnan(x[0]))))
         return out
 
-    frames = record(keep, grid.shape, advance, current, callback)
+    with threads_for(particles):
+        frames = record(keep, grid.shape, advance, current, callback)
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume, np.array(survivors))

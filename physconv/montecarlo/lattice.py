@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from .. import kernels as _k
+from .._threads import threads_for
 from ..errors import BoundaryError, KernelError
 from ..grid import Grid
 from ..solvers.explicit import check_stable, saved_steps
@@ -188,11 +189,14 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
         if particles > 2**31:
             raise ValueError("particles mode holds at most 2**31 particles in memory; use mode='counts'")
         advance, current = _particle_mover(counts0, grid, key, offsets, probs, shape, kinds)
+        work = particles
     elif mode == "counts":
         advance, current = _count_mover(counts0, key, offsets, probs, shape, kinds)
+        work = grid.size
     else:
         raise ValueError(f"mode must be 'particles' or 'counts', got {mode!r}")
-    frames = record(keep, grid.shape, advance, current, callback)
+    with threads_for(work):
+        frames = record(keep, grid.shape, advance, current, callback)
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)
 
 

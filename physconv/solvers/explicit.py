@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .. import kernels as _k
+from .._threads import threads_for
 from ..boundary import image_index, wall_value
 from ..errors import KernelError, StabilityError
 from ..grid import Grid, as_boundaries
@@ -164,7 +165,8 @@ def _drive(advance, u, steps, save_every, callback):
     frames = np.empty((len(keep),) + u.shape)
     for i, target in enumerate(keep):
         if target > done:
-            cur ^= advance(bufs[cur], bufs[1 - cur], int(target - done))
+            with threads_for(u.size):
+                cur ^= advance(bufs[cur], bufs[1 - cur], int(target - done))
             done = int(target)
             if callback is not None:
                 callback(done)
