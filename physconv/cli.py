@@ -17,9 +17,6 @@ import click
 from . import __version__
 from .errors import PhysconvError
 
-SHIPPED = Path(__file__).parent / "scenarios"
-
-
 class _Failure(Exception):
     def __init__(self, message, status=2):
         super().__init__(message)
@@ -75,17 +72,6 @@ def cli():
     """
 
 
-def _scenario_path(name: str) -> Path:
-    p = Path(name)
-    if p.exists() or p.suffix in (".yaml", ".yml") or os.sep in name:
-        return p
-    shipped = SHIPPED / f"{name}.yaml"
-    if shipped.exists():
-        return shipped
-    known = ", ".join(sorted(q.stem for q in SHIPPED.glob("*.yaml")))
-    raise _Failure(f"{name}: no such file, nor a shipped scenario (shipped: {known})")
-
-
 _set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                            help="Override a scenario key, e.g. --set grid.shape=[64,64] (repeatable).")
 
@@ -94,7 +80,7 @@ def _load(scenario, overrides, max_memory=None):
     from .scenario import load
 
     limit = None if max_memory is None else int(max_memory * 2**30)
-    s = load(_scenario_path(scenario), overrides, max_bytes=limit)
+    s = load(scenario, overrides, max_bytes=limit)
     for line in s.warnings:
         click.echo("warning: " + line, err=True)
     return s
@@ -225,6 +211,8 @@ def list_():
 
     from .initial import KINDS
     from .kernels import NAMES
+
+    from .scenario import SHIPPED
 
     click.echo("shipped scenarios (physconv run NAME):")
     for p in sorted(SHIPPED.glob("*.yaml")):

@@ -149,12 +149,33 @@ class Scenario(_Strict):
 # --- reading -----------------------------------------------------------------------------------
 
 
+SHIPPED = Path(__file__).parent / "scenarios"
+
+
+def shipped() -> list[str]:
+    """Names of the scenarios shipped with physconv (``physconv run NAME``)."""
+    return sorted(q.stem for q in SHIPPED.glob("*.yaml"))
+
+
+def resolve(name) -> Path:
+    """A scenario file from a path, or from the name of a shipped scenario (``'point_source'``)."""
+    p = Path(name)
+    text = str(name)
+    if p.exists() or p.suffix in (".yaml", ".yml") or os.sep in text or "/" in text:
+        return p
+    if (SHIPPED / f"{text}.yaml").exists():
+        return SHIPPED / f"{text}.yaml"
+    raise ScenarioError(f"{text}: no such file, nor a shipped scenario{_nearest(text, shipped())} "
+                        f"(shipped: {', '.join(shipped())})")
+
+
 def load(path, overrides=(), max_bytes: int | None = None) -> Scenario:
     """Read and validate a scenario file.
 
     Parameters
     ----------
     path : str or Path
+        A YAML file, or the name of a shipped scenario (see :func:`shipped`).
     overrides : sequence of str
         ``key.path=value`` items (value in YAML), applied before validation.
     max_bytes : int, optional
@@ -165,7 +186,7 @@ def load(path, overrides=(), max_bytes: int | None = None) -> Scenario:
     ScenarioError
         One line naming the file, the line and the key.
     """
-    path = Path(path)
+    path = resolve(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

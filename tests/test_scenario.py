@@ -161,3 +161,13 @@ def test_bad_overrides_are_refused(tmp_path):
         scenario.load(write(tmp_path, BASE), ["grid.shape"])
     with pytest.raises(ScenarioError, match=r"\(--set\): time.dt"):
         scenario.load(write(tmp_path, BASE), ["time.dt=5"])
+
+
+def test_shipped_scenarios_load_by_name_and_misspellings_get_a_suggestion():
+    s = scenario.load("point_source")
+    assert s.name == "point_source" and s.source.endswith("point_source.yaml")
+    with pytest.raises(ScenarioError, match=r"salt_aquarim: no such file, nor a shipped scenario "
+                                            r"\(did you mean 'salt_aquarium'\?\)"):
+        scenario.load("salt_aquarim")
+    with pytest.raises(ScenarioError, match="no such file"):
+        scenario.load("missing.yaml")
