@@ -107,7 +107,6 @@ def _draw(ax, f: xr.DataArray, norm, cmap="viridis"):
         if isinstance(norm, LogNorm):
             ax.set_yscale("log")
         ax.set_ylim(lo, hi)
-        ax.set_xlabel(f.dims[0])
         return line
     image = ax.imshow(np.asarray(f), origin="lower", extent=_extent(f), norm=norm, cmap=cmap,
                       interpolation="nearest", aspect="equal")
@@ -132,7 +131,9 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
             if r == 0:
                 ax.set_title(f"t = {float(ds['time'][i]):g} (step {int(ds['step'][i])})", fontsize=9)
             if c == 0:
-                ax.set_ylabel(m if fields[m].ndim == 1 else f"{m}\ny")
+                ax.set_ylabel(f"{m}\ny" if maps else f"{m}\nconcentration")
+            if r == len(methods) - 1:
+                ax.set_xlabel(fields[m].dims[-1])
         if scale == "per-frame" and maps:
             fig.colorbar(artist, ax=axes[:, c], location="bottom", shrink=0.9, aspect=15)
     if scale != "per-frame" and maps:
@@ -225,7 +226,7 @@ def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
     ax.set_xlabel(x)
     ax.set_ylabel(f"{method} concentration")
     ax.legend(fontsize=7, ncol=2)
-    where = f" at {', '.join(through)} (centre of mass)" if through else ""
+    where = f"\nat {', '.join(through)} (centre of mass)" if through else ""
     ax.set_title(f"profiles along {x}{where}", fontsize=10)
     return ax
 

@@ -86,7 +86,7 @@ def kernel_figure(weights, probabilities, *, steps: int, spacing=1.0, dt: float 
     power, heat, variance = n_step_kernel(p, steps, spacing, dt)
     fig = Figure(figsize=(12, 7.2), layout="constrained")
     axes = fig.subplots(2, 3)
-    _annotated(axes[0, 0], _middle(w), weights_title + (" (middle z slice)" if w.ndim == 3 else ""))
+    _annotated(axes[0, 0], _middle(w), weights_title + ("\n(middle z slice)" if w.ndim == 3 else ""))
     _annotated(axes[0, 1], _middle(p), probabilities_title)
     P, H = _middle(power), _middle(heat)
     line = axes[0, 2]
@@ -153,4 +153,4 @@ def scenario_kernel_figure(ds) -> Figure:
     r = ", ".join(f"{v:.3g}" for v in np.atleast_1d(ds.attrs["cfl"]))
     return kernel_figure(k, k, steps=steps, spacing=spacing, dt=dt,
                          weights_title=f"FTCS step: r = D dt/dx² = {r}",
-                         probabilities_title="probabilities (FTCS weights are already)")
+                         probabilities_title="probabilities: the FTCS weights themselves")
