@@ -135,3 +135,16 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path, capsys, monkeypa
     monkeypatch.setattr(runner, "compiled_code_is_cold", lambda: True)
     runner.run(load(tmp_path), progress=None)
     assert "building the compiled loops once" in capsys.readouterr().err
+
+
+def test_table_columns_never_run_into_each_other(tmp_path):
+    """The longest pair name (Brownian: 'monte_carlo-cell-averaged heat') still leaves the columns aligned."""
+    s = load(tmp_path, overrides=["monte_carlo.lattice=false", "monte_carlo.particles=20000",
+                                  "methods=[explicit, implicit, spectral, gaussian, monte_carlo]"])
+    lines = metrics.table(metrics.compare(runner.run(s, progress=False))).splitlines()
+    header = lines[0]
+    rows = [line for line in lines[1:] if line and line[0].isalpha() and "-" in line.split()[0]]
+    assert any(r.startswith("monte_carlo-cell-averaged heat ") for r in rows)
+    for column in ("kind", "verdict"):
+        start = header.index(column)
+        assert all(r[start - 2:start] == "  " and r[start] != " " for r in rows), column
