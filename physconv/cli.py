@@ -124,7 +124,7 @@ def validate(scenario, overrides):
     s = _load(scenario, overrides)
     mib = s.memory_estimate() / 2**20
     click.echo(f"{s.source}: valid ({s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
-               f"{len(s.saved_steps())} frames, methods {', '.join(s.methods)}; about {mib:.0f} MiB)")
+               f"{s.frame_count()} frames, methods {', '.join(s.methods)}; about {mib:.0f} MiB)")
 
 
 @cli.command()

@@ -40,7 +40,8 @@ def _number(v):
     return v
 
 
-Real = Annotated[float, BeforeValidator(_number)]
+MAX_IMAGE_PIXELS = 50_000_000  # larger pictures are refused before they are decoded
+Real = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]  # finite numbers only
 
 
 class _Kind(BaseModel):
@@ -49,8 +50,8 @@ class _Kind(BaseModel):
 
 class RandomCubes(_Kind):
     kind: Literal["random_cubes"]
-    seed: int = 0
-    cube: int = Field(1, ge=1, description="cells per side of a cube of equal concentration")
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    cube: int = Field(1, ge=1, le=2**31, description="cells per side of a cube of equal concentration")
     low: Real = 0.0
     high: Real = 1.0
 
@@ -113,7 +114,7 @@ class Gaussian(_Kind):
 
 class Checkerboard(_Kind):
     kind: Literal["checkerboard"]
-    size: int = Field(8, ge=1)
+    size: int = Field(8, ge=1, le=2**31)
     low: Real = 0.0
     high: Real = 1.0
 
@@ -158,10 +159,16 @@ class Image(_Kind):
         path = _resolve(self.path, base_dir)
         try:
             with PILImage.open(path) as im:
+                if im.width * im.height > MAX_IMAGE_PIXELS:
+                    raise ValueError(f"{path} is {im.width} x {im.height} pixels; at most {MAX_IMAGE_PIXELS} "
+                                     "pixels are read")
+                im.load()  # a truncated or damaged file fails here, not padded with black
                 im = im.convert("L").resize((grid.shape[1], grid.shape[0]), PILImage.Resampling.BILINEAR)
                 a = np.flipud(np.asarray(im, dtype=float)) / 255.0  # image rows run downwards, y runs up
         except UnidentifiedImageError:
             raise ValueError(f"{path} is not a PNG/JPEG image") from None
+        except (OSError, SyntaxError, PILImage.DecompressionBombError) as exc:
+            raise ValueError(f"{path} is a damaged or unreadable image ({' '.join(str(exc).split())})") from None
         return 1.0 - a if self.invert else a
 
 
@@ -171,12 +178,22 @@ class Array(_Kind):
 
     def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
         path = _resolve(self.path, base_dir)
-        try:
-            a = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise ValueError(f"{path} is not a numeric .npy array ({exc})") from None
-        if a.shape != grid.shape:
-            raise ValueError(f"{path} holds shape {a.shape} but the grid is {grid.shape}")
+        with open(path, "rb") as f:  # read the header first: shape and type are checked before any data
+            try:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, fortran, dtype = read(f)
+            except ValueError:
+                raise ValueError(f"{path} is not a .npy array file (an .npz archive or another format?)") from None
+            if tuple(shape) != grid.shape:
+                raise ValueError(f"{path} holds shape {tuple(shape)} but the grid is {grid.shape}")
+            if dtype.kind not in "iuf" or dtype.names is not None:
+                raise ValueError(f"{path} holds {dtype} values; an initial field is real numbers")
+            f.seek(0)
+            try:
+                a = np.load(f, allow_pickle=False)
+            except (ValueError, EOFError, OSError) as exc:
+                raise ValueError(f"{path} is a damaged .npy file ({' '.join(str(exc).split())})") from None
         return np.asarray(a, dtype=float)
 
 

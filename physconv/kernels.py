@@ -31,10 +31,15 @@ def check(kernel, ndim: int | None = None, name: str = "kernel") -> np.ndarray:
     KernelError
         For an empty or even-sized axis, non-finite values, or the wrong number of axes.
     """
+    if isinstance(kernel, np.ndarray):
+        if kernel.dtype.kind not in "iuf":
+            raise KernelError(f"{name} must hold real numbers, got {kernel.dtype} values")
+    elif any(not isinstance(v, numbers.Real) or isinstance(v, (bool, np.bool_)) for v in _leaves(kernel)):
+        raise KernelError(f"{name} must be a (nested) list of real numbers (not true/false, text or complex)")
     try:
         k = np.array(kernel, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise KernelError(f"{name} must be a (nested) list of numbers: {exc}") from None
+        raise KernelError(f"{name} must be a (nested) list of numbers of equal lengths ({exc})") from None
     if k.ndim == 0 or k.ndim > 3:
         raise KernelError(f"{name} must have 1, 2 or 3 axes, got {k.ndim}")
     if ndim is not None and k.ndim != ndim:
@@ -44,6 +49,20 @@ def check(kernel, ndim: int | None = None, name: str = "kernel") -> np.ndarray:
     if not np.all(np.isfinite(k)):
         raise KernelError(f"{name} contains NaN or infinite values")
     return k
+
+
+def _leaves(nested, depth: int = 4):
+    """The non-list items of a nested list (at most ``depth`` levels; deeper lists count as leaves)."""
+    if not isinstance(nested, (list, tuple)):
+        return [nested]
+    out, stack = [], [(nested, 0)]
+    while stack:
+        item, d = stack.pop()
+        if isinstance(item, (list, tuple)) and d < depth:
+            stack.extend((v, d + 1) for v in item)
+        else:
+            out.append(item)
+    return out
 
 
 def probability(kernel, ndim: int | None = None, name: str = "kernel") -> np.ndarray:

@@ -12,8 +12,9 @@ import difflib
 import math
 import os
 import re
+import stat
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
@@ -25,6 +26,10 @@ from .grid import Grid
 from .initial import KINDS, InitialSpec, Real
 
 METHODS = ("explicit", "implicit", "spectral", "gaussian", "monte_carlo")
+MAX_STEPS = 2**53  # counts stay exact in float64
+MAX_FILE_BYTES = 2**20  # a scenario file is text of at most 1 MiB
+MAX_NODES = 100_000  # values a scenario may hold once its YAML aliases are expanded
+MAX_VALUE = 1e100  # largest |initial value|: sums and squares of fields stay finite
 Method = Literal["explicit", "implicit", "spectral", "gaussian", "monte_carlo"]
 
 
@@ -35,7 +40,8 @@ class _Strict(BaseModel):
 class GridSpec(_Strict):
     """``grid:`` — number of cells per axis and the cell size."""
 
-    shape: list[int] = Field(..., min_length=1, max_length=3, description="cells per axis: [n], [ny, nx] or [nz, ny, nx]")
+    shape: list[Annotated[int, Field(ge=1, le=2**31)]] = Field(..., min_length=1, max_length=3,
+                                                               description="cells per axis: [n], [ny, nx] or [nz, ny, nx]")
     spacing: Real | list[Real] = Field(1.0, description="cell size per axis (length), or one for all")
 
 
@@ -43,15 +49,15 @@ class TimeSpec(_Strict):
     """``time:`` — the time step, the number of steps and how often to save."""
 
     dt: Real = Field(1.0, gt=0, description="time step")
-    steps: int = Field(..., ge=0, description="number of steps")
-    save_every: int | None = Field(None, ge=1, description="keep every k-th step (default: about 10 frames)")
+    steps: int = Field(..., ge=0, le=MAX_STEPS, description="number of steps")
+    save_every: int | None = Field(None, ge=1, le=MAX_STEPS, description="keep every k-th step (default: about 10 frames)")
 
 
 class MonteCarloSpec(_Strict):
     """``monte_carlo:`` — the particle method's settings."""
 
     particles: int = Field(1_000_000, ge=1, le=2**53)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**63 - 1)
     mode: Literal["particles", "counts"] = "particles"
     lattice: bool = Field(True, description="lattice walkers (expectation: explicit) or Brownian particles")
     placement: Literal["stratified", "random"] = "stratified"
@@ -70,8 +76,10 @@ class KernelSpec(_Strict):
 class Scenario(_Strict):
     """A physconv scenario: one initial field, one set of walls, several methods."""
 
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_-]+$", description="output file name: letters, digits, _ and - only")
-    description: str = ""
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_-]+$", max_length=100,
+                      description="output file name: letters, digits, _ and - only (at most 100)")
+    description: str = Field("", max_length=10_000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$",
+                             description="free text (no control characters but tab and newline)")
     grid: GridSpec
     boundary: str | dict[str, str] = "periodic"
     boundary_value: Real | None = None
@@ -129,21 +137,33 @@ class Scenario(_Strict):
         weights = _k.named(k.name, len(self.grid.shape)) if k.name is not None else k.weights
         return _k.check(weights, len(self.grid.shape), "kernel weights")
 
+    @property
+    def save_every(self) -> int:
+        """The save interval: ``time.save_every``, or about a tenth of the steps."""
+        return self.time.save_every or max(1, math.ceil(self.time.steps / 10))
+
+    def frame_count(self) -> int:
+        """How many frames the run keeps (counted, not built)."""
+        from .solvers.explicit import frame_count
+
+        return frame_count(self.time.steps, self.save_every)
+
     def saved_steps(self) -> np.ndarray:
         from .solvers.explicit import saved_steps
 
-        every = self.time.save_every or max(1, math.ceil(self.time.steps / 10))
-        return saved_steps(self.time.steps, every)
+        return saved_steps(self.time.steps, self.save_every)
 
-    def memory_estimate(self) -> int:
+    def memory_estimate(self, particles_only: bool = False) -> int:
         """Bytes the run needs at its peak: frames of every method plus particles and work arrays."""
         cells = math.prod(self.grid.shape)
-        frames = len(self.saved_steps())
-        total = 8 * cells * (frames * (len(self.methods) + 1) + 8)
+        frames = self.frame_count()
+        total = 0
         if "monte_carlo" in self.methods and self.monte_carlo.mode == "particles":
             per_particle = 8 + 8 * len(self.grid.shape) + (4 if self.monte_carlo.lattice else 8) * len(self.grid.shape)
             total += per_particle * self.monte_carlo.particles
-        return total
+        if particles_only:
+            return total
+        return total + 8 * cells * (frames * (len(self.methods) + 1) + 8)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -188,31 +208,33 @@ def load(path, overrides=(), max_bytes: int | None = None) -> Scenario:
     """
     path = resolve(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(f"{path}: is a folder, not a scenario file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"{path}: not a regular file (a scenario is a YAML text file)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{path}: {info.st_size} bytes; a scenario file has at most {MAX_FILE_BYTES} "
+                                "(1 MiB; put large data in an initial 'array' or 'image' file)")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a folder, not a scenario file") from None
     except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text file") from None
+        raise ScenarioError(f"{path}: not a text file (UTF-8)") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{path}: more than {MAX_FILE_BYTES} bytes; a scenario file has at most 1 MiB")
     return parse(text, source=str(path), base_dir=path.parent, overrides=overrides, max_bytes=max_bytes)
 
 
 def parse(text: str, source: str = "<scenario>", base_dir=".", overrides=(), max_bytes: int | None = None) -> Scenario:
     """Validate scenario text (see :func:`load`)."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{source}{line}: not valid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
+    data, lines = read_yaml(text, source)
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario is a mapping of keys (name:, grid:, ...), got {type(data).__name__}")
-    lines = _key_lines(text)
     for item in overrides:
         _apply_override(data, item, source)
     where = _Locator(source, lines, overrides)
@@ -221,8 +243,7 @@ def parse(text: str, source: str = "<scenario>", base_dir=".", overrides=(), max
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in KINDS and err["loc"][0] == "initial"))
-        raise ScenarioError(where(loc, _pydantic_message(err))) from None
+        raise ScenarioError(where(_key_path(err["loc"]), _pydantic_message(err))) from None
     scenario._text = text if not overrides else text + "".join(f"\n# --set {o}" for o in overrides)
     scenario._source = source
     scenario._base_dir = Path(base_dir)
@@ -293,9 +314,12 @@ def check(s: Scenario, max_bytes: int | None = None) -> None:
     limit = max_bytes if max_bytes is not None else _default_max_bytes()
     need = s.memory_estimate()
     if need > limit:
-        raise _KeyProblem(("grid", "shape"), f"this run needs about {need / 2**30:.1f} GiB, more than the "
-                                             f"{limit / 2**30:.1f} GiB allowed; use fewer cells, frames "
-                                             "(time.save_every) or particles")
+        particles = s.memory_estimate(particles_only=True)
+        key = ("monte_carlo", "particles") if particles > need / 2 else (
+            ("time", "save_every") if s.frame_count() > 100 else ("grid", "shape"))
+        raise _KeyProblem(key, f"this run needs about {need / 2**30:.1f} GiB, more than the "
+                               f"{limit / 2**30:.1f} GiB allowed; use fewer cells, frames (time.save_every) "
+                               "or particles")
     try:
         u0 = s.initial_field(grid)
     except (ValueError, OSError) as exc:
@@ -303,8 +327,13 @@ def check(s: Scenario, max_bytes: int | None = None) -> None:
         raise _KeyProblem(key, str(exc)) from None
     if not np.all(np.isfinite(u0)):
         raise _KeyProblem(("initial",), "the initial field contains NaN or infinite values")
+    if np.abs(u0).max(initial=0.0) > MAX_VALUE:
+        raise _KeyProblem(("initial",), f"the initial field reaches {np.abs(u0).max():.3g}; values up to "
+                                        f"{MAX_VALUE:g} in size keep every method free of overflow")
     if "monte_carlo" in s.methods and np.any(u0 < 0):
         raise _KeyProblem(("initial",), f"monte_carlo needs a non-negative initial field (min {u0.min():.4g})")
+    if "monte_carlo" in s.methods and not u0.sum() > 0:
+        raise _KeyProblem(("initial",), "monte_carlo needs an initial field with some salt in it (all zero)")
 
 
 def _check_methods(s: Scenario, grid: Grid, kernel) -> None:
@@ -314,12 +343,18 @@ def _check_methods(s: Scenario, grid: Grid, kernel) -> None:
     if len(set(s.methods)) != len(s.methods):
         raise _KeyProblem(("methods",), "each method may be named once")
     kinds = {b.kind for b in grid.boundaries}
-    if kernel is None and {"explicit", "monte_carlo"} & set(s.methods) and not (
-            "monte_carlo" in s.methods and not s.monte_carlo.lattice and "explicit" not in s.methods):
+    steppers = {"explicit", "spectral"} | ({"monte_carlo"} if s.monte_carlo.lattice else set())
+    if kernel is None and steppers & set(s.methods):  # spectral is the exact FTCS propagator: same limit
         try:
             check_stable(s.diffusivity, s.time.dt, grid.spacing)
         except StabilityError as exc:
             raise _KeyProblem(("time", "dt"), str(exc)) from None
+    if kernel is not None:
+        for a, (w, n, b) in enumerate(zip(kernel.shape, grid.shape, grid.boundaries)):
+            if b.kind != "periodic" and (w - 1) // 2 > n:
+                raise _KeyProblem(("kernel",), f"the kernel reaches {(w - 1) // 2} cells along axis "
+                                               f"{grid.dims[a]} but that axis has only {n} cells between "
+                                               f"{b.kind} walls; use a smaller kernel or a larger grid")
     if "implicit" in s.methods and kernel is not None:
         raise _KeyProblem(("methods",), "implicit solves the diffusion equation: it takes a diffusivity, not a kernel")
     if "spectral" in s.methods and kernel is not None:
@@ -371,10 +406,10 @@ class _Locator:
 
     def __call__(self, path, message) -> str:
         path = tuple(path)
+        if any(tuple(str(p) for p in path[:n]) in self.overridden for n in range(1, len(path) + 1)):
+            return f"{self.source} (--set): {_dotted(path)}: {message}"
         for n in range(len(path), 0, -1):
             head = path[:n]
-            if tuple(str(p) for p in head) in self.overridden:
-                return f"{self.source} (--set): {_dotted(path)}: {message}"
             if head in self.lines:
                 return f"{self.source}:{self.lines[head]}: {_dotted(path)}: {message}"
         return f"{self.source}: {_dotted(path) or 'scenario'}: {message}"
@@ -387,6 +422,24 @@ def _dotted(path) -> str:
     return out
 
 
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
+def _key_path(loc) -> tuple:
+    """The scenario keys of a pydantic error location, without the names of union members and validators
+    (``grid.spacing.function-before[_number(), float]`` -> ``grid.spacing``)."""
+    out = []
+    for i, p in enumerate(loc):
+        if isinstance(p, int):
+            out.append(p)
+        elif ("[" in p or "(" in p or p.lower() in _TYPE_TAGS
+              or (p in KINDS and tuple(out) == ("initial",))):  # the initial kind's model tag
+            continue
+        else:
+            out.append(p)
+    return tuple(out)
+
+
 def _pydantic_message(err) -> str:
     msg = err["msg"]
     if err["type"] == "missing":
@@ -395,15 +448,75 @@ def _pydantic_message(err) -> str:
         return "must use letters, digits, _ and - only (it becomes the output file name)"
     if err["type"] == "literal_error":
         return msg.replace("Input should be", "must be")
+    if err["type"] == "finite_number":
+        return "must be a finite number (not inf or nan)"
+    if err["type"] == "string_too_long":
+        return f"is too long ({msg.split('at most')[-1].strip()})" if "at most" in msg else msg
     return msg[0].lower() + msg[1:] if msg else msg
 
 
-def _key_lines(text: str) -> dict[tuple, int]:
-    """Line (1-based) of every mapping key and sequence item, by key path (composed, not constructed)."""
+def read_yaml(text: str, source: str = "<scenario>"):
+    """Parse YAML safely in time and memory linear in the text: ``(data, key_lines)``.
+
+    The text is composed once (``SafeLoader``); then, visiting every node once,
+    duplicate keys are refused, and so is a document whose aliases expand to
+    more than :data:`MAX_NODES` values or that nests too deeply. Only then are
+    Python objects built (aliases share them) and the line of every key path
+    recorded.
+    """
+    loader = yaml.SafeLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
+        root = loader.get_single_node()
+        if root is None:
+            return None, {}
+        _check_nodes(root, source)
+        data = loader.construct_document(root)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{source}{line}: not valid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ScenarioError(f"{source}: nested too deeply (a scenario is a few levels of keys and lists)") from None
+    finally:
+        loader.dispose()
+    return data, _key_lines(root)
+
+
+def _check_nodes(root, source) -> None:
+    """Duplicate keys and the expanded size, each node visited once (sizes memoised by node)."""
+    size: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in size:
+            continue
+        kids = []
+        if isinstance(node, yaml.MappingNode):
+            kids = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            kids = list(node.value)
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in size)
+            continue
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise ScenarioError(f"{source}:{key.start_mark.line + 1}: {key.value}: duplicate key "
+                                            "(each key may appear once in a mapping)")
+                    seen.add(key.value)
+        size[id(node)] = 1 + sum(size[id(k)] for k in kids)
+        if size[id(node)] > MAX_NODES:
+            raise ScenarioError(f"{source}:{node.start_mark.line + 1}: the document expands to more than {MAX_NODES} "
+                                "values (through YAML aliases); a scenario is small")
+
+
+def _key_lines(root) -> dict[tuple, int]:
+    """Line (1-based) of every mapping key and sequence item, by key path (from the composed nodes)."""
     out: dict[tuple, int] = {}
 
     def walk(node, path):
@@ -417,8 +530,7 @@ def _key_lines(text: str) -> dict[tuple, int]:
                 out[path + (i,)] = v.start_mark.line + 1
                 walk(v, path + (i,))
 
-    if root is not None:
-        walk(root, ())
+    walk(root, ())
     return out
 
 
@@ -465,9 +577,9 @@ def _apply_override(data: dict, item: str, source: str) -> None:
     if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) for p in parts):
         raise ScenarioError(f"{source}: --set {item!r}: bad key path {key!r}")
     try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
-        raise ScenarioError(f"{source}: --set {item!r}: the value is not valid YAML") from None
+        parsed, _ = read_yaml(value, f"{source}: --set {key.strip()}")
+    except ScenarioError as exc:
+        raise ScenarioError(f"{exc} (in the value given with --set)") from None
     node = data
     for p in parts[:-1]:
         if not isinstance(node.get(p), dict):

@@ -32,16 +32,22 @@ class Trajectory(NamedTuple):
     frames: np.ndarray
 
 
-def saved_steps(steps: int, save_every: int | None) -> np.ndarray:
-    """Steps at which frames are kept: ``0, k, 2k, ...`` and always the last one."""
+def frame_count(steps: int, save_every: int | None) -> int:
+    """How many frames :func:`saved_steps` keeps, counted without building them."""
     _check_count(steps, "steps", minimum=0)
     if save_every is None:
-        return np.array([steps])
+        return 1
     _check_count(save_every, "save_every", minimum=1)
-    s = list(range(0, steps + 1, save_every))
-    if s[-1] != steps:
-        s.append(steps)
-    return np.array(s)
+    return steps // save_every + 1 + (steps % save_every != 0)
+
+
+def saved_steps(steps: int, save_every: int | None) -> np.ndarray:
+    """Steps at which frames are kept: ``0, k, 2k, ...`` and always the last one."""
+    frame_count(steps, save_every)  # checks the arguments
+    if save_every is None:
+        return np.array([steps], dtype=np.int64)
+    s = np.arange(0, steps + 1, save_every, dtype=np.int64)
+    return s if s[-1] == steps else np.append(s, np.int64(steps))
 
 
 def max_stable_dt(diffusivity: float, spacing) -> float:
