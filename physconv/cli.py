@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
+import warnings
 from pathlib import Path
 
 import click
@@ -23,19 +26,37 @@ class _Failure(Exception):
         self.status = status
 
 
+_WRITTEN: list[str] = []  # files this command has put in place, for the message after an interrupt
+
+
 def main(argv=None) -> int:
-    """Entry point: run the click group and turn every failure into one line."""
+    """Entry point: run the click group and turn every failure into one line.
+
+    SIGTERM is handled like Ctrl-C (clean-up runs, nothing half-written stays),
+    with exit status 143 instead of 130. Python warnings are printed as one
+    line each, ``warning: ...``.
+    """
+    from .io import Terminated
+
+    _WRITTEN.clear()
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
-        cli.main(args=argv, prog_name="physconv", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _warning_line
+            cli.main(args=argv, prog_name="physconv", standalone_mode=False)
         return 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:  # usage errors, bad option values, missing arguments
         _error(exc.format_message())
         return 2
-    except (click.Abort, KeyboardInterrupt):
-        _error("interrupted; no result was written")
-        return 130
+    except (click.Abort, KeyboardInterrupt) as exc:
+        done = f"written before it: {', '.join(_WRITTEN)}" if _WRITTEN else "nothing was written"
+        _error(f"{'terminated' if isinstance(exc, Terminated) else 'interrupted'}; {done}")
+        return 143 if isinstance(exc, Terminated) else 130
     except (PhysconvError, _Failure) as exc:
         _error(str(exc))
         return getattr(exc, "status", 2)
@@ -48,6 +69,25 @@ def main(argv=None) -> int:
             raise
         _error(f"unexpected failure ({type(exc).__name__}: {exc}); set PHYSCONV_DEBUG=1 for details and report it")
         return 1
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame):
+    from .io import Terminated
+
+    raise Terminated()
+
+
+_SEEN_WARNINGS: set = set()
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    text = " ".join(str(message).split())
+    if text not in _SEEN_WARNINGS:
+        _SEEN_WARNINGS.add(text)
+        click.echo(f"warning: {text}", err=True)
 
 
 def _error(message: str) -> None:
@@ -94,7 +134,7 @@ def _load(scenario, overrides, max_memory=None):
 @_set_option
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Also draw the result (PNG).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no table.")
-@click.option("--max-memory", type=float, metavar="GIB", help="Refuse runs needing more memory (default: 80% of RAM).")
+@click.option("--max-memory", type=click.FloatRange(0, 1e6, min_open=True), metavar="GIB", help="Refuse runs needing more memory (default: 80% of RAM).")
 def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
     """Run SCENARIO (a .yaml file or a shipped name), write DIR/<name>.nc, print the comparison."""
     from . import io, metrics, runner
@@ -102,8 +142,13 @@ def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
     s = _load(scenario, overrides, max_memory)
     out = io.check_writable(out_dir)
     target = io.result_path(out, s.name, fmt)
+    picture = out / f"{s.name}.png"
+    io.check_replaceable(target)  # everything this run will write is checked before it computes
+    if plot:
+        _check_figure_path(picture)
     ds = runner.run(s, progress=None if not quiet else False)
     io.write(ds, target, fmt)
+    _WRITTEN.append(str(target))
     cmp = metrics.compare(ds) if plot or not quiet else None
     if not quiet:
         click.echo(f"{s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
@@ -111,7 +156,6 @@ def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
         click.echo(metrics.table(cmp))
     click.echo(f"result: {target}")
     if plot:
-        picture = out / f"{s.name}.png"
         _save_figure(lambda: _plot_module().overview(ds, cmp), picture)
         click.echo(f"picture: {picture}")
 
@@ -136,7 +180,7 @@ def compare(result, as_json):
 
     cmp = metrics.compare(io.open_result(result))
     if as_json:
-        click.echo(json.dumps(cmp.to_dict(data="list"), default=str))
+        click.echo(json.dumps(_json_safe(cmp.to_dict(data="list")), default=str, allow_nan=False))
     else:
         click.echo(metrics.table(cmp))
 
@@ -161,6 +205,7 @@ def plot(result, out_file, kind, pair, scale):
     ds = io.open_result(result)
     P = _plot_module()
     out = Path(out_file) if out_file else Path(result).with_name(f"{Path(result).stem}-{kind}.png")
+    _check_figure_path(out)
 
     def make():
         if kind == "overview":
@@ -169,9 +214,11 @@ def plot(result, out_file, kind, pair, scale):
             return P.snapshots(ds, scale=scale)
         if kind == "differences":
             methods = metrics.methods_of(ds)
-            a, b = pair.split("-", 1) if pair else next(((p[0], p[1]) for p in metrics.pairs(methods)), (None, None))
-            if a not in ds or b not in ds:
-                raise _Failure(f"{result}: --pair needs two methods of the result ({', '.join(methods)})")
+            a, b = pair.split("-", 1) if pair and "-" in pair else (
+                next(((p[0], p[1]) for p in metrics.pairs(methods)), (None, None)) if not pair else (pair, None))
+            if a not in methods or b not in methods:
+                raise _Failure(f"{result}: --pair takes two methods of the result as A-B "
+                               f"({', '.join(methods)}), got {pair or 'no pair'}")
             return P.differences(ds, a, b)
         if kind == "errors":
             return P.errors(ds).figure
@@ -200,6 +247,7 @@ def animate(result, out_file, fps, scale):
 
     ds = io.open_result(result)
     out = Path(out_file) if out_file else Path(result).with_suffix(".gif")
+    _check_figure_path(out, (".gif",))
     _atomic(out, lambda tmp: _plot_module().animate(ds, tmp, fps=fps, scale=scale))
     click.echo(f"animation: {out}")
 
@@ -240,6 +288,29 @@ def _plot_module():
     return P
 
 
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".eps", ".ps")
+
+
+def _check_figure_path(path: Path, suffixes=FIGURE_SUFFIXES) -> None:
+    """Refuse, before any work, a picture name of an unknown kind or one that a folder holds."""
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise _Failure(f"{path}: the picture's name must end in {', '.join(suffixes)}")
+    if path.is_dir() or (path.exists() and not path.is_file()):
+        raise _Failure(f"{path}: something other than a file is in the way; it is left as it is")
+
+
+def _json_safe(value):
+    """NaN and infinities become null (JSON has no such numbers)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not value == value or value in (float("inf"), float("-inf")):
+        return None
+    return value
+
+
 def _save_figure(make, path: Path) -> None:
     _atomic(path, lambda tmp: make().savefig(tmp, dpi=100, format=path.suffix.lstrip(".") or "png"))
 
@@ -251,12 +322,20 @@ def _atomic(path: Path, write) -> None:
 
     path = Path(path)
     check_writable(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-", suffix=path.suffix)
+    from .io import remove_stale
+
+    remove_stale(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-{os.getpid()}-", suffix=path.suffix)
     os.close(fd)
     try:
+        from .io import deferred_signals
+
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        with deferred_signals() as caught:
+            if not caught:
+                os.chmod(tmp, 0o666 & ~_umask())
+                os.replace(tmp, path)
+                _WRITTEN.append(str(path))
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -1,27 +1,41 @@
 """Result files: netCDF (default) or Zarr, written atomically.
 
 A result is first written next to its destination under a hidden temporary
-name, then renamed into place; an error or Ctrl-C on the way removes the
-temporary file, so a failed run never leaves a result (or half of one).
-Re-running replaces the old result in one step.
+name (``.<name>.tmp-<pid>-<random>``), then renamed into place. Ctrl-C
+(SIGINT) or SIGTERM during the write is held back until the write has ended;
+the new file is then discarded, the old result stays as it was, and the
+interrupt goes on. An error on the way removes the temporary file too, and
+temporary files left by a process that was killed outright are removed by
+the next write of the same name. Only a regular file, or a Zarr store that
+physconv wrote, is ever replaced: a folder of the user's is left alone.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
-import tempfile
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from .errors import PhysconvError
 
 FORMATS = {"netcdf": ".nc", "zarr": ".zarr"}
+REQUIRED_ATTRS = ("methods", "boundary", "spacing", "dt", "mass_initial")
 
 
 class ResultError(PhysconvError):
     """A result file cannot be written or read."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (exit status 143 instead of 130)."""
 
 
 def result_path(out_dir, name: str, fmt: str = "netcdf") -> Path:
@@ -36,11 +50,25 @@ def check_writable(out_dir) -> Path:
     d = Path(out_dir)
     try:
         d.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=d, prefix=".physconv-probe-"):
-            pass
+        probe = d / f".physconv-probe-{os.getpid()}-{secrets.token_hex(4)}"
+        probe.touch()
+        probe.unlink()
     except OSError as exc:
         raise ResultError(f"{d}: cannot write results there ({exc.strerror or exc})") from None
     return d
+
+
+def check_replaceable(path) -> None:
+    """Refuse, before any work, a destination that physconv may not replace."""
+    path = Path(path)
+    if path.is_symlink() or not path.exists():
+        return
+    if path.is_dir():
+        if not _is_physconv_store(path):
+            raise ResultError(f"{path}: a folder physconv did not write is in the way; it is left as it is "
+                              "(move it, or write elsewhere with --out)")
+    elif not path.is_file():
+        raise ResultError(f"{path}: not a regular file; it is left as it is (write elsewhere with --out)")
 
 
 def write(ds: xr.Dataset, path, fmt: str | None = None) -> Path:
@@ -48,46 +76,140 @@ def write(ds: xr.Dataset, path, fmt: str | None = None) -> Path:
     path = Path(path)
     fmt = fmt or ("zarr" if path.suffix == ".zarr" else "netcdf")
     check_writable(path.parent)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    check_replaceable(path)
+    remove_stale(path)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp.mkdir()
     target = tmp / path.name
     try:
-        if fmt == "zarr":
-            ds.to_zarr(target, mode="w", consolidated=False)
-        else:
-            ds.to_netcdf(target, engine="h5netcdf", invalid_netcdf=False)
-        _replace(target, path)
-    except OSError as exc:
-        raise ResultError(f"{path}: cannot write the result ({exc.strerror or exc})") from None
+        with deferred_signals() as caught:
+            try:
+                if fmt == "zarr":
+                    ds.to_zarr(target, mode="w", consolidated=False)
+                else:
+                    ds.to_netcdf(target, engine="h5netcdf", invalid_netcdf=False)
+                if not caught:
+                    _replace(target, path)
+            except OSError as exc:
+                raise ResultError(f"{path}: cannot write the result ({exc.strerror or exc})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
 
 
-def _replace(new: Path, path: Path) -> None:
-    """Move ``new`` to ``path``, replacing a file or a folder that is there."""
-    if path.is_dir() and not path.is_symlink():
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
-        os.replace(path, old)
-        try:
-            os.replace(new, path)
-        except OSError:
-            os.replace(old, path)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
+@contextmanager
+def deferred_signals():
+    """Hold SIGINT and SIGTERM back inside the block; raise them (KeyboardInterrupt, Terminated) after it.
+
+    Yields the list of signals caught, so that the block can skip what must not happen after one.
+    Outside the main thread signals cannot be caught, and the block runs as it is.
+    """
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in previous:
+        signal.signal(s, lambda signum, frame: caught.append(signum))
+    try:
+        yield caught
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if caught:
+        raise Terminated() if caught[0] == signal.SIGTERM else KeyboardInterrupt()
+
+
+def remove_stale(path) -> list[Path]:
+    """Remove temporary files of earlier writes of ``path`` whose process is gone; return them."""
+    path = Path(path)
+    removed = []
+    for p in path.parent.glob(f".{path.name}.*-*-*"):
+        kind, _, rest = p.name[len(path.name) + 2:].partition("-")
+        pid = rest.split("-")[0]
+        if kind in ("tmp", "old") and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_physconv_store(path: Path) -> bool:
+    """A Zarr store whose attributes say physconv wrote it."""
+    for name in ("zarr.json", ".zattrs"):
+        meta = path / name
+        if meta.is_file():
+            try:
+                attrs = json.loads(meta.read_text())
+            except (OSError, ValueError):
+                return False
+            attrs = attrs.get("attributes", attrs)
+            return str(attrs.get("software", "")).startswith("physconv")
+    return False
+
+
+def _replace(new: Path, path: Path, attempts: int = 100) -> None:
+    """Move ``new`` to ``path``; a store already there is moved aside first. Safe when several
+    processes replace the same name at once: each rename is atomic, and a lost race is retried."""
+    if not new.is_dir():
         os.replace(new, path)
+        return
+    for _ in range(attempts):
+        try:
+            os.rename(new, path)  # succeeds only where nothing (or an empty folder) is in the way
+            return
+        except OSError:
+            old = path.with_name(f".{path.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+            try:
+                os.rename(path, old)
+            except FileNotFoundError:
+                continue  # another writer moved it first
+            except OSError:
+                if path.exists() and not path.is_dir():
+                    os.replace(new, path)  # a file: replaced in one step
+                    return
+                continue
+            shutil.rmtree(old, ignore_errors=True)
+    raise ResultError(f"{path}: could not be replaced (other writers kept it busy)")
 
 
 def open_result(path) -> xr.Dataset:
-    """Read a result written by :func:`write` (netCDF or Zarr) fully into memory."""
+    """Read a result written by :func:`write` (netCDF or Zarr) fully into memory, checking it is whole."""
     path = Path(path)
     if not path.exists():
         raise ResultError(f"{path}: no such result")
     try:
         if path.is_dir():
             with xr.open_zarr(path, consolidated=False) as ds:
-                return ds.load()
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
-    except (OSError, ValueError, KeyError) as exc:
-        raise ResultError(f"{path}: not a physconv result ({exc})") from None
+                ds = ds.load()
+        else:
+            with xr.open_dataset(path, engine="h5netcdf") as ds:
+                ds = ds.load()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ResultError(f"{path}: not a physconv result ({' '.join(str(exc).split())})") from None
+    missing = [a for a in REQUIRED_ATTRS if a not in ds.attrs]
+    if missing or "initial" not in ds or "time" not in ds.coords or "step" not in ds.coords:
+        what = f"attribute {missing[0]!r}" if missing else "the initial field or the time coordinates"
+        raise ResultError(f"{path}: not a physconv result (no {what})")
+    try:
+        methods = json.loads(ds.attrs["methods"])
+        json.loads(ds.attrs["boundary"])
+    except (TypeError, ValueError):
+        raise ResultError(f"{path}: not a physconv result (unreadable attributes)") from None
+    if not isinstance(methods, list) or not methods or any(m not in ds for m in methods):
+        raise ResultError(f"{path}: damaged result (the methods it lists are not all in it)")
+    for name in ["initial", *methods]:
+        if not np.all(np.isfinite(ds[name].values)):
+            raise ResultError(f"{path}: damaged result ({name} has missing or non-finite values: lost chunks?)")
+    return ds

@@ -162,5 +162,5 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
         return out
 
     with threads_for(particles):
-        frames = record(keep, grid.shape, advance, current, callback)
+        frames = record(keep, grid.shape, advance, current, callback, 4 * particles)
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume, np.array(survivors))

@@ -195,19 +195,29 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
         work = grid.size
     else:
         raise ValueError(f"mode must be 'particles' or 'counts', got {mode!r}")
+    cost = work if mode == "particles" else 40 * work  # a cell's multinomial split costs ~40 particle moves
     with threads_for(work):
-        frames = record(keep, grid.shape, advance, current, callback)
+        frames = record(keep, grid.shape, advance, current, callback, cost)
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)
 
 
-def record(keep, shape, advance, current, callback=None) -> np.ndarray:
-    """Advance to each saved step in turn (``advance(first, n)``) and keep the counts (``current()``)."""
+CHUNK_MOVES = 20_000_000  # particle (or cell) steps per compiled call: well under a second, so Ctrl-C is prompt
+
+
+def record(keep, shape, advance, current, callback=None, work: int = 1) -> np.ndarray:
+    """Advance to each saved step in turn (``advance(first, n)``) and keep the counts (``current()``).
+
+    Steps go in chunks of at most CHUNK_MOVES / ``work`` (``work``: particles or cells moved per step),
+    whatever the save interval; ``callback`` runs after each chunk.
+    """
     frames = np.empty((len(keep),) + tuple(shape), dtype=np.int64)
     done = 0
+    chunk = max(1, CHUNK_MOVES // max(int(work), 1))
     for i, target in enumerate(keep):
-        if target > done:
-            advance(done, int(target - done))
-            done = int(target)
+        while target > done:
+            n = int(min(chunk, target - done))
+            advance(done, n)
+            done += n
             if callback is not None:
                 callback(done)
         frames[i] = current().reshape(shape)
