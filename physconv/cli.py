@@ -7,6 +7,7 @@ status 2, with no traceback and no result file.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sys
@@ -54,9 +55,10 @@ def main(argv=None) -> int:
         _error(exc.format_message())
         return 2
     except (click.Abort, KeyboardInterrupt) as exc:
+        terminated = isinstance(exc, Terminated) or isinstance(exc.__context__, Terminated)  # click wraps it
         done = f"written before it: {', '.join(_WRITTEN)}" if _WRITTEN else "nothing was written"
-        _error(f"{'terminated' if isinstance(exc, Terminated) else 'interrupted'}; {done}")
-        return 143 if isinstance(exc, Terminated) else 130
+        _error(f"{'terminated' if terminated else 'interrupted'}; {done}")
+        return 143 if terminated else 130
     except (PhysconvError, _Failure) as exc:
         _error(str(exc))
         return getattr(exc, "status", 2)
@@ -112,6 +114,12 @@ def cli():
     """
 
 
+def _finite(ctx, param, value):
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", ctx=ctx, param=param)
+    return value
+
+
 _set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                            help="Override a scenario key, e.g. --set grid.shape=[64,64] (repeatable).")
 
@@ -134,7 +142,7 @@ def _load(scenario, overrides, max_memory=None):
 @_set_option
 @click.option("--plot/--no-plot", default=True, show_default=True, help="Also draw the result (PNG).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no table.")
-@click.option("--max-memory", type=click.FloatRange(0, 1e6, min_open=True), metavar="GIB", help="Refuse runs needing more memory (default: 80% of RAM).")
+@click.option("--max-memory", type=click.FloatRange(0, 1e6, min_open=True), metavar="GIB", callback=_finite, help="Refuse runs needing more memory (default: 80% of RAM).")
 def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
     """Run SCENARIO (a .yaml file or a shipped name), write DIR/<name>.nc, print the comparison."""
     from . import io, metrics, runner

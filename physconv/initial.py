@@ -31,12 +31,14 @@ from .grid import Grid
 
 
 def _number(v):
-    """YAML 1.1 reads ``1e-3`` as a string: accept such numeric strings as floats."""
+    """YAML 1.1 reads ``1e-3`` as a string: accept such numeric strings as floats; refuse inf and nan."""
     if isinstance(v, str):
         try:
-            return float(v)
+            v = float(v)
         except ValueError:
             return v
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError("must be a finite number (not inf or nan)")
     return v
 
 

@@ -448,6 +448,8 @@ def _pydantic_message(err) -> str:
         return "must use letters, digits, _ and - only (it becomes the output file name)"
     if err["type"] == "literal_error":
         return msg.replace("Input should be", "must be")
+    if err["type"] == "value_error":
+        return msg.removeprefix("Value error, ")
     if err["type"] == "finite_number":
         return "must be a finite number (not inf or nan)"
     if err["type"] == "string_too_long":
