@@ -109,9 +109,12 @@ class Gaussian(_Kind):
         centre = [L / 2 for L in grid.lengths] if self.center is None else self.center
         if len(centre) != grid.ndim:
             raise ValueError(f"center has {len(centre)} coordinates but the grid has {grid.ndim} axes")
-        r2 = sum(_along((c - x0) ** 2, a, grid.ndim)
+        if self.width < 1e-3 * min(grid.spacing):
+            raise ValueError(f"width {self.width:g} is far below the cell size {min(grid.spacing):g}: the blob "
+                             "falls between cell centres; use kind: point for all the salt in one cell")
+        r2 = sum(_along(((c - x0) / self.width) ** 2, a, grid.ndim)
                  for a, (c, x0) in enumerate(zip(grid.coords().values(), centre)))
-        return np.broadcast_to(self.background + self.amplitude * np.exp(-r2 / (2 * self.width**2)), grid.shape).copy()
+        return np.broadcast_to(self.background + self.amplitude * np.exp(-0.5 * r2), grid.shape).copy()
 
 
 class Checkerboard(_Kind):

@@ -34,7 +34,9 @@ def check(kernel, ndim: int | None = None, name: str = "kernel") -> np.ndarray:
     if isinstance(kernel, np.ndarray):
         if kernel.dtype.kind not in "iuf":
             raise KernelError(f"{name} must hold real numbers, got {kernel.dtype} values")
-    elif any(not isinstance(v, numbers.Real) or isinstance(v, (bool, np.bool_)) for v in _leaves(kernel)):
+    else:
+        kernel = _numbers(kernel)
+    if not isinstance(kernel, np.ndarray) and any(not isinstance(v, numbers.Real) or isinstance(v, (bool, np.bool_)) for v in _leaves(kernel)):
         raise KernelError(f"{name} must be a (nested) list of real numbers (not true/false, text or complex)")
     try:
         k = np.array(kernel, dtype=np.float64)
@@ -49,6 +51,18 @@ def check(kernel, ndim: int | None = None, name: str = "kernel") -> np.ndarray:
     if not np.all(np.isfinite(k)):
         raise KernelError(f"{name} contains NaN or infinite values")
     return k
+
+
+def _numbers(nested):
+    """Numeric strings (YAML 1.1 reads ``1e-3`` as text) turned into floats, in a nested list."""
+    if isinstance(nested, (list, tuple)):
+        return [_numbers(v) for v in nested]
+    if isinstance(nested, str):
+        try:
+            return float(nested)
+        except ValueError:
+            return nested
+    return nested
 
 
 def _leaves(nested, depth: int = 4):
@@ -114,8 +128,10 @@ def softmax(weights, temperature: float = 1.0) -> np.ndarray:
     w = check(weights, name="weights")
     if not isinstance(temperature, numbers.Real) or not math.isfinite(temperature) or temperature <= 0:
         raise KernelError(f"temperature must be a positive number, got {temperature!r}")
-    z = w / temperature
-    e = np.exp(z - z.max())
+    half = 0.5 * w  # halves keep every difference finite, even between weights of -1e308 and 1e308
+    with np.errstate(over="ignore", under="ignore"):  # -inf: infinitely less likely than the largest, weight 0
+        z = (half - half.max()) / (0.5 * temperature)
+        e = np.exp(z)
     return e / e.sum()
 
 

@@ -439,3 +439,24 @@ def test_concurrent_zarr_writes_to_one_name_all_succeed(tmp_path):
     final = xr.open_zarr(target, consolidated=False).load()
     assert float(final["u"][0]) in {0.0, 1.0, 2.0, 3.0} and np.all(final["u"] == final["u"][0])
     assert [p.name for p in tmp_path.iterdir()] == ["same.zarr"]
+
+
+# --- the memory estimate against the measured peak -----------------------------------------------
+
+@pytest.mark.parametrize("shape, every, methods, particles", [
+    ([64, 64], 20, "[explicit]", 0),
+    ([384, 384], 5, "[explicit, spectral, gaussian]", 0),
+    ([192, 192], 2, "[explicit, implicit, spectral, gaussian, monte_carlo]", 2_000_000),
+])
+def test_memory_estimate_matches_the_measured_peak(tmp_path, shape, every, methods, particles):
+    """The whole run (computing, comparing, plotting, writing): measured peak / estimate in [0.5, 1.25]."""
+    from physconv import scenario
+
+    text = (f"name: m\ngrid: {{shape: {shape}}}\ndiffusivity: 0.2\ninitial: {{kind: random_cubes, cube: 8}}\n"
+            f"time: {{steps: 100, save_every: {every}}}\nmethods: {methods}\n"
+            + (f"monte_carlo: {{particles: {particles}}}\n" if particles else ""))
+    path = _write(tmp_path, text, "m.yaml")
+    estimate = scenario.load(path).memory_estimate() / 2**20
+    status, err, wall, peak = _bounded(["run", path, "--out", tmp_path / "out"], tmp_path, seconds=300)
+    assert status == 0, err
+    assert 0.5 <= peak / estimate <= 1.25, (peak, estimate)
