@@ -460,3 +460,17 @@ def test_memory_estimate_matches_the_measured_peak(tmp_path, shape, every, metho
     status, err, wall, peak = _bounded(["run", path, "--out", tmp_path / "out"], tmp_path, seconds=300)
     assert status == 0, err
     assert 0.5 <= peak / estimate <= 1.25, (peak, estimate)
+
+
+def test_an_interrupt_while_drawing_says_the_result_was_written(tmp_path, capsys, monkeypatch):
+    from physconv import plot
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(plot, "overview", interrupted)
+    path = _write(tmp_path, BASE)
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 130
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == f"error: interrupted; written before it: {tmp_path / 'out' / 'tiny.nc'}"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["tiny.nc"]
