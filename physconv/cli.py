@@ -260,6 +260,114 @@ def animate(result, out_file, fps, scale):
     click.echo(f"animation: {out}")
 
 
+@cli.command(short_help="Run one of the article's experiments: its numbers, its figure.")
+@click.argument("name", type=click.Choice(["spectrum", "lowpass", "correlate", "edge", "measurement", "arma",
+                                           "convergence"]))
+@click.argument("scenario", required=False)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Figure file (default: insight-NAME.png).")
+@click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
+@click.option("--image", type=click.Path(dir_okay=False), help="A picture of your own (spectrum, lowpass, edge, "
+                                                               "measurement).")
+@click.option("--levels", type=click.IntRange(2, 6), default=3, show_default=True,
+              help="Refinement levels (convergence).")
+@_set_option
+def insight(name, scenario, out_file, as_json, image, levels, overrides):
+    """Run the experiment NAME; print its key numbers and draw its figure.
+
+    \b
+      spectrum     orientation lives in the spectrum
+      lowpass      the circle in the Fourier domain; diffusion as the soft mask
+      correlate    cross-correlation is a flipped convolution; template matching
+      edge         the edge detector is one step of diffusion
+      measurement  one random neighbour per pixel, averaged: error ~ 1/sqrt(K)
+      arma         moving-average and autoregressive series are convolutions
+      convergence  SCENARIO refined: measured orders against theory
+    """
+    from .insights import get
+
+    if (scenario is not None or overrides) and name != "convergence":
+        raise _Failure(f"insight {name} takes no scenario (only convergence does)")
+    if image is not None and name not in ("spectrum", "lowpass", "edge", "measurement"):
+        raise _Failure(f"insight {name} takes no --image")
+    if image is not None and not Path(image).is_file():
+        raise _Failure(f"{image}: no such picture")
+    out = Path(out_file) if out_file else Path(f"insight-{name}.png")
+    _check_figure_path(out)
+    module = get(name)
+    try:
+        if name == "convergence":
+            numbers, fig = module.insight(scenario or "diffusion_1d", levels, overrides)
+        elif image is not None:
+            numbers, fig = module.insight(image=image)
+        else:
+            numbers, fig = module.insight()
+    except ValueError as exc:
+        raise _Failure(f"{name}: {exc}") from None
+    _print_numbers(numbers, as_json)
+    _save_figure(lambda: fig, out)
+    click.echo(f"picture: {out}", err=as_json)
+
+
+@cli.command(short_help="What does this kernel do? Read any kernel as a propagator and as a filter.")
+@click.argument("spec")
+@click.option("--normalize", type=click.Choice(["softmax", "sum", "none"]), default="softmax", show_default=True)
+@click.option("--temperature", type=click.FloatRange(0, 1e300, min_open=True), default=1.0, show_default=True,
+              callback=_finite)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Figure file (default: no figure).")
+@click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
+def kernel(spec, normalize, temperature, out_file, as_json):
+    """Explain SPEC, a named kernel (edge, sharpen, box, ...) or a nested list such as
+    "[[0,-1,0],[-1,5,-1],[0,-1,0]]": probabilities, drift, covariance, D_eff, isotropy, frequency response."""
+    from .insights import kernel as K
+
+    w = K.parse(spec)
+    info = K.explain(w, normalize, temperature)
+    if out_file:
+        _check_figure_path(Path(out_file))
+    if as_json:
+        click.echo(json.dumps(_json_safe(info), allow_nan=False))
+    else:
+        import numpy as np
+
+        p = np.asarray(info["probabilities"])
+        click.echo(f"probabilities ({normalize}{f', T = {temperature:g}' if normalize == 'softmax' else ''}):")
+        click.echo(np.array2string(p, precision=5, suppress_small=False, max_line_width=100))
+        click.echo(f"drift {np.round(info['drift'], 6).tolist()}  covariance {np.round(info['covariance'], 6).tolist()}")
+        click.echo(f"D_eff per axis {np.round(info['D_eff'], 6).tolist()}  anisotropy {100 * info['anisotropy']:.2f} %")
+        for label, f in info["frequency_response"].items():
+            nyq = ", ".join(f"{k} {v:.4g}" for k, v in f["gain_at_nyquist"].items())
+            click.echo(f"{label}: {f['kind']}; gain {f['gain_at_zero']:.4g} at k = 0; at Nyquist: {nyq}")
+        click.echo(info["reading"])
+    if out_file:
+        _save_figure(lambda: K.figure(w, normalize, temperature), Path(out_file))
+        click.echo(f"picture: {out_file}", err=as_json)
+
+
+def _print_numbers(numbers: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(_json_safe(numbers), allow_nan=False, default=float))
+        return
+    for key, value in numbers.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            click.echo(f"{key}:")
+            for row in value:
+                click.echo("  " + "  ".join(f"{k} {_fmt(v)}" for k, v in row.items()))
+        elif isinstance(value, dict):
+            click.echo(f"{key}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in value.items()))
+        else:
+            click.echo(f"{key}: {_fmt(value)}")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k} {_fmt(x)}" for k, x in v.items()) + "}"
+    return str(v)
+
+
 @cli.command(name="list", short_help="Shipped scenarios, initial-field kinds, named kernels.")
 def list_():
     """List the shipped scenarios, the initial-field kinds and the named kernels."""

@@ -46,7 +46,7 @@ def n_step_kernel(kernel, steps: int, spacing=1.0, dt: float = 1.0):
     return power, heat, variance
 
 
-def _annotated(ax, a, title, fmt="{:.3g}", cmap="magma"):
+def annotated(ax, a, title, fmt="{:.3g}", cmap="magma"):
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
     im = ax.imshow(a2, cmap=cmap, origin="lower")
     lo, hi = float(a2.min()), float(a2.max())
@@ -86,8 +86,8 @@ def kernel_figure(weights, probabilities, *, steps: int, spacing=1.0, dt: float 
     power, heat, variance = n_step_kernel(p, steps, spacing, dt)
     fig = Figure(figsize=(12, 7.2), layout="constrained")
     axes = fig.subplots(2, 3)
-    _annotated(axes[0, 0], _middle(w), weights_title + ("\n(middle z slice)" if w.ndim == 3 else ""))
-    _annotated(axes[0, 1], _middle(p), probabilities_title)
+    annotated(axes[0, 0], _middle(w), weights_title + ("\n(middle z slice)" if w.ndim == 3 else ""))
+    annotated(axes[0, 1], _middle(p), probabilities_title)
     P, H = _middle(power), _middle(heat)
     line = axes[0, 2]
     row = P[P.shape[0] // 2] if P.ndim == 2 else P

@@ -24,7 +24,7 @@ from ._random import alias_table, key_of
 
 
 class StochasticConvolution(NamedTuple):
-    """Mean of the draws per cell and its standard error (sample std / sqrt(draws))."""
+    """Mean of the draws per cell and its standard error (sample std / sqrt(draws); NaN for one draw)."""
 
     mean: np.ndarray
     stderr: np.ndarray
@@ -56,8 +56,8 @@ def stochastic_convolve(field, kernel, *, boundary="periodic", boundary_value=No
     if not np.all(np.isfinite(u)):
         raise ValueError("field contains NaN or infinite values")
     k = _k.probability(kernel, u.ndim)
-    if not isinstance(draws, numbers.Integral) or isinstance(draws, bool) or draws < 2:
-        raise ValueError(f"draws must be a whole number >= 2, got {draws!r}")
+    if not isinstance(draws, numbers.Integral) or isinstance(draws, bool) or draws < 1:
+        raise ValueError(f"draws must be a whole number >= 1, got {draws!r}")
     bcs = as_boundaries(boundary, u.ndim, boundary_value)
     radius = [(w - 1) // 2 for w in k.shape]
     lead = 3 - u.ndim
@@ -72,5 +72,7 @@ def stochastic_convolve(field, kernel, *, boundary="periodic", boundary_value=No
 
     _loops.stochastic_gather(padded, np.array((0,) * lead + tuple(radius), dtype=np.int64),
                              np.array(shape3, dtype=np.int64), offsets, prob, alias, key_of(seed), int(draws), mean, sq)
+    if draws == 1:  # one look: no spread to estimate the error from
+        return StochasticConvolution(mean.reshape(u.shape), np.full(u.shape, np.nan), 1)
     var = np.maximum(sq - mean**2, 0.0) * draws / (draws - 1)
     return StochasticConvolution(mean.reshape(u.shape), np.sqrt(var / draws).reshape(u.shape), int(draws))

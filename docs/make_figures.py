@@ -1,0 +1,26 @@
+"""Draw every figure of docs/insights.md from the code (never by hand): python docs/make_figures.py"""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from physconv.insights import get, kernel  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "figures"
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for name in ("spectrum", "lowpass", "correlate", "edge", "measurement", "arma", "convergence"):
+        module = get(name)
+        numbers, fig = module.insight() if name != "convergence" else module.insight("diffusion_1d", 3)
+        fig.savefig(OUT / f"{name}.png", dpi=72)
+        print(f"{name}: {OUT / f'{name}.png'}")
+    kernel.figure(kernel.parse("edge"), "softmax", 3.0).savefig(OUT / "kernel.png", dpi=72)
+    print(f"kernel: {OUT / 'kernel.png'}")
+
+
+if __name__ == "__main__":
+    main()
