@@ -313,7 +313,7 @@ def test_saving_frames_does_not_change_the_random_path():
         (lambda: mc.lattice(np.ones(4), Grid(4), steps=1, particles=10, diffusivity=0.1, dt=1.0,
                             placement="grid"), ValueError, "placement"),
         (lambda: mc.stochastic_convolve(np.ones(4), [0.5, 0.5, 0.5]), KernelError, "sums to 1.5"),
-        (lambda: mc.stochastic_convolve(np.ones(4), [0.25, 0.5, 0.25], draws=1), ValueError, "draws"),
+        (lambda: mc.stochastic_convolve(np.ones(4), [0.25, 0.5, 0.25], draws=0), ValueError, "draws"),
     ],
 )
 def test_bad_input_is_refused(call, error, words):
@@ -331,3 +331,11 @@ def test_relative_error_falls_like_one_over_sqrt_n_up_to_ten_million():
     errs = [stats.relative_l2(mc.lattice(u0, g, steps=50, particles=int(n), seed=int(n), diffusivity=0.2, dt=1.0,
                                          placement="random").concentration[-1], exact) for n in ns]
     assert np.polyfit(np.log(ns), np.log(errs), 1)[0] == pytest.approx(-0.5, abs=0.05)
+
+
+def test_one_look_takes_one_neighbours_value():
+    """K = 1: every output cell is exactly the value of the cell itself or one of its neighbours."""
+    u = np.arange(1.0, 11.0) ** 2
+    look = mc.stochastic_convolve(u, [0.25, 0.5, 0.25], boundary="periodic", draws=1, seed=3)
+    neighbours = np.stack([np.roll(u, 1), u, np.roll(u, -1)])
+    assert np.all(np.any(look.mean == neighbours, axis=0)) and np.all(np.isnan(look.stderr))
