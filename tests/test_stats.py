@@ -79,3 +79,18 @@ def test_cell_pvalues_are_exact_in_the_tails():
 def test_cell_pvalues_agree_with_the_normal_approximation_for_large_counts():
     z = stats.equivalent_z(stats.cell_pvalues([10_300], [10_000], 10**7))[0]
     assert z == pytest.approx(300 / np.sqrt(10_000 * (1 - 1e-3)), rel=0.02)
+
+
+def test_an_undefined_chi_square_leaves_the_decision_to_the_exact_test():
+    """100 particles on 4096 cells: pooling leaves no degree of freedom (p = NaN); no false alarm from it,
+    while a real bias is still caught by the exact per-cell test."""
+    n, cells = 100, 4096
+    expected = np.full(cells, n / cells)
+    counts = np.zeros(cells)
+    counts[np.random.default_rng(0).choice(cells, n, replace=False)] = 1
+    good = stats.check(counts, expected, n)
+    assert np.isnan(good.p_value) and good.passed
+    biased = counts.copy()
+    biased[:] = 0
+    biased[0] = n  # every particle in one cell
+    assert not stats.check(biased, expected, n).passed

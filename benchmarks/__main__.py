@@ -1,0 +1,215 @@
+"""physconv against its peers, measured in one run: ``python -m benchmarks [--quick] [--json FILE]``.
+
+Every peer is first checked to compute the same field as physconv (or, for random walks, a field consistent
+with the same exact expectation); then all methods of a task are timed in interleaved repetitions and the
+median is reported, with the ratio physconv / peer (above 1: physconv is faster). The machine is shared:
+the load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import time
+
+import numba
+import numpy as np
+
+from physconv import Grid, montecarlo as mc, spectral, stats
+from physconv.solvers import explicit
+
+from . import peers
+
+ROWS: list[dict] = []
+
+
+def _load() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def interleaved(methods: dict, repeat: int) -> dict:
+    """Median seconds per method, the methods taking turns within each repetition."""
+    times = {name: [] for name in methods}
+    for _ in range(repeat):
+        for name, fn in methods.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def report(task, size, seconds: dict, work: float, unit: str, reference: str = "physconv", checks=None):
+    """Rows of (method, work/s, ratio to physconv) for one task."""
+    base = work / seconds[reference]
+    for name, t in seconds.items():
+        rate = work / t
+        row = {"task": task, "size": size, "method": name, "rate": rate, "unit": unit,
+               "physconv_over_method": base / rate, "check": (checks or {}).get(name, "")}
+        ROWS.append(row)
+        print(f"{task:<22}{size:<14}{name:<28}{rate:>12.3e} {unit:<18}{base / rate:>8.2f}x  {row['check']}",
+              flush=True)
+
+
+def bandwidth(quick: bool) -> float:
+    """Memory bandwidth of a numba parallel triad a = b + s c (GB/s): the roofline's ceiling."""
+    n = 2**23 if quick else 2**25
+
+    @numba.njit(parallel=True)
+    def triad(a, b, c, s):
+        for i in numba.prange(a.shape[0]):
+            a[i] = b[i] + s * c[i]
+
+    a, b, c = np.empty(n), np.random.random(n), np.random.random(n)
+    triad(a, b, c, 0.5)
+    t = interleaved({"triad": lambda: triad(a, b, c, 0.5)}, 7)["triad"]
+    gbs = 24 * n / t / 1e9
+    print(f"memory bandwidth (numba parallel triad, {8 * n / 2**20:.0f} MiB arrays): {gbs:.1f} GB/s; one FTCS step "
+          f"reads and writes each cell once (16 bytes): roofline {gbs / 16:.2f} G cell-steps/s", flush=True)
+    ROWS.append({"task": "bandwidth", "size": f"{n}", "method": "numba triad", "rate": gbs * 1e9, "unit": "B/s"})
+    return gbs
+
+
+def ftcs(n: int, steps: int, repeat: int):
+    rng = np.random.default_rng(0)
+    u = rng.random((n, n))
+    g = Grid((n, n), boundary="reflecting")
+    ours = explicit.diffuse(u, g, diffusivity=peers.D, dt=peers.DT, steps=steps)
+    methods = {"physconv": lambda: explicit.diffuse(u, g, diffusivity=peers.D, dt=peers.DT, steps=steps),
+               "numpy in place": lambda: peers.numpy_inplace(u, steps),
+               "scipy.ndimage": lambda: peers.ndimage_steps(u, steps)}
+    checks = {"physconv": "reference"}
+    if peers.have("pde"):
+        methods["py-pde solve (numba)"] = lambda: peers.pypde_solve(u, steps)
+    else:
+        print("py-pde is not installed (pip install -e '.[bench]'): its rows are skipped")
+    for name, fn in methods.items():
+        if name != "physconv":
+            err = float(np.abs(fn() - ours).max())
+            assert err < 1e-12, (name, err)
+            checks[name] = f"same field ({err:.0e})"
+    report("FTCS reflecting", f"{n}^2 x{steps}", interleaved(methods, repeat), n * n * steps, "cell-steps/s",
+           checks=checks)
+
+
+def spectral_flat(n: int, repeat: int):
+    """spectral.diffuse at 10 and 10^5 steps against two transforms (its floor)."""
+    u = np.random.default_rng(1).random((n, n))
+    for wall in ("periodic", "reflecting"):
+        g = Grid((n, n), boundary=wall)
+        c = spectral.forward(u, g.boundaries)
+        methods = {"two transforms": lambda: spectral.inverse(spectral.forward(u, g.boundaries), g.boundaries),
+                   "spectral 10 steps": lambda: spectral.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=10),
+                   "spectral 1e5 steps": lambda: spectral.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=100_000)}
+        del c
+        t = interleaved(methods, repeat)
+        for name, s in t.items():
+            ratio = s / t["two transforms"]
+            ROWS.append({"task": f"spectral {wall}", "size": f"{n}^2", "method": name, "seconds": s,
+                         "over_two_transforms": ratio})
+            print(f"{'spectral ' + wall:<22}{f'{n}^2':<14}{name:<28}{1e3 * s:>10.1f} ms  {ratio:>6.2f} x two transforms",
+                  flush=True)
+
+
+def gaussian(n: int, repeat: int):
+    u = np.random.default_rng(2).random((n, n))
+    g = Grid((n, n), boundary="periodic")
+    sigma = 4.0
+    ours = spectral.heat(u, g, diffusivity=0.2, time=sigma**2 / 0.4)
+    methods = {"physconv": lambda: spectral.heat(u, g, diffusivity=0.2, time=sigma**2 / 0.4),
+               "ndimage.gaussian_filter": lambda: peers.gaussian_ndimage(u, sigma),
+               "signal.fftconvolve": lambda: peers.gaussian_fftconvolve(u, sigma)}
+    checks = {"physconv": "reference"}
+    for name, fn in list(methods.items())[1:]:
+        err = float(np.abs(fn() - ours).max())
+        assert err < 1e-12, (name, err)
+        checks[name] = f"same field ({err:.0e})"
+    report("gaussian (heat)", f"{n}^2 s=4", interleaved(methods, repeat), n * n, "cells/s", checks=checks)
+
+
+def walks(particles: int, steps: int, repeat: int):
+    shape = (256, 256)
+    g = Grid(shape, boundary="reflecting")
+    u0 = np.random.default_rng(3).random(shape)
+    exact = explicit.diffuse(u0, g, diffusivity=peers.D, dt=peers.DT, steps=steps)
+    counts0 = mc.place(u0, g, particles, 0)
+    start = np.stack(np.unravel_index(np.repeat(np.arange(g.size), counts0.ravel()), shape))
+
+    def ours():
+        return mc.lattice(u0, g, steps=steps, particles=particles, seed=1, diffusivity=peers.D, dt=peers.DT)
+
+    def binned(pos):
+        return np.bincount(np.ravel_multi_index(pos, shape), minlength=g.size).reshape(shape)
+
+    rng = np.random.default_rng(4)
+    methods = {"physconv lattice": ours,
+               "numpy walk (integers)": lambda: peers.numpy_walk_integers(start.astype(np.int16), steps, shape, rng),
+               "numpy walk (choice)": lambda: peers.numpy_walk_choice(start.astype(np.int64), steps, shape, rng)}
+    checks = {}
+    expected = exact * particles / u0.sum()
+    for name, fn in methods.items():
+        out = fn()
+        counts = out.counts[-1] if name.startswith("physconv") else binned(out)
+        check = stats.check(counts, expected, particles, 1e-6)
+        assert check.passed, (name, check)
+        checks[name] = f"consistent with explicit (max|z| {check.max_abs_z:.1f})"
+    report("lattice walk", f"{particles:.0e} x{steps}", interleaved(methods, repeat), particles * steps,
+           "particle-steps/s", reference="physconv lattice", checks=checks)
+
+
+def _spin(stop):
+    while not stop.is_set():
+        pass
+
+
+def small_grids(repeat: int):
+    """A small run's time with the other core idle and with a busy process beside it: ratio <= 1.5 wanted."""
+    cases = {"1-D 200 cells x2000": (Grid((200,), 0.05, "reflecting"), 0.001, 2000),
+             "2-D 64^2 x500": (Grid((64, 64), 1.0, "reflecting"), 0.2, 500)}
+    for label, (g, D, steps) in cases.items():
+        u = np.random.default_rng(5).random(g.shape)
+        run = lambda: explicit.diffuse(u, g, diffusivity=D, dt=1.0, steps=steps, save_every=max(1, steps // 20))  # noqa
+        quiet = interleaved({"quiet": run}, repeat)["quiet"]
+        stop = multiprocessing.Event()
+        busy_proc = multiprocessing.Process(target=_spin, args=(stop,))
+        busy_proc.start()
+        try:
+            busy = interleaved({"busy": run}, repeat)["busy"]
+        finally:
+            stop.set()
+            busy_proc.join()
+        ROWS.append({"task": "small grid", "size": label, "method": "physconv explicit", "quiet_s": quiet,
+                     "busy_s": busy, "busy_over_quiet": busy / quiet})
+        print(f"{'small grid':<22}{label:<22}quiet {1e3 * quiet:8.2f} ms  busy {1e3 * busy:8.2f} ms  "
+              f"busy/quiet {busy / quiet:.2f}", flush=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (about a minute)")
+    ap.add_argument("--json", metavar="FILE", help="also write every row as JSON")
+    args = ap.parse_args(argv)
+    repeat = 3 if args.quick else 5
+    print(f"physconv benchmark suite; {os.cpu_count()} cores, numba threads {numba.get_num_threads()}; "
+          f"load average before: {_load()}", flush=True)
+    explicit.diffuse(np.ones((8, 8)), Grid((8, 8), boundary="reflecting"), diffusivity=0.2, dt=1.0, steps=2)
+    bandwidth(args.quick)
+    print(f"{'task':<22}{'size':<14}{'method':<28}{'rate':>12} {'':<18}{'physconv/method':>8}")
+    for n, steps in ((256, 200), (1024, 20)) if args.quick else ((256, 1000), (2048, 200)):
+        ftcs(n, steps, repeat)
+    spectral_flat(512 if args.quick else 1024, repeat)
+    gaussian(512 if args.quick else 1024, repeat)
+    walks(10**5 if args.quick else 10**6, 20, repeat)
+    small_grids(repeat)
+    print(f"load average after: {_load()}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"load_average": _load(), "rows": ROWS}, f, indent=1, default=float)
+
+
+if __name__ == "__main__":
+    main()
