@@ -226,22 +226,69 @@ def test_small_grids_run_on_one_thread_with_the_same_result(monkeypatch, shape, 
     from physconv.solvers import _loops
 
     seen = []
-    original = _loops.ftcs_steps
 
-    def spy(*args):
-        seen.append(numba.get_num_threads())
-        return original(*args)
+    def spying(original):
+        def spy(*args):
+            seen.append(numba.get_num_threads())
+            return original(*args)
+        return spy
 
-    monkeypatch.setattr(_loops, "ftcs_steps", spy)
+    for name in ("ftcs_steps", "ftcs_blocked"):  # the one-step loop, or fused steps on large 2-D grids
+        monkeypatch.setattr(_loops, name, spying(getattr(_loops, name)))
     g = Grid(shape, boundary="reflecting")
     u0 = np.random.default_rng(0).random(shape)
     got = explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=7)
     assert seen and all((n == 1) == serial for n in seen)
     assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS  # restored
-    monkeypatch.setattr(_loops, "ftcs_steps", original)
+    monkeypatch.undo()
     with_all = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
         np.testing.assert_array_equal(got, explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=7))
     finally:
         numba.set_num_threads(with_all)
+
+
+@pytest.mark.parametrize("boundary, value", [("periodic", None), ("reflecting", None), ("absorbing", None),
+                                             ("dirichlet", 0.7), ({"y": "absorbing", "x": "periodic"}, None),
+                                             ({"y": "periodic", "x": "dirichlet"}, -0.3),
+                                             ({"y": "dirichlet", "x": "reflecting"}, 2.0)])
+@pytest.mark.parametrize("shape, k, band", [((130, 127), 8, 20), ((200, 64), 16, 37), ((96, 200), 5, 96),
+                                            ((64, 64), 1, 16)])
+def test_temporal_blocking_is_bit_identical_to_the_one_step_loop(boundary, value, shape, k, band):
+    """k fused steps per sweep in bands with halos: the same numbers to the last bit, any k, any band, any wall."""
+    from physconv.solvers import _loops
+    from physconv.solvers.explicit import _neighbour_table, _pad3
+
+    g = Grid(shape, spacing=(1.0, 0.8), boundary=boundary, boundary_value=value)
+    u = np.random.default_rng(3).random(shape)
+    steps = 2 * k + 3
+    ref = explicit.diffuse(u, g, diffusivity=0.2, dt=0.7, steps=steps) if explicit.temporal_blocking(shape) is None \
+        else None
+    r3 = np.zeros(3)
+    r3[1:] = kernels.ftcs_numbers(0.2, 0.7, g.spacing)
+    tables = [t for n, b in zip(_pad3(shape), _pad3(g.boundaries, None)) for t in _neighbour_table(n, b)]
+    a, b = u[None].copy(), np.empty((1,) + shape)
+    one = a.copy()
+    for _ in range(steps):  # the one-step loop, step by step
+        out = np.empty_like(one)
+        _loops.ftcs_step(one, out, r3, *tables)
+        one = out
+    done = 0
+    while done < steps:
+        kk = min(k, steps - done)
+        _loops.ftcs_blocked(a, b, kk, band, r3, *tables[2:], g.boundaries[0].kind == "periodic")
+        a, b, done = b, a, done + kk
+    assert np.array_equal(a[0], one[0])
+    if ref is not None:
+        assert np.array_equal(ref, one[0])
+
+
+def test_large_2d_grids_fuse_steps_and_give_the_same_field():
+    g = Grid((300, 260), boundary="reflecting")
+    assert explicit.temporal_blocking(g.shape) is not None
+    u = np.random.default_rng(4).random(g.shape)
+    fused = explicit.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=37, save_every=10)
+    np.testing.assert_array_equal(fused.frames[-1], explicit.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=37))
+    np.testing.assert_allclose(fused.frames, spectral.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=fused.steps),
+                               atol=1e-12)

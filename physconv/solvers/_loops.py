@@ -164,3 +164,68 @@ def tridiagonal_solve(x, mode, lower, cp, den, z, ratio, fac, dense):
                 coef = (x[p, 0, q] + ratio * x[p, n - 1, q]) * fac
                 for i in range(n):
                     x[p, i, q] -= coef * z[i]
+
+
+@nb.njit(inline="always", cache=True)
+def _ftcs_line(lo, mid, hi, o, c0, rx, wyl, wyh, wzl, wzh, const, src_x, cf_x):
+    """One row from its lower, own and upper rows: the arithmetic of ``_ftcs_row`` term for term (2-D, the
+    z terms with zero weight on the row itself), so that results are bit-identical."""
+    nx = mid.shape[0]
+    for x in range(1, nx - 1):
+        o[x] = (c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1])
+                + wyl * lo[x] + wyh * hi[x] + wzl * mid[x] + wzh * mid[x] + const)
+    for x in (0, nx - 1):
+        left = cf_x[x, 0, 0] * mid[src_x[x, 0]] + cf_x[x, 0, 1]
+        right = cf_x[x, 1, 0] * mid[src_x[x, 1]] + cf_x[x, 1, 1]
+        o[x] = (c0 * mid[x] + rx * (left + right)
+                + wyl * lo[x] + wyh * hi[x] + wzl * mid[x] + wzh * mid[x] + const)
+
+
+@nb.njit(parallel=True, cache=True)
+def ftcs_blocked(a, b, k, band, r, src_y, cf_y, src_x, cf_x, periodic_y):
+    """k FTCS steps of a 2-D field (``a[0]``, shape (1, ny, nx)) into ``b``, temporally blocked.
+
+    Each band of ``band`` rows is advanced k steps at once: level s of the band is computed from level
+    s - 1 held in a ring of three rows, so the grid is read and written once per k steps instead of once
+    per step. Bands overlap by a halo of k rows (computed twice), so they need no synchronisation.
+    Rows are indexed virtually (``v``); on a periodic axis row ``v`` is ``v mod ny``, elsewhere the halo
+    stops at the walls and the ghost rows come from ``src_y``/``cf_y`` as in the one-step loop.
+    """
+    ny, nx = a.shape[1], a.shape[2]
+    rz, ry, rx = r[0], r[1], r[2]
+    c0 = 1.0 - 2.0 * (rz + ry + rx)
+    nbands = (ny + band - 1) // band
+    for bi in prange(nbands):
+        y0 = bi * band
+        y1 = min(ny, y0 + band)
+        ring = np.empty((k, 3, nx))  # ring[s]: level s (1..k-1) rows, indexed by virtual row mod 3
+        lo_k = y0 - (k - 1)
+        for j in range(lo_k, y1 + k - 1):  # j: the row level 1 reaches in this sweep
+            for s in range(1, k + 1):
+                v = j - (s - 1)
+                halo = k - s
+                vlo, vhi = y0 - halo, y1 + halo
+                if not periodic_y:
+                    vlo, vhi = max(vlo, 0), min(vhi, ny)
+                if v < vlo or v >= vhi:
+                    continue
+                y = v % ny  # the real row
+                # neighbours of row y at level s - 1: virtual v - 1 / v + 1 on a periodic axis, else the table
+                if periodic_y:
+                    vl, vh = v - 1, v + 1
+                    wyl, wyh, cl, ch = ry, ry, 0.0, 0.0
+                else:
+                    vl, vh = src_y[y, 0], src_y[y, 1]
+                    wyl, wyh = ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0]
+                    cl, ch = cf_y[y, 0, 1], cf_y[y, 1, 1]
+                const = ry * (cl + ch)
+                if s == 1:
+                    mid = a[0, y]
+                    lo = a[0, vl % ny]
+                    hi = a[0, vh % ny]
+                else:
+                    mid = ring[s - 1, v % 3]
+                    lo = ring[s - 1, vl % 3]
+                    hi = ring[s - 1, vh % 3]
+                o = b[0, y] if s == k else ring[s, v % 3]
+                _ftcs_line(lo, mid, hi, o, c0, rx, wyl, wyh, rz * 0.0, rz * 0.0, const, src_x, cf_x)

@@ -113,11 +113,44 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
     tables = []
     for n, b in zip(_pad3(grid.shape), _pad3(grid.boundaries, None)):
         tables += list(_neighbour_table(n, b))
+    blocking = temporal_blocking(grid.shape)
 
     def advance(a, b, n):
-        return _loops.ftcs_steps(a, b, n, r3, *tables)
+        if blocking is None:
+            return _loops.ftcs_steps(a, b, n, r3, *tables)
+        k, band = blocking
+        src, dst, done = a, b, 0
+        while done < n:
+            kk = min(k, n - done)
+            _loops.ftcs_blocked(src, dst, kk, band, r3, *tables[2:], grid.boundaries[0].kind == "periodic")
+            src, dst, done = dst, src, done + kk
+        return 0 if src is a else 1
 
-    return _drive(advance, u, steps, save_every, callback)
+    return _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0])
+
+
+def temporal_blocking(shape) -> tuple[int, int] | None:
+    """``(k, rows per band)`` for fusing k FTCS steps per sweep over a 2-D grid, or None (1-D, 3-D, or
+    small enough to run on one thread).
+
+    Fused steps read and write the grid once per k steps instead of once per step, and open one
+    parallel region per k steps. Measured on 2 cores (``python -m benchmarks``): 2048² goes from
+    1.3-1.5 to 4.1-4.3 G cell-steps/s (the single-step memory roofline is 2.3), 256² from ~3 to
+    ~4.3. One band per thread; k = 16 from 1024 rows up, else 8. The results are bit-identical to
+    the one-step loop.
+    """
+    import math
+
+    from .._threads import SERIAL_BELOW
+
+    if len(shape) != 2 or math.prod(shape) < SERIAL_BELOW:
+        return None
+    import numba
+
+    ny = shape[0]
+    k = 16 if ny >= 1024 else 8
+    band = math.ceil(ny / numba.get_num_threads())
+    return (k, band) if band >= 2 * k else None
 
 
 def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: int,
@@ -166,7 +199,7 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
 CHUNK_UPDATES = 100_000_000  # cell updates per compiled call: about 0.05 s, so Ctrl-C is honoured at once
 
 
-def _drive(advance, u, steps, save_every, callback):
+def _drive(advance, u, steps, save_every, callback, multiple: int = 0):
     """Run ``advance`` chunk by chunk between saved steps; copy only the saved frames.
 
     A chunk is at most CHUNK_UPDATES cell updates, whatever ``save_every`` is:
@@ -176,6 +209,8 @@ def _drive(advance, u, steps, save_every, callback):
     bufs = [np.ascontiguousarray(u.reshape(_pad3(u.shape))).copy(), np.empty(_pad3(u.shape))]
     cur, done = 0, 0
     chunk = max(1, CHUNK_UPDATES // u.size)
+    if multiple:  # whole blocks of fused steps per chunk
+        chunk = max(multiple, chunk // multiple * multiple)
     frames = np.empty((len(keep),) + u.shape)
     for i, target in enumerate(keep):
         while target > done:
@@ -208,7 +243,7 @@ def _neighbour_table(n: int, b):
     for side, shift in enumerate((-1, 1)):
         s, sign = image_index(n, np.arange(n) + shift, b.kind)
         inside = s >= 0
-        src[:, side] = np.where(inside, s, 0)
+        src[:, side] = np.where(inside, s, np.arange(n))  # beyond an absorbing wall: weight 0 on the cell itself
         coef[:, side, 0] = np.where(inside, sign, 0.0)
         coef[:, side, 1] = np.where(inside & (sign < 0), 2.0 * b.c, 0.0)
     return src, coef
