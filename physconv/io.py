@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,14 +62,27 @@ def check_writable(out_dir) -> Path:
 def check_replaceable(path) -> None:
     """Refuse, before any work, a destination that physconv may not replace."""
     path = Path(path)
-    if path.is_symlink() or not path.exists():
-        return
-    if path.is_dir():
-        if not _is_physconv_store(path):
-            raise ResultError(f"{path}: a folder physconv did not write is in the way; it is left as it is "
-                              "(move it, or write elsewhere with --out)")
-    elif not path.is_file():
-        raise ResultError(f"{path}: not a regular file; it is left as it is (write elsewhere with --out)")
+    for _ in range(1000):  # another writer may be swapping its store in: decide on a folder that held still
+        try:
+            before = os.lstat(path)
+        except FileNotFoundError:
+            return
+        if stat.S_ISREG(before.st_mode) or stat.S_ISLNK(before.st_mode):
+            return
+        if not stat.S_ISDIR(before.st_mode):
+            raise ResultError(f"{path}: not a regular file; it is left as it is (write elsewhere with --out)")
+        ours = _is_physconv_store(path)
+        try:
+            after = os.lstat(path)
+        except FileNotFoundError:
+            return
+        if (after.st_ino, after.st_dev) != (before.st_ino, before.st_dev):
+            continue  # swapped while we read it: look again
+        if ours:
+            return
+        raise ResultError(f"{path}: a folder physconv did not write is in the way; it is left as it is "
+                          "(move it, or write elsewhere with --out)")
+    raise ResultError(f"{path}: other writers keep replacing it; try again")
 
 
 def write(ds: xr.Dataset, path, fmt: str | None = None) -> Path:
