@@ -1,0 +1,27 @@
+"""The benchmark suite runs: every peer is checked against physconv (tiny sizes; no speed is asserted)."""
+
+import numpy as np
+
+from benchmarks import __main__ as suite
+from benchmarks import peers
+
+
+def test_each_peer_computes_the_same_field_and_the_suite_reports_it(capsys):
+    suite.ROWS.clear()
+    suite.ftcs(24, 5, 1)
+    suite.gaussian(32, 1)
+    suite.walks(20_000, 3, 1)
+    suite.spectral_flat(16, 1)
+    rows = suite.ROWS
+    assert {r["method"] for r in rows if r["task"] == "FTCS reflecting"} >= {"physconv", "numpy in place",
+                                                                            "scipy.ndimage"}
+    assert all(r["check"].startswith(("reference", "same field", "consistent")) for r in rows if "check" in r)
+    assert "physconv" in capsys.readouterr().out
+
+
+def test_the_integer_walk_moves_like_the_ftcs_kernel():
+    rng = np.random.default_rng(0)
+    pos = np.full((2, 200_000), 50, dtype=np.int16)
+    moved = peers.numpy_walk_integers(pos.copy(), 1, (100, 100), rng) - 50
+    share = np.mean(np.all(moved == 0, axis=0))
+    assert abs(share - 0.2) < 5 * np.sqrt(0.2 * 0.8 / 200_000)  # stays with probability 1 - 4r = 0.2
