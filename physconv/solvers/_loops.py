@@ -21,28 +21,30 @@ def _ftcs_row(u, out, row, r, src_z, cf_z, src_y, cf_y, src_x, cf_x):
     """One row of out = u + sum_a r_a (u[i-1] - 2 u[i] + u[i+1]); a neighbour is alpha * u[src] + beta."""
     nz, ny, nx = u.shape
     rz, ry, rx = r[0], r[1], r[2]
-    c0 = 1.0 - 2.0 * (rz + ry + rx)
     z = row // ny
     y = row - z * ny
-    uc = u[z, y]
-    uyl = u[z, src_y[y, 0]]
-    uyh = u[z, src_y[y, 1]]
-    uzl = u[src_z[z, 0], y]
-    uzh = u[src_z[z, 1], y]
-    wyl = ry * cf_y[y, 0, 0]
-    wyh = ry * cf_y[y, 1, 0]
-    wzl = rz * cf_z[z, 0, 0]
-    wzh = rz * cf_z[z, 1, 0]
     const = ry * (cf_y[y, 0, 1] + cf_y[y, 1, 1]) + rz * (cf_z[z, 0, 1] + cf_z[z, 1, 1])
-    o = out[z, y]
+    _ftcs_line(u[z, y], u[z, src_y[y, 0]], u[z, src_y[y, 1]], u[src_z[z, 0], y], u[src_z[z, 1], y], out[z, y],
+               1.0 - 2.0 * (rz + ry + rx), rx, ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0], rz * cf_z[z, 0, 0],
+               rz * cf_z[z, 1, 0], const, src_x, cf_x)
+
+
+@nb.njit(inline="always", cache=True)
+def _ftcs_line(mid, ylo, yhi, zlo, zhi, o, c0, rx, wyl, wyh, wzl, wzh, const, src_x, cf_x):
+    """One row ``o`` from the row itself, its two y neighbours and its two z neighbours (weights given).
+
+    Both the one-step loop and the fused (temporally blocked) loop compute every value here, term for
+    term in the same order, so their results are bit-identical.
+    """
+    nx = mid.shape[0]
     for x in range(1, nx - 1):
-        o[x] = (c0 * uc[x] + rx * (uc[x - 1] + uc[x + 1])
-                + wyl * uyl[x] + wyh * uyh[x] + wzl * uzl[x] + wzh * uzh[x] + const)
+        o[x] = (c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1])
+                + wyl * ylo[x] + wyh * yhi[x] + wzl * zlo[x] + wzh * zhi[x] + const)
     for x in (0, nx - 1):
-        left = cf_x[x, 0, 0] * uc[src_x[x, 0]] + cf_x[x, 0, 1]
-        right = cf_x[x, 1, 0] * uc[src_x[x, 1]] + cf_x[x, 1, 1]
-        o[x] = (c0 * uc[x] + rx * (left + right)
-                + wyl * uyl[x] + wyh * uyh[x] + wzl * uzl[x] + wzh * uzh[x] + const)
+        left = cf_x[x, 0, 0] * mid[src_x[x, 0]] + cf_x[x, 0, 1]
+        right = cf_x[x, 1, 0] * mid[src_x[x, 1]] + cf_x[x, 1, 1]
+        o[x] = (c0 * mid[x] + rx * (left + right)
+                + wyl * ylo[x] + wyh * yhi[x] + wzl * zlo[x] + wzh * zhi[x] + const)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -166,21 +168,6 @@ def tridiagonal_solve(x, mode, lower, cp, den, z, ratio, fac, dense):
                     x[p, i, q] -= coef * z[i]
 
 
-@nb.njit(inline="always", cache=True)
-def _ftcs_line(lo, mid, hi, o, c0, rx, wyl, wyh, wzl, wzh, const, src_x, cf_x):
-    """One row from its lower, own and upper rows: the arithmetic of ``_ftcs_row`` term for term (2-D, the
-    z terms with zero weight on the row itself), so that results are bit-identical."""
-    nx = mid.shape[0]
-    for x in range(1, nx - 1):
-        o[x] = (c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1])
-                + wyl * lo[x] + wyh * hi[x] + wzl * mid[x] + wzh * mid[x] + const)
-    for x in (0, nx - 1):
-        left = cf_x[x, 0, 0] * mid[src_x[x, 0]] + cf_x[x, 0, 1]
-        right = cf_x[x, 1, 0] * mid[src_x[x, 1]] + cf_x[x, 1, 1]
-        o[x] = (c0 * mid[x] + rx * (left + right)
-                + wyl * lo[x] + wyh * hi[x] + wzl * mid[x] + wzh * mid[x] + const)
-
-
 @nb.njit(parallel=True, cache=True)
 def ftcs_blocked(a, b, k, band, r, src_y, cf_y, src_x, cf_x, periodic_y):
     """k FTCS steps of a 2-D field (``a[0]``, shape (1, ny, nx)) into ``b``, temporally blocked.
@@ -218,7 +205,7 @@ def ftcs_blocked(a, b, k, band, r, src_y, cf_y, src_x, cf_x, periodic_y):
                     vl, vh = src_y[y, 0], src_y[y, 1]
                     wyl, wyh = ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0]
                     cl, ch = cf_y[y, 0, 1], cf_y[y, 1, 1]
-                const = ry * (cl + ch)
+                const = ry * (cl + ch) + rz * 0.0  # as the one-step loop: no z neighbours in 2-D
                 if s == 1:
                     mid = a[0, y]
                     lo = a[0, vl % ny]
@@ -228,4 +215,4 @@ def ftcs_blocked(a, b, k, band, r, src_y, cf_y, src_x, cf_x, periodic_y):
                     lo = ring[s - 1, vl % 3]
                     hi = ring[s - 1, vh % 3]
                 o = b[0, y] if s == k else ring[s, v % 3]
-                _ftcs_line(lo, mid, hi, o, c0, rx, wyl, wyh, rz * 0.0, rz * 0.0, const, src_x, cf_x)
+                _ftcs_line(mid, lo, hi, mid, mid, o, c0, rx, wyl, wyh, rz * 0.0, rz * 0.0, const, src_x, cf_x)
