@@ -50,7 +50,7 @@ def report(task, size, seconds: dict, work: float, unit: str, reference: str = "
         row = {"task": task, "size": size, "method": name, "rate": rate, "unit": unit,
                "physconv_over_method": base / rate, "check": (checks or {}).get(name, "")}
         ROWS.append(row)
-        print(f"{task:<22}{size:<14}{name:<28}{rate:>12.3e} {unit:<18}{base / rate:>8.2f}x  {row['check']}",
+        print(f"{task:<22}{size:<14}{name:<38}{rate:>12.3e} {unit:<18}{base / rate:>8.2f}x  {row['check']}",
               flush=True)
 
 
@@ -93,6 +93,31 @@ def ftcs(n: int, steps: int, repeat: int):
             checks[name] = f"same field ({err:.0e})"
     report("FTCS reflecting", f"{n}^2 x{steps}", interleaved(methods, repeat), n * n * steps, "cell-steps/s",
            checks=checks)
+
+
+def ftcs_devito(n: int, steps: int, repeat: int):
+    """Against Devito: its zero halo is physconv's absorbing wall; its best of three settings, all autotuned."""
+    if not peers.have("devito"):
+        print("Devito is not installed (pip install -e '.[bench]'): its rows are skipped")
+        return
+    u = np.random.default_rng(0).random((n, n))
+    g = Grid((n, n), boundary="absorbing")
+    ours = explicit.diffuse(u, g, diffusivity=peers.D, dt=peers.DT, steps=steps)
+    methods = {"physconv": lambda: explicit.diffuse(u, g, diffusivity=peers.D, dt=peers.DT, steps=steps)}
+    checks = {"physconv": "reference"}
+    settings = (("Devito default", "advanced"), ("Devito blocklevels=1", ("advanced", {"blocklevels": 1})),
+                ("Devito blocklevels=1 blockrelax", ("advanced", {"blocklevels": 1, "blockrelax": True})))
+    for label, opt in settings:
+        op = peers.DevitoFTCS((n, n), opt)
+        err = float(np.abs(op(u, steps) - ours).max())
+        assert err < 1e-12, (label, err)
+        methods[label] = lambda op=op: op(u, steps)
+        checks[label] = f"same field ({err:.0e}), autotuned"
+    seconds = interleaved(methods, repeat)
+    best = min((k for k in seconds if k.startswith("Devito")), key=seconds.get)
+    seconds[f"{best} (best)"] = seconds.pop(best)
+    checks[f"{best} (best)"] = checks.pop(best)
+    report("FTCS absorbing", f"{n}^2 x{steps}", seconds, n * n * steps, "cell-steps/s", checks=checks)
 
 
 def spectral_flat(n: int, repeat: int):
@@ -198,9 +223,10 @@ def main(argv=None):
           f"load average before: {_load()}", flush=True)
     explicit.diffuse(np.ones((8, 8)), Grid((8, 8), boundary="reflecting"), diffusivity=0.2, dt=1.0, steps=2)
     bandwidth(args.quick)
-    print(f"{'task':<22}{'size':<14}{'method':<28}{'rate':>12} {'':<18}{'physconv/method':>8}")
+    print(f"{'task':<22}{'size':<14}{'method':<38}{'rate':>12} {'':<18}{'physconv/method':>8}")
     for n, steps in ((256, 200), (1024, 20)) if args.quick else ((256, 1000), (2048, 200)):
         ftcs(n, steps, repeat)
+        ftcs_devito(n, steps, repeat)
     spectral_flat(512 if args.quick else 1024, repeat)
     gaussian(512 if args.quick else 1024, repeat)
     walks(10**5 if args.quick else 10**6, 20, repeat)
