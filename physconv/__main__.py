@@ -1,5 +1,5 @@
-import sys
+import sys  # noqa: F401
 
-from .cli import main
+from .cli import entry
 
-sys.exit(main())
+entry()

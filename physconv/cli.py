@@ -39,10 +39,16 @@ def main(argv=None) -> int:
     """
     from .io import Terminated
 
+    from . import _interrupt
+
     _WRITTEN.clear()
-    previous = signal.getsignal(signal.SIGTERM)
+    _interrupt.clear()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        for s in previous:
+            signal.signal(s, _interrupt.handler)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _unraisable
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
@@ -72,14 +78,37 @@ def main(argv=None) -> int:
         _error(f"unexpected failure ({type(exc).__name__}: {exc}); set PHYSCONV_DEBUG=1 for details and report it")
         return 1
     finally:
+        sys.unraisablehook = previous_hook
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)
+            for s, h in previous.items():
+                signal.signal(s, h)
 
 
-def _terminate(signum, frame):
-    from .io import Terminated
+def _unraisable(info) -> None:
+    """An exception raised where it cannot propagate (a C library's callback): an interrupt is already
+    recorded and honoured at the next chunk; anything else becomes one warning line."""
+    if isinstance(info.exc_value, KeyboardInterrupt):
+        return
+    _warning_line(f"ignored in {getattr(info.object, '__qualname__', info.object)!s}: "
+                  f"{type(info.exc_value).__name__}: {info.exc_value}", None, "", 0)
 
-    raise Terminated()
+
+def entry() -> None:
+    """The ``physconv`` command: :func:`main`, then exit with its status.
+
+    After an interrupt (130) or SIGTERM (143) the streams are flushed and the process exits at once with
+    that status: the clean-up has run, and nothing left at interpreter shutdown (a library that printed
+    the interrupt, or a second signal) can turn the exit into death by signal.
+    """
+    code = main()
+    if code in (130, 143):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
 
 
 _SEEN_WARNINGS: set = set()

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ._interrupt import Terminated  # noqa: F401 (part of this module's interface)
 from .errors import PhysconvError
 
 FORMATS = {"netcdf": ".nc", "zarr": ".zarr"}
@@ -33,10 +34,6 @@ REQUIRED_ATTRS = ("methods", "boundary", "spacing", "dt", "mass_initial")
 
 class ResultError(PhysconvError):
     """A result file cannot be written or read."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C (exit status 143 instead of 130)."""
 
 
 def result_path(out_dir, name: str, fmt: str = "netcdf") -> Path:

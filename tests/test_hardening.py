@@ -479,3 +479,20 @@ def test_an_interrupt_while_drawing_says_the_result_was_written(tmp_path, capsys
     err = capsys.readouterr().err.splitlines()
     assert err[-1] == f"error: interrupted; written before it: {tmp_path / 'out' / 'tiny.nc'}"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["tiny.nc"]
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.3, 0.6])
+def test_ctrl_c_while_numba_compiles_is_not_lost(tmp_path, delay):
+    """With an empty compile cache the signal lands inside the compiler, where a C library's callback swallows
+    the exception; the recorded request is honoured at the next chunk: exit 130, one line."""
+    path = _write(tmp_path, LONG, "long.yaml")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cold-cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "physconv", "run", str(path), "--out", str(tmp_path / "out")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    first = proc.stderr.readline()
+    assert first.strip() == "long: explicit started", first
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 130, rest
+    assert _one_error_line(rest) == "error: interrupted; nothing was written"

@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from .. import kernels as _k
+from .._interrupt import check as check_interrupt
 from .._threads import threads_for
 from ..errors import BoundaryError, KernelError
 from ..grid import Grid
@@ -218,6 +219,7 @@ def record(keep, shape, advance, current, callback=None, work: int = 1) -> np.nd
             n = int(min(chunk, target - done))
             advance(done, n)
             done += n
+            check_interrupt()  # one swallowed while compiling is honoured here
             if callback is not None:
                 callback(done)
         frames[i] = current().reshape(shape)

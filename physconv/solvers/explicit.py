@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .. import kernels as _k
+from .._interrupt import check as check_interrupt
 from .._threads import threads_for
 from ..boundary import image_index, wall_value
 from ..errors import KernelError, StabilityError
@@ -218,6 +219,7 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0):
             with threads_for(u.size):
                 cur ^= advance(bufs[cur], bufs[1 - cur], n)
             done += n
+            check_interrupt()  # one swallowed while compiling is honoured here
             if callback is not None:
                 callback(done)
         frames[i] = bufs[cur].reshape(u.shape)
