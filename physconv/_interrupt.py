@@ -17,14 +17,15 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C (exit status 143 instead of 130)."""
 
 
-def _exception(signum: int) -> KeyboardInterrupt:
+def exception(signum: int) -> KeyboardInterrupt:
+    """The exception a signal stands for: Terminated for SIGTERM, KeyboardInterrupt otherwise."""
     return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 def handler(signum, frame):
     """Record the request, then raise at once (where that is possible)."""
     _pending.append(signum)
-    raise _exception(signum)
+    raise exception(signum)
 
 
 def check() -> None:
@@ -32,7 +33,7 @@ def check() -> None:
     if _pending:
         signum = _pending[0]
         _pending.clear()
-        raise _exception(signum)
+        raise exception(signum)
 
 
 def clear() -> None:

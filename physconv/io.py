@@ -26,6 +26,7 @@ import numpy as np
 import xarray as xr
 
 from ._interrupt import Terminated  # noqa: F401 (part of this module's interface)
+from ._interrupt import exception as interrupt_exception
 from .errors import PhysconvError
 
 FORMATS = {"netcdf": ".nc", "zarr": ".zarr"}
@@ -128,7 +129,7 @@ def deferred_signals():
         for s, handler in previous.items():
             signal.signal(s, handler)
     if caught:
-        raise Terminated() if caught[0] == signal.SIGTERM else KeyboardInterrupt()
+        raise interrupt_exception(caught[0])
 
 
 def remove_stale(path) -> list[Path]:
@@ -139,7 +140,10 @@ def remove_stale(path) -> list[Path]:
         kind, _, rest = p.name[len(path.name) + 2:].partition("-")
         pid = rest.split("-")[0]
         if kind in ("tmp", "old") and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
             removed.append(p)
     return removed
 

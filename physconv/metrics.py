@@ -191,11 +191,9 @@ def monte_carlo_reference(ds: xr.Dataset, grid: Grid) -> tuple[str, np.ndarray]:
         if name in ds:
             return name, ds[name].values
     from . import spectral
-    from .kernels import ftcs
 
-    k = ds["kernel"].values if "kernel" in ds else ftcs(float(ds.attrs["diffusivity"]), float(ds.attrs["dt"]),
-                                                       grid.spacing)
-    return "exact lattice", spectral.propagate(ds["initial"].values, k, boundary=grid, steps=ds["step"].values)
+    return "exact lattice", spectral.propagate(ds["initial"].values, _step_kernel(ds, grid), boundary=grid,
+                                               steps=ds["step"].values)
 
 
 def _monte_carlo_stats(ds, grid) -> xr.Dataset:

@@ -136,8 +136,9 @@ def test_mean_of_k_looks_converges_at_rate_one_over_root_k():
     u = picture(None, (128, 128))
     _, exact, rms = measurement.rms_errors(u, kernels.gaussian(variance=4.0), seed=11)
     assert measurement.slope(measurement.DRAWS, rms) == pytest.approx(-0.5, abs=0.05)
-    np.testing.assert_allclose(exact, __import__("scipy.ndimage", fromlist=["convolve"]).convolve(
-        u, kernels.gaussian(variance=4.0), mode="reflect"), atol=1e-12)
+    from scipy.ndimage import convolve
+
+    np.testing.assert_allclose(exact, convolve(u, kernels.gaussian(variance=4.0), mode="reflect"), atol=1e-12)
 
 
 # --- arma: time-series models are convolutions --------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
+from matplotlib.patches import Circle
 
 from .. import spectral
 from ..grid import Grid
@@ -137,8 +138,7 @@ def insight(image=None, radius: float = 0.08):
 
     spec = log_spectrum(u, window=False)
     ax[0, 1].imshow(spec, origin="lower", cmap="magma", extent=(spec.kx[0], spec.kx[-1], spec.ky[0], spec.ky[-1]))
-    ax[0, 1].add_patch(__import__("matplotlib.patches", fromlist=["Circle"]).Circle((0, 0), radius, fill=False,
-                                                                                   color="c", lw=1.5))
+    ax[0, 1].add_patch(Circle((0, 0), radius, fill=False, color="c", lw=1.5))
     ax[0, 1].set_title(f"spectrum; kept: inside R = {radius:g} (zeroed {100 * ratio:.1f} %)", fontsize=9)
     ax[0, 1].set_xlabel("kx (cycles/cell)")
     ax[0, 2].plot(100 * table.compression, table.psnr, "o-", color="C0")
