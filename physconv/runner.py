@@ -137,7 +137,7 @@ def _monte_carlo(s, grid, u0, kernel, keep, tick):
                   placement=m.placement, callback=tick)
     if m.lattice:
         step = dict(kernel=kernel) if kernel is not None else dict(diffusivity=s.diffusivity, dt=s.time.dt)
-        run = mc.lattice(u0, grid, mode=m.mode, **step, **common)
+        run = mc.lattice(u0, grid, mode=m.mode, jumps=m.jumps, **step, **common)
     else:
         run = mc.brownian(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, bridge=m.bridge, **common)
     return run.concentration

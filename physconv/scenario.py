@@ -60,6 +60,9 @@ class MonteCarloSpec(_Strict):
     particles: int = Field(1_000_000, ge=1, le=2**53)
     seed: int = Field(0, ge=0, le=2**63 - 1)
     mode: Literal["particles", "counts"] = "particles"
+    jumps: Literal["auto", "steps"] = Field(
+        "auto", description="lattice particles: jump from frame to frame where exact (periodic, or reflecting "
+                            "walls with a symmetric kernel), or always step")
     lattice: bool = Field(True, description="lattice walkers (expectation: explicit) or Brownian particles")
     placement: Literal["stratified", "random"] = "stratified"
     bridge: bool = Field(True, description="Brownian particles: count paths that cross absorbing walls and return")

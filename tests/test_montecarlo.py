@@ -55,16 +55,18 @@ def test_random_placement_is_multinomial():
 
 # --- lattice particles and counts mode vs explicit -------------------------------------------------
 
-@pytest.mark.parametrize("mode", ["particles", "counts"])
+@pytest.mark.parametrize("mode,jumps", [("particles", "auto"), ("particles", "steps"), ("counts", "steps")])
 @pytest.mark.parametrize("wall", WALLS)
 @pytest.mark.parametrize("kernel", ["ftcs", "softmax_edge"])
-def test_lattice_walkers_match_the_explicit_solution(mode, wall, kernel):
-    """Max |z| (Bonferroni), chi-square and survivors at every saved step; alpha = 1e-6 for the whole test."""
+def test_lattice_walkers_match_the_explicit_solution(mode, jumps, wall, kernel):
+    """Max |z| (Bonferroni), chi-square and survivors at every saved step; alpha = 1e-6 for the whole test.
+    (``jumps='auto'`` jumps from frame to frame on periodic and reflecting walls.)"""
     g = Grid((24, 20), spacing=(1.0, 0.8), boundary=wall)
     u0 = _u0(g.shape, 1)
     kw = dict(diffusivity=0.15, dt=1.0) if kernel == "ftcs" else dict(kernel=EDGE)
     n = 400_000
-    run = mc.lattice(u0, g, steps=30, particles=n, seed=21, save_every=10, mode=mode, placement="random", **kw)
+    run = mc.lattice(u0, g, steps=30, particles=n, seed=21, save_every=10, mode=mode, jumps=jumps,
+                     placement="random", **kw)
     k = kernels.ftcs(0.15, 1.0, g.spacing) if kernel == "ftcs" else EDGE
     exact = explicit.propagate(u0, k, boundary=g, steps=30, save_every=10).frames
     assert_frames_consistent(run.counts[1:], run.expected_counts(exact[1:]), n)
@@ -281,12 +283,15 @@ def test_different_seeds_give_different_arrays():
         assert not np.array_equal(a, b)
 
 
-def test_saving_frames_does_not_change_the_random_path():
+def test_saving_frames_does_not_change_the_random_path_of_stepping_walkers():
+    """Step by step, a particle's n-th step uses its n-th random number whatever is saved. (Frame
+    jumps draw one displacement per frame, so there the law at the last step is the same, the draws not.)"""
     g = Grid((10, 10), boundary="periodic")
     u0 = _u0(g.shape)
-    for fn in (mc.lattice, mc.brownian):
-        kw = dict(steps=12, particles=20_000, seed=5, diffusivity=0.2, dt=1.0)
-        np.testing.assert_array_equal(fn(u0, g, **kw).counts[-1], fn(u0, g, save_every=5, **kw).counts[-1])
+    kw = dict(steps=12, particles=20_000, seed=5, diffusivity=0.2, dt=1.0)
+    for fn, extra in ((mc.lattice, dict(jumps="steps")), (mc.brownian, {})):
+        np.testing.assert_array_equal(fn(u0, g, **kw, **extra).counts[-1],
+                                      fn(u0, g, save_every=5, **kw, **extra).counts[-1])
 
 
 # --- bad input -------------------------------------------------------------------------------------
@@ -339,3 +344,90 @@ def test_one_look_takes_one_neighbours_value():
     look = mc.stochastic_convolve(u, [0.25, 0.5, 0.25], boundary="periodic", draws=1, seed=3)
     neighbours = np.stack([np.roll(u, 1), u, np.roll(u, -1)])
     assert np.all(np.any(look.mean == neighbours, axis=0)) and np.all(np.isnan(look.stderr))
+
+
+# --- frame jumps -----------------------------------------------------------------------------------
+
+ASYMMETRIC = np.array([[0.0, 0.1, 0.0], [0.3, 0.2, 0.05], [0.0, 0.35, 0.0]])
+MIXED = np.array([[0.0, 0.1, 0.05], [0.3, 0.2, 0.2], [0.0, 0.1, 0.05]])  # symmetric along y only
+
+
+def test_jump_kernel_is_the_convolution_power_of_the_step_kernel():
+    """Against repeated direct convolution (no transforms): total variation below 1e-12."""
+    from scipy.signal import convolve
+
+    from physconv.montecarlo.lattice import jump_kernel
+
+    for k, steps in ((ASYMMETRIC, 23), (kernels.ftcs(0.1, 1.0, (1.0, 1.0, 1.0)), 9), (np.array([0.5, 0.2, 0.3]), 64)):
+        direct = np.ones((1,) * k.ndim)
+        for _ in range(steps):
+            direct = convolve(direct, k, method="direct")
+        power = jump_kernel(k, steps)
+        assert power.shape == direct.shape
+        assert 0.5 * np.abs(power - direct).sum() < 1e-12
+
+
+def test_folding_a_free_walk_is_the_walled_walk():
+    """Path by path: the walled walk is the folded free walk whose jumps are mirrored while it is in a
+    mirrored copy of the box (so for a jump law symmetric along the axis, the two walks have one law)."""
+    from physconv.montecarlo._loops import _fold, _wall
+
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 7):
+        for kind in (0, 1):
+            free, walled = 0, 0
+            for d in rng.integers(-n, n + 1, size=400):
+                mirrored = kind == 1 and free % (2 * n) >= n
+                free += -d if mirrored else d
+                walled = _wall(walled + d, n, kind)
+                assert _fold(free, n, kind) == walled
+
+
+@pytest.mark.parametrize("bounds,kernel", [
+    ("reflecting", None), ("periodic", ASYMMETRIC), ({"y": "reflecting", "x": "periodic"}, MIXED)])
+def test_frame_jumps_apply_where_the_walk_folds(bounds, kernel):
+    from physconv.montecarlo.lattice import frame_jumps_exact, step_kernel
+
+    g = Grid((9, 5), boundary=bounds)
+    k = step_kernel(g, kernel, 0.2, 1.0)
+    assert frame_jumps_exact(g, k)
+    assert not frame_jumps_exact(Grid((9, 5), boundary="absorbing"), k)
+    if kernel is not None:  # a drift along a reflecting axis: the mirrored walker would drift the other way
+        assert not frame_jumps_exact(Grid((9, 5), boundary="reflecting"), step_kernel(g, ASYMMETRIC))
+
+
+@pytest.mark.parametrize("shape,bounds,kernel", [
+    ((7,), "reflecting", None), ((5, 6), "periodic", ASYMMETRIC),
+    ((9, 4), {"y": "reflecting", "x": "periodic"}, MIXED), ((4, 3, 5), "reflecting", None)])
+def test_frame_jumps_give_the_exact_law_at_every_frame(shape, bounds, kernel, monkeypatch):
+    """One particle start, multinomial counts at each frame against the exact transition row (walks far
+    longer than the box, frames split into several jumps by a small table limit): chi-square, alpha = 1e-6."""
+    import sys
+
+    lat = sys.modules["physconv.montecarlo.lattice"]  # the module (the package exports the function)
+    monkeypatch.setattr(lat, "MAX_JUMP_TABLE", 300)
+    g = Grid(shape, boundary=bounds)
+    u0 = np.zeros(shape)
+    u0.flat[1] = 1.0
+    kw = dict(diffusivity=0.1, dt=1.0) if kernel is None else dict(kernel=kernel)
+    k = lat.step_kernel(g, kernel, kw.get("diffusivity"), kw.get("dt"))
+    n = 200_000
+    run = lat.lattice(u0, g, steps=39, particles=n, seed=4, save_every=13, **kw)
+    assert list(run.steps) == [0, 13, 26, 39]
+    for counts, step in zip(run.counts[1:], run.steps[1:]):
+        exact = spectral.propagate(u0, k, boundary=g, steps=int(step))
+        assert stats.chi_square(counts, n * exact / exact.sum(), n).p_value > ALPHA / 3
+
+
+def test_frame_jumps_are_bit_identical_across_thread_counts():
+    g = Grid((40, 30), boundary="reflecting")
+    kw = dict(steps=100, particles=50_000, seed=11, diffusivity=0.2, dt=1.0, save_every=25)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = mc.lattice(_u0(g.shape), g, **kw).counts
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = mc.lattice(_u0(g.shape), g, **kw).counts
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one, two)

@@ -77,6 +77,39 @@ def lattice_walk(pos, first_step, nsteps, key, offsets, prob, alias, shape, kind
                     pos[2, i] = p2
 
 
+@nb.njit(inline="always", cache=True)
+def _fold(p, n, kind):
+    """Cell of free-walk position ``p`` on an axis of ``n`` cells: wrapped (periodic, kind 0) or
+    mirrored about the faces (reflecting, kind 1), for jumps of any length."""
+    if 0 <= p < n:
+        return p
+    if kind == 0:
+        return p % n
+    q = p % (2 * n)
+    return 2 * n - 1 - q if q >= n else q
+
+
+@nb.njit(parallel=True, cache=True)
+def lattice_jump(pos, counter, key, offsets, prob, alias, shape, kinds):
+    """Move every particle by one displacement drawn from a multi-step kernel's alias table.
+
+    Uniforms ``2 counter`` and ``2 counter + 1`` of the particle's stream pick
+    the table's column and decide between the column and its alias; the walls
+    fold the free displacement (:func:`_fold`).
+    """
+    ndim, npart = pos.shape
+    k = prob.shape[0]
+    nblocks = (npart + BLOCK - 1) // BLOCK
+    for blk in prange(nblocks):
+        for i in range(blk * BLOCK, min(npart, (blk + 1) * BLOCK)):
+            base = stream(key, i)
+            j = min(int(uniform_at(base, 2 * counter) * k), k - 1)
+            if uniform_at(base, 2 * counter + 1) >= prob[j]:
+                j = alias[j]
+            for a in range(ndim):
+                pos[a, i] = _fold(np.int64(pos[a, i]) + offsets[j, a], shape[a], kinds[a])
+
+
 @nb.njit(parallel=True, cache=True)
 def bin_cells(pos, shape, out):
     """Count the live particles in each cell; ``out`` is a zeroed flat int64 array."""

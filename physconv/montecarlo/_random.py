@@ -140,23 +140,47 @@ def binomial(state, n, p):
     return state, (n - k if flip else k)
 
 
-def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker/Vose alias table ``(prob, alias)`` for a probability vector ``p``."""
-    p = np.asarray(p, dtype=float).ravel()
-    k = len(p)
-    scaled = p * k / p.sum()
-    prob = np.ones(k)
-    alias = np.arange(k, dtype=np.int64)
-    small = [i for i in range(k) if scaled[i] < 1.0]
-    large = [i for i in range(k) if scaled[i] >= 1.0]
-    while small and large:
-        s, l_ = small.pop(), large.pop()
-        prob[s] = scaled[s]
-        alias[s] = l_
-        scaled[l_] = scaled[l_] + scaled[s] - 1.0
-        (small if scaled[l_] < 1.0 else large).append(l_)
-    for i in small + large:  # round-off leftovers
+@nb.njit(cache=True)
+def _alias_build(p, prob, alias):
+    """Walker/Vose alias table of the probabilities ``p`` (sum 1) into ``prob`` and ``alias``;
+    round-off leftovers keep probability 1."""
+    k = p.shape[0]
+    scaled = p * k
+    small = np.empty(k, dtype=np.int64)
+    large = np.empty(k, dtype=np.int64)
+    ns = 0
+    nl = 0
+    for i in range(k):
         prob[i] = 1.0
+        alias[i] = i
+        if scaled[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        nl -= 1
+        g = large[nl]
+        prob[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = scaled[g] + scaled[s] - 1.0
+        if scaled[g] < 1.0:
+            small[ns] = g
+            ns += 1
+        else:
+            large[nl] = g
+            nl += 1
+
+
+def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias table ``(prob, alias)`` for a probability vector ``p`` (any positive scale)."""
+    p = np.asarray(p, dtype=float).ravel()
+    prob = np.empty(len(p))
+    alias = np.empty(len(p), dtype=np.int64)
+    _alias_build(p / p.sum(), prob, alias)
     return prob, alias
 
 

@@ -11,6 +11,15 @@ the expected counts); the counts in a cell are binomial around it.
 ``m`` particles of a cell are split among the kernel's destinations by a
 multinomial draw (a chain of binomials). That is the same distribution as
 ``m`` independent particles, at a cost that does not depend on ``m``.
+
+*Frame jumps* (``jumps='auto'``, particles mode): between two saved steps
+only the position at the end is seen, and the displacement over ``n`` steps
+of a free walker is drawn from the ``n``-th convolution power of the kernel.
+Where every wall is periodic, or reflecting with a kernel symmetric along
+that axis, the walled walk is exactly the free walk wrapped or mirrored into
+the box (the method of images), so one draw per particle and frame gives the
+same process at the saved steps as ``n`` single steps — at the cost of one
+step. Absorbing walls depend on the path and always walk step by step.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ from ._random import alias_table, key_of
 
 WALL_CODES = {"periodic": 0, "reflecting": 1, "absorbing": 2}
 MAX_PARTICLES = 2**53  # counts stay exact in float64 and in the binomial sampler
+MAX_JUMP_TABLE = 2**20  # cells in the support of one frame-jump kernel (16 MiB of alias table)
+JUMPS = ("auto", "steps")
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,7 @@ def _jumps(k: np.ndarray):
 
 def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, diffusivity=None, dt=None,
             save_every: int | None = None, mode: str = "particles", placement: str = "stratified",
-            callback: Callable[[int], None] | None = None) -> ParticleRun:
+            jumps: str = "auto", callback: Callable[[int], None] | None = None) -> ParticleRun:
     """Random walk of ``particles`` walkers on the grid, binned at the saved steps.
 
     .. math:: \\mathbb{E}[c_n(x)] = \\sum_d k[d]\\, \\mathbb{E}[c_{n-1}(x - d)] \\quad(\\text{walls as in DESIGN §1})
@@ -167,6 +178,10 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
     mode : {'particles', 'counts'}
     placement : {'stratified', 'random'}
         See :func:`place`.
+    jumps : {'auto', 'steps'}
+        ``'auto'``: particles jump from frame to frame where that is exact
+        (:func:`frame_jumps_exact`), else they step; ``'steps'``: always step.
+        Both give the same process at the saved steps (not the same draws).
 
     Returns
     -------
@@ -186,10 +201,16 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
     keep = saved_steps(steps, save_every)
     key = key_of(seed)
     shape = np.array(grid.shape, dtype=np.int64)
+    if jumps not in JUMPS:
+        raise ValueError(f"jumps must be one of {JUMPS}, got {jumps!r}")
+    stride = None
     if mode == "particles":
         if particles > 2**31:
             raise ValueError("particles mode holds at most 2**31 particles in memory; use mode='counts'")
-        advance, current = _particle_mover(counts0, grid, key, offsets, probs, shape, kinds)
+        if jumps == "auto" and frame_jumps_exact(grid, k):
+            advance, current, stride = _jumping_mover(counts0, grid, key, k, shape, kinds)
+        else:
+            advance, current = _particle_mover(counts0, grid, key, offsets, probs, shape, kinds)
         work = particles
     elif mode == "counts":
         advance, current = _count_mover(counts0, key, offsets, probs, shape, kinds)
@@ -198,22 +219,23 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
         raise ValueError(f"mode must be 'particles' or 'counts', got {mode!r}")
     cost = work if mode == "particles" else 40 * work  # a cell's multinomial split costs ~40 particle moves
     with threads_for(work):
-        frames = record(keep, grid.shape, advance, current, callback, cost)
+        frames = record(keep, grid.shape, advance, current, callback, cost, stride)
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)
 
 
 CHUNK_MOVES = 20_000_000  # particle (or cell) steps per compiled call: well under a second, so Ctrl-C is prompt
 
 
-def record(keep, shape, advance, current, callback=None, work: int = 1) -> np.ndarray:
+def record(keep, shape, advance, current, callback=None, work: int = 1, stride: int | None = None) -> np.ndarray:
     """Advance to each saved step in turn (``advance(first, n)``) and keep the counts (``current()``).
 
     Steps go in chunks of at most CHUNK_MOVES / ``work`` (``work``: particles or cells moved per step),
-    whatever the save interval; ``callback`` runs after each chunk.
+    or of at most ``stride`` steps when one call costs the same however many steps it spans (frame
+    jumps), whatever the save interval; ``callback`` runs after each chunk.
     """
     frames = np.empty((len(keep),) + tuple(shape), dtype=np.int64)
     done = 0
-    chunk = max(1, CHUNK_MOVES // max(int(work), 1))
+    chunk = stride or max(1, CHUNK_MOVES // max(int(work), 1))
     for i, target in enumerate(keep):
         while target > done:
             n = int(min(chunk, target - done))
@@ -229,19 +251,75 @@ def record(keep, shape, advance, current, callback=None, work: int = 1) -> np.nd
 def _particle_mover(counts0, grid, key, offsets, probs, shape, kinds):
     from . import _loops
 
-    cells = np.repeat(np.arange(grid.size, dtype=np.int64), counts0.ravel())
-    pos = np.ascontiguousarray(np.stack(np.unravel_index(cells, grid.shape)).astype(np.int32))
+    pos = _positions(counts0, grid)
     prob, alias = alias_table(probs)
 
     def advance(first, n):
         _loops.lattice_walk(pos, first, n, key, offsets, prob, alias, shape, kinds)
+
+    return advance, _binner(pos, grid, shape)
+
+
+def _positions(counts0, grid):
+    """Cell coordinates ``(ndim, N)`` (int32) of the particles placed as ``counts0``, in cell order."""
+    cells = np.repeat(np.arange(grid.size, dtype=np.int32), counts0.ravel())
+    pos = np.empty((grid.ndim, len(cells)), dtype=np.int32)
+    for a in range(grid.ndim):
+        np.remainder(cells // int(np.prod(grid.shape[a + 1:])), grid.shape[a], out=pos[a])
+    return pos
+
+
+def _binner(pos, grid, shape):
+    from . import _loops
 
     def current():
         out = np.zeros(grid.size, dtype=np.int64)
         _loops.bin_cells(pos, shape, out)
         return out
 
-    return advance, current
+    return current
+
+
+def frame_jumps_exact(grid: Grid, k: np.ndarray) -> bool:
+    """Whether the walled walk is the free walk folded into the box: every axis periodic, or
+    reflecting with ``k`` symmetric along it (then the walk and its mirror image move alike)."""
+    return all(b.kind == "periodic" or (b.kind == "reflecting" and np.array_equal(k, np.flip(k, a)))
+               for a, b in enumerate(grid.boundaries))
+
+
+def jump_kernel(k: np.ndarray, steps: int) -> np.ndarray:
+    """The ``steps``-th convolution power of the probability kernel ``k`` on its whole support
+    (``steps * (w - 1) + 1`` cells per axis), negative round-off clipped and the sum made 1."""
+    from ..spectral import propagate
+
+    shape = tuple(steps * (w - 1) + 1 for w in k.shape)
+    delta = np.zeros(shape)
+    delta[tuple(n // 2 for n in shape)] = 1.0
+    power = np.clip(propagate(delta, k, boundary="periodic", steps=int(steps)), 0.0, None)
+    return power / power.sum()
+
+
+def _longest_jump(k: np.ndarray) -> int:
+    """Most steps per jump whose kernel support stays within :data:`MAX_JUMP_TABLE` cells."""
+    steps = 1
+    while steps < 2**40 and np.prod([(2 * steps) * (w - 1) + 1 for w in k.shape]) <= MAX_JUMP_TABLE:
+        steps *= 2
+    return steps
+
+
+def _jumping_mover(counts0, grid, key, k, shape, kinds):
+    from . import _loops
+
+    pos = _positions(counts0, grid)
+    tables = {}
+
+    def advance(first, n):
+        if n not in tables:
+            offsets, probs = _jumps(jump_kernel(k, n))
+            tables[n] = (offsets.astype(np.int32), *alias_table(probs))
+        _loops.lattice_jump(pos, first, key, *tables[n], shape, kinds)
+
+    return advance, _binner(pos, grid, shape), _longest_jump(k)
 
 
 def _count_mover(counts0, key, offsets, probs, shape, kinds):
