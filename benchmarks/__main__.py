@@ -156,6 +156,8 @@ def gaussian(n: int, repeat: int):
 
 
 def walks(particles: int, steps: int, repeat: int):
+    """Step-by-step walkers against numpy walks; and frame jumps (two frames, the same process seen at
+    the saved steps): one draw per particle and frame from the n-step kernel, mirrored at the walls."""
     shape = (256, 256)
     g = Grid(shape, boundary="reflecting")
     u0 = np.random.default_rng(3).random(shape)
@@ -163,14 +165,16 @@ def walks(particles: int, steps: int, repeat: int):
     counts0 = mc.place(u0, g, particles, 0)
     start = np.stack(np.unravel_index(np.repeat(np.arange(g.size), counts0.ravel()), shape))
 
-    def ours():
-        return mc.lattice(u0, g, steps=steps, particles=particles, seed=1, diffusivity=peers.D, dt=peers.DT)
+    def ours(jumps):
+        return lambda: mc.lattice(u0, g, steps=steps, particles=particles, seed=1, diffusivity=peers.D,
+                                  dt=peers.DT, save_every=steps // 2, jumps=jumps)
 
     def binned(pos):
         return np.bincount(np.ravel_multi_index(pos, shape), minlength=g.size).reshape(shape)
 
     rng = np.random.default_rng(4)
-    methods = {"physconv lattice": ours,
+    methods = {"physconv lattice": ours("steps"),
+               f"physconv frame jumps ({steps // 2} steps)": ours("auto"),
                "numpy walk (integers)": lambda: peers.numpy_walk_integers(start.astype(np.int16), steps, shape, rng),
                "numpy walk (choice)": lambda: peers.numpy_walk_choice(start.astype(np.int64), steps, shape, rng)}
     checks = {}
@@ -229,7 +233,7 @@ def main(argv=None):
         ftcs_devito(n, steps, repeat)
     spectral_flat(512 if args.quick else 1024, repeat)
     gaussian(512 if args.quick else 1024, repeat)
-    walks(10**5 if args.quick else 10**6, 20, repeat)
+    walks(10**5 if args.quick else 10**6, 20 if args.quick else 100, repeat)
     small_grids(repeat)
     print(f"load average after: {_load()}")
     if args.json:

@@ -99,10 +99,16 @@ def _extent(f: xr.DataArray):
     return (xs[0] - dx / 2, xs[-1] + dx / 2, ys[0] - dy / 2, ys[-1] + dy / 2)
 
 
-def _draw(ax, f: xr.DataArray, norm, cmap="viridis"):
-    """A 2-D map (y up) or a 1-D line; returns the artist."""
+LINE_STYLES = ("-", "--", "-.", ":")
+
+
+def _draw(ax, f: xr.DataArray, norm, cmap="viridis", style=None):
+    """A 2-D map (y up) or a 1-D line; returns the artist. Lines number ``style`` (0, 1, ...) get their
+    own colour, dash and width, widest first, so that lines drawn over each other stay visible."""
     if f.ndim == 1:
-        (line,) = ax.plot(f[f.dims[0]], f, color="C0")
+        k = style or 0
+        (line,) = ax.plot(f[f.dims[0]], f, color=f"C{k % 10}", ls=LINE_STYLES[k % len(LINE_STYLES)],
+                          lw=max(3.0 - 0.5 * k, 1.0), label=f.name)
         lo, hi = (norm.vmin, norm.vmax)
         if isinstance(norm, LogNorm):
             ax.set_yscale("log")
@@ -114,31 +120,35 @@ def _draw(ax, f: xr.DataArray, norm, cmap="viridis"):
 
 
 def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = None, scale: str = "auto") -> Figure:
-    """Rows: methods; columns: evenly spaced saved times; colour bars on every scale used."""
+    """Maps: rows are methods, columns evenly spaced saved times, colour bars on every scale used.
+    Lines (1-D results): one panel per time with every method drawn over the others."""
     methods = methods or methods_of(ds)
     idx = pick_times(ds) if times is None else list(times)
-    fig = fig or Figure(figsize=(2.7 * len(idx) + 1.4, 2.4 * len(methods) + 1.2), layout="constrained")
-    axes = fig.subplots(len(methods), len(idx), squeeze=False, sharex=True, sharey=True)
     fields = {m: _field(ds[m], ds) for m in methods}
+    maps = fields[methods[0]].ndim == 3  # time and two space axes
+    rows = len(methods) if maps else 1
+    fig = fig or Figure(figsize=(2.7 * len(idx) + 1.4, 2.4 * rows + 1.2), layout="constrained")
+    axes = fig.subplots(rows, len(idx), squeeze=False, sharex=True, sharey=True)
     scale = choose_scale(fields, idx, scale)
     norms = _norms(fields, idx, scale)
-    maps = fields[methods[0]].ndim == 3  # time and two space axes
     for c, i in enumerate(idx):
         artist = None
+        axes[0, c].set_title(f"t = {float(ds['time'][i]):g} (step {int(ds['step'][i])})", fontsize=9)
         for r, m in enumerate(methods):
-            ax = axes[r, c]
-            artist = _draw(ax, fields[m].isel(time=i), norms[c])
-            if r == 0:
-                ax.set_title(f"t = {float(ds['time'][i]):g} (step {int(ds['step'][i])})", fontsize=9)
+            ax = axes[r if maps else 0, c]
+            artist = _draw(ax, fields[m].isel(time=i), norms[c], style=None if maps else r)
             if c == 0:
-                ax.set_ylabel(f"{m}\ny" if maps else f"{m}\nconcentration")
-            if r == len(methods) - 1:
-                ax.set_xlabel(fields[m].dims[-1])
+                ax.set_ylabel(f"{m}\ny" if maps else "concentration")
+            ax.set_xlabel(fields[m].dims[-1] if ax in axes[-1] else "")
         if scale == "per-frame" and maps:
             fig.colorbar(artist, ax=axes[:, c], location="bottom", shrink=0.9, aspect=15)
     if scale != "per-frame" and maps:
         fig.colorbar(artist, ax=axes, shrink=0.8, label="concentration" + (" (log)" if scale == "log" else ""))
+    if not maps:
+        axes[0, 0].legend(fontsize=7)
     what = {"linear": "one colour scale", "per-frame": "one colour scale per time", "log": "log colour scale"}[scale]
+    if not maps:
+        what = "methods drawn over each other" + ("" if scale == "linear" else f", {scale} scale")
     fig.suptitle(f"{ds.attrs.get('title', '')}: {what}{_slice_note(ds)}", fontsize=10)
     return fig
 
@@ -252,9 +262,10 @@ def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto")
     idx = pick_times(ds)
     cmp = compare(ds) if cmp is None else cmp
     with_mc = "mc_rel_l2" in cmp
-    fig = Figure(figsize=(max(2.7 * len(idx) + 1.4, 13 if with_mc else 10), 2.4 * len(methods) + 5.2),
+    rows = len(methods) if ds[methods[0]].ndim >= 3 else 1  # maps: one row per method; lines: overlaid
+    fig = Figure(figsize=(max(2.7 * len(idx) + 1.4, 13 if with_mc else 10), 2.4 * rows + 5.2),
                  layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[2.4 * len(methods) + 1.2, 4.0])
+    top, bottom = fig.subfigures(2, 1, height_ratios=[2.4 * rows + 1.2, 4.0])
     snapshots(ds, methods, idx, fig=top, scale=scale)
     panels = bottom.subplots(1, 3 if with_mc else 2)
     errors(ds, ax=panels[0], cmp=cmp)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats as _st
+from scipy import special as _sp
 
 MIN_EXPECTED = 5.0  # cells expecting fewer particles are pooled for the chi-square test
 
@@ -38,21 +38,24 @@ def cell_pvalues(counts, expected, particles: int) -> np.ndarray:
     Unlike :func:`zscores` it stays right where only a few particles are
     expected (a single particle in a far tail cell is not an alarm).
     """
-    O = np.rint(np.asarray(counts, dtype=float))
-    p = np.clip(np.asarray(expected, dtype=float) / particles, 0.0, 1.0)
-    lower = _st.binom.cdf(O, particles, p)
-    upper = _st.binom.sf(O - 1, particles, p)
-    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    from scipy.stats import binom  # Boost's tails: 4x faster than scipy.special.bdtr here
+
+    O = np.clip(np.rint(np.asarray(counts, dtype=float)), 0.0, particles)
+    p = np.broadcast_to(np.clip(np.asarray(expected, dtype=float) / particles, 0.0, 1.0), O.shape)
+    tail = np.asarray(binom.cdf(O, particles, p), dtype=float)  # P(X <= O)
+    above = tail > 0.5  # only there can P(X >= O) be the smaller tail (else it is >= 1 - P(X <= O))
+    tail[above] = binom.sf(O[above] - 1.0, particles, p[above])  # P(X >= O)
+    return np.minimum(1.0, 2.0 * tail)
 
 
 def equivalent_z(pvalues) -> np.ndarray:
     """The |z| of a normal variable with the same two-sided p-value."""
-    return _st.norm.isf(np.asarray(pvalues, dtype=float) / 2.0)
+    return -_sp.ndtri(np.asarray(pvalues, dtype=float) / 2.0)
 
 
 def bonferroni_z(cells: int, alpha: float = 1e-6) -> float:
     """Bound on max |z| over ``cells`` cells that an exact simulation exceeds with probability <= ``alpha``."""
-    return float(_st.norm.isf(alpha / (2.0 * cells)))
+    return float(-_sp.ndtri(alpha / (2.0 * cells)))
 
 
 class ChiSquare(NamedTuple):
@@ -84,7 +87,12 @@ def chi_square(counts, expected, particles: int) -> ChiSquare:
             O, E = O[:-1], E[:-1]
     stat = float(np.sum((O - E) ** 2 / E))
     dof = len(E) - 1
-    return ChiSquare(stat, dof, float(_st.chi2.sf(stat, dof)))
+    return ChiSquare(stat, dof, _chi2_sf(stat, dof))
+
+
+def _chi2_sf(stat: float, dof: int) -> float:
+    """P(chi2_dof >= stat); NaN without a degree of freedom."""
+    return float(_sp.chdtrc(dof, stat)) if dof >= 1 else float("nan")
 
 
 def two_sample(counts_a, counts_b) -> ChiSquare:
@@ -102,7 +110,7 @@ def two_sample(counts_a, counts_b) -> ChiSquare:
     m = s > 0
     stat = float(np.sum((A[m] - B[m]) ** 2 / s[m]))
     dof = int(m.sum()) - 1
-    return ChiSquare(stat, dof, float(_st.chi2.sf(stat, dof)))
+    return ChiSquare(stat, dof, _chi2_sf(stat, dof))
 
 
 def relative_l2(field, reference) -> float:
@@ -139,7 +147,7 @@ class Check(NamedTuple):
         """
         part = self.alpha / 3
         return (self.max_abs_z <= self.z_bound and not self.p_value <= part
-                and abs(self.alive_z) <= _st.norm.isf(part / 2))
+                and abs(self.alive_z) <= -_sp.ndtri(part / 2))
 
 
 def check(counts, expected, particles: int, alpha: float = 1e-6) -> Check:

@@ -94,3 +94,19 @@ def test_an_undefined_chi_square_leaves_the_decision_to_the_exact_test():
     biased[:] = 0
     biased[0] = n  # every particle in one cell
     assert not stats.check(biased, expected, n).passed
+
+
+def test_cell_pvalues_are_the_two_sided_binomial_test_of_scipy_stats():
+    """Against scipy.stats.binom, edges included (no particle, all particles, p = 0 and 1)."""
+    from scipy import stats as st
+
+    rng = np.random.default_rng(12)
+    n = 5000
+    counts = np.concatenate([rng.integers(0, n + 1, 300), [0, n, 0, n, 3]]).astype(float)
+    expected = np.concatenate([rng.random(300) * n, [0.0, n, n, 0.0, 2.5]])
+    p = expected / n
+    reference = np.minimum(1.0, 2.0 * np.minimum(st.binom.cdf(counts, n, p), st.binom.sf(counts - 1, n, p)))
+    np.testing.assert_allclose(stats.cell_pvalues(counts, expected, n), reference, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(stats.equivalent_z([1e-12, 0.05, 1.0]), st.norm.isf(np.array([1e-12, 0.05, 1.0]) / 2))
+    assert stats.chi_square([30, 70], [50, 50], 100).p_value == pytest.approx(st.chi2.sf(16.0, 1), rel=1e-12)
+    assert np.isnan(stats.two_sample([3, 0], [3, 0]).p_value)  # one cell: no degree of freedom, no verdict
