@@ -139,7 +139,7 @@ def _monte_carlo(s, grid, u0, kernel, keep, tick):
         step = dict(kernel=kernel) if kernel is not None else dict(diffusivity=s.diffusivity, dt=s.time.dt)
         run = mc.lattice(u0, grid, mode=m.mode, jumps=m.jumps, **step, **common)
     else:
-        run = mc.brownian(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, bridge=m.bridge, **common)
+        run = mc.brownian(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, bridge=m.bridge, jumps=m.jumps, **common)
     return run.concentration
 
 

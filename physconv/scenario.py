@@ -61,8 +61,8 @@ class MonteCarloSpec(_Strict):
     seed: int = Field(0, ge=0, le=2**63 - 1)
     mode: Literal["particles", "counts"] = "particles"
     jumps: Literal["auto", "steps"] = Field(
-        "auto", description="lattice particles: jump from frame to frame where exact (periodic, or reflecting "
-                            "walls with a symmetric kernel), or always step")
+        "auto", description="particles jump from frame to frame where exact (periodic or reflecting walls; "
+                            "for lattice walkers with a kernel symmetric along reflecting axes), or always step")
     lattice: bool = Field(True, description="lattice walkers (expectation: explicit) or Brownian particles")
     placement: Literal["stratified", "random"] = "stratified"
     bridge: bool = Field(True, description="Brownian particles: count paths that cross absorbing walls and return")

@@ -289,7 +289,7 @@ def test_saving_frames_does_not_change_the_random_path_of_stepping_walkers():
     g = Grid((10, 10), boundary="periodic")
     u0 = _u0(g.shape)
     kw = dict(steps=12, particles=20_000, seed=5, diffusivity=0.2, dt=1.0)
-    for fn, extra in ((mc.lattice, dict(jumps="steps")), (mc.brownian, {})):
+    for fn, extra in ((mc.lattice, dict(jumps="steps")), (mc.brownian, dict(jumps="steps"))):
         np.testing.assert_array_equal(fn(u0, g, **kw, **extra).counts[-1],
                                       fn(u0, g, save_every=5, **kw, **extra).counts[-1])
 
@@ -431,3 +431,19 @@ def test_frame_jumps_are_bit_identical_across_thread_counts():
     finally:
         numba.set_num_threads(before)
     np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("bounds", ["periodic", "reflecting", {"y": "reflecting", "x": "periodic"}])
+def test_brownian_frame_jumps_give_the_exact_law_at_every_frame(bounds):
+    """One Gaussian jump per frame, spreading over many box lengths, against the cell-averaged heat
+    solution with its images: chi-square at each frame, alpha = 1e-6 for the test."""
+    g = Grid((6, 5), spacing=(1.0, 0.5), boundary=bounds)
+    u0 = np.zeros(g.shape)
+    u0[1, 3] = 1.0
+    n = 200_000
+    run = mc.brownian(u0, g, diffusivity=0.3, dt=0.5, steps=30, particles=n, seed=6, save_every=10,
+                      placement="random")
+    exact = mc.expectation(u0, g, diffusivity=0.3, time=0.5 * run.steps[1:])
+    for counts, e in zip(run.counts[1:], exact):
+        assert stats.chi_square(counts, n * e / e.sum(), n).p_value > ALPHA / 3
+    assert np.all(run.alive == n)

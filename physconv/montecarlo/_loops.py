@@ -210,17 +210,22 @@ def brownian_walk(x, first_step, nsteps, key, sigma, low, high, kinds, bridge, d
                     if kinds[a] == 0:
                         x1 = x1 % L
                     elif kinds[a] == 1:
-                        while x1 < 0.0 or x1 > L:
-                            x1 = -x1 if x1 < 0.0 else 2.0 * L - x1
+                        if x1 < 0.0 or x1 > L:  # mirror images about 0 and L: period 2L
+                            x1 = x1 % (2.0 * L)
+                            if x1 > L:
+                                x1 = 2.0 * L - x1
                     else:
                         lo = low[a]
                         if x1 < lo or x1 > L:
                             dead = True
                         elif bridge:
-                            survive = ((1.0 - math.exp(-(x0 - lo) * (x1 - lo) / ddt))
-                                       * (1.0 - math.exp(-(L - x0) * (L - x1) / ddt)))
-                            if uniform_at(base, c + 4 + a) >= survive:
-                                dead = True
+                            near = (x0 - lo) * (x1 - lo) / ddt
+                            far = (L - x0) * (L - x1) / ddt
+                            # beyond 40, exp(-40) = 4e-18 leaves 1 - exp exactly 1.0: no draw can remove
+                            if min(near, far) <= 40.0:
+                                survive = (1.0 - math.exp(-near)) * (1.0 - math.exp(-far))
+                                if uniform_at(base, c + 4 + a) >= survive:
+                                    dead = True
                     x[a, i] = x1
                 if dead:
                     x[0, i] = np.nan

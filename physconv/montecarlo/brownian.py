@@ -110,7 +110,7 @@ def expectation(u0, grid: Grid, *, diffusivity: float, time) -> np.ndarray:
 
 def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, particles: int, seed=0,
              save_every: int | None = None, bridge: bool = True, placement: str = "stratified",
-             callback=None) -> ParticleRun:
+             jumps: str = "auto", callback=None) -> ParticleRun:
     """Brownian particles binned to cells at the saved steps.
 
     .. math:: x_{m+1} = x_m + \\sqrt{2 D \\Delta t}\\;\\xi_m,\\qquad \\xi_m \\sim \\mathcal N(0, I)
@@ -126,6 +126,11 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
     bridge : bool
         Count the paths that cross an absorbing wall and return within a step
         (default). Without it, absorbing walls remove too little.
+    jumps : {'auto', 'steps'}
+        ``'auto'``: where every wall is periodic or reflecting, a particle moves from one saved step
+        to the next in one Gaussian jump of variance ``2 D n dt`` per axis, wrapped or mirrored into
+        the box — the same process at the saved steps, at the cost of one step. Removing walls
+        (absorbing, dirichlet) depend on the path and always go step by step.
     steps, particles, seed, save_every, placement, callback : see :func:`physconv.montecarlo.lattice`
     """
     kinds = brownian_walls(grid)
@@ -149,8 +154,15 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
     shape = np.array(grid.shape, dtype=np.int64)
     cells = np.empty(x.shape, dtype=np.int32)
 
+    if jumps not in ("auto", "steps"):
+        raise ValueError(f"jumps must be 'auto' or 'steps', got {jumps!r}")
+    leap = jumps == "auto" and all(b.kind in ("periodic", "reflecting") for b in grid.boundaries)
+
     def advance(first, n):
-        _loops.brownian_walk(x, first, n, key, sigma, low, high, kinds, bridge, diffusivity * dt)
+        if leap:  # the sum of n Gaussian steps is one Gaussian step: first's uniforms draw it
+            _loops.brownian_walk(x, first, 1, key, sigma * np.sqrt(n), low, high, kinds, bridge, diffusivity * dt)
+        else:
+            _loops.brownian_walk(x, first, n, key, sigma, low, high, kinds, bridge, diffusivity * dt)
 
     survivors = []
 
@@ -162,5 +174,5 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
         return out
 
     with threads_for(particles):
-        frames = record(keep, grid.shape, advance, current, callback, 4 * particles)
+        frames = record(keep, grid.shape, advance, current, callback, 4 * particles, steps if leap else None)
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume, np.array(survivors))
