@@ -1,0 +1,154 @@
+"""Grids larger than one machine: the explicit solver over a chunked ``dask.array``.
+
+Each exchange gives every chunk a halo of ``k`` steps' reach from its
+neighbours (``dask.array.map_overlap``), advances the padded chunk ``k``
+steps with the same compiled loop as :func:`physconv.solvers.explicit.diffuse`,
+and trims the halo. Information travels at most one kernel reach per step,
+so after ``k`` steps the trimmed chunk is exactly what the whole array would
+hold: the result equals the single-array solver (to the last bit, as every
+cell sees the same neighbours in the same order).
+
+Walls: a periodic axis takes its halo from the other end (``boundary=
+'periodic'``, also for a single chunk); on every other axis the chunks at the
+ends get no halo there (``boundary='none'``): their outer faces are the real
+walls, and the compiled loop applies the axis's own rule (reflecting = the
+half-sample mirror, absorbing = zero ghost cells, dirichlet = the odd
+extension about the face) exactly as on the whole grid. Inside the box the
+halo's far edge needs some ghost rule too; what it is does not matter, as
+its influence travels one reach per step and is trimmed with the halo.
+
+Memory per worker: a few chunks (the chunk, its halo, the loop's second
+buffer). With ``store``, every saved frame is written to a Zarr array chunk
+by chunk as it is computed, so no process holds the whole grid.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from . import kernels as _k
+from ._threads import threads_for
+from .grid import Grid
+
+MAX_HALO_STEPS = 32  # steps per exchange when not given: fewer exchanges, halos of at most 32 reaches
+
+
+def diffuse(u0, grid: Grid, *, steps: int, chunks, diffusivity: float | None = None, dt: float | None = None,
+            kernel=None, save_every: int | None = None, halo_steps: int | None = None, store=None):
+    """Explicit diffusion (FTCS, or any probability kernel) of a chunked array.
+
+    .. math:: u^{m+1} = u^m * k \\quad(\\text{walls of } \\texttt{grid}),
+              \\qquad k = \\text{FTCS kernel of } D, \\Delta t \\text{ or } \\texttt{kernel}
+
+    Parameters
+    ----------
+    u0 : ndarray or dask.array.Array, shape grid.shape
+    grid : Grid
+    steps : int
+    chunks : int, tuple or dask chunks
+        Chunk shape (sizes need not divide the grid).
+    diffusivity, dt : float
+        For FTCS (length² / time, time); or give ``kernel``.
+    kernel : ndarray, optional
+        A probability kernel (odd size along every axis).
+    save_every : int, optional
+        Keep every k-th step and the last (as for :func:`physconv.solvers.explicit.diffuse`).
+    halo_steps : int, optional
+        Steps per exchange; the halo is this many kernel reaches wide, at most the smallest chunk.
+        Default: as many as the chunks and the save interval allow, up to :data:`MAX_HALO_STEPS`.
+    store : str or Path, optional
+        A Zarr store to write the frames to (array ``u``, shape ``(frames, *grid.shape)``, chunked
+        like the field), computed as the frames are reached.
+
+    Returns
+    -------
+    dask.array.Array
+        Shape ``(frames, *grid.shape)`` with frames at steps ``0, k, 2k, ..., steps``
+        (only ``steps`` without ``save_every``); lazy unless ``store`` was given (then it reads
+        the store).
+
+    Examples
+    --------
+    >>> g = Grid((40, 30), boundary="reflecting")
+    >>> u = np.random.default_rng(0).random(g.shape)
+    >>> out = diffuse(u, g, steps=20, chunks=(16, 11), diffusivity=0.2, dt=1.0).compute()
+    >>> from physconv.solvers import explicit
+    >>> bool((out[-1] == explicit.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=20)).all())
+    True
+    """
+    import dask.array as da
+
+    from .solvers.explicit import check_stable, saved_steps
+
+    if kernel is None:
+        if diffusivity is None or dt is None:
+            raise ValueError("give diffusivity and dt, or a probability kernel")
+        check_stable(diffusivity, dt, grid.spacing)
+        k = _k.ftcs(diffusivity, dt, grid.spacing)
+        step = dict(diffusivity=diffusivity, dt=dt)
+    else:
+        k = _k.probability(kernel, grid.ndim)
+        step = dict(kernel=k)
+    reach = [(w - 1) // 2 for w in k.shape]
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
+        raise ValueError(f"steps must be a whole number >= 0, got {steps!r}")
+    x = u0 if isinstance(u0, da.Array) else da.from_array(grid.check_field(u0), chunks=chunks)
+    x = x.astype(float).rechunk(chunks)
+    if x.shape != grid.shape:
+        raise ValueError(f"the field has shape {x.shape}, the grid {grid.shape}")
+    smallest = [min(c) for c in x.chunks]
+    most = min([s // r for s, r in zip(smallest, reach) if r > 0] or [MAX_HALO_STEPS])
+    if most < 1:
+        raise ValueError(f"chunks {tuple(smallest)} are smaller than the kernel's reach {tuple(reach)}")
+    if halo_steps is None:
+        halo_steps = min(MAX_HALO_STEPS, most)
+    elif not 1 <= halo_steps <= most:
+        raise ValueError(f"halo_steps must be from 1 to {most} (the smallest chunk over the kernel's reach)")
+    keep = saved_steps(steps, save_every)
+    frames, done = [], 0
+    for target in keep:
+        while done < target:
+            n = int(min(halo_steps, target - done))
+            x = _exchange(x, grid, step, reach, n)
+            done += n
+        frames.append(x)
+    out = da.stack(frames)
+    if store is None:
+        return out
+    return _write(out, Path(store))
+
+
+def _exchange(x, grid: Grid, step: dict, reach, n):
+    """``n`` steps of every chunk with a halo of ``n`` reaches from its neighbours."""
+    from .boundary import Boundary
+
+    depth = {a: n * r for a, r in enumerate(reach)}
+    boundary = {a: "periodic" if b.kind == "periodic" else "none" for a, b in enumerate(grid.boundaries)}
+    walls = tuple(Boundary("reflecting") if b.kind == "periodic" else b for b in grid.boundaries)  # module notes
+    return x.map_overlap(_advance_chunk, depth=depth, boundary=boundary, trim=True, dtype=float,
+                         meta=np.empty((0,) * x.ndim), n=n, spacing=grid.spacing, walls=walls, **step)
+
+
+def _advance_chunk(block, *, n, spacing, walls, diffusivity=None, dt=None, kernel=None):
+    """The single-array solver on one padded chunk (one thread: the chunks run side by side)."""
+    from .solvers import explicit
+
+    g = Grid(block.shape, spacing, walls)
+    with threads_for(0):
+        if kernel is None:
+            return explicit.diffuse(block, g, diffusivity=diffusivity, dt=dt, steps=n)
+        return explicit.propagate(block, kernel, boundary=g, steps=n)
+
+
+def _write(frames, path: Path):
+    import dask.array as da
+    import zarr
+
+    root = zarr.open_group(str(path), mode="w")
+    target = root.create_array("u", shape=frames.shape, chunks=tuple(c[0] for c in frames.chunks),
+                               dtype="f8", fill_value=math.nan)
+    da.store(frames, target, lock=False)
+    return da.from_zarr(str(path), component="u")
