@@ -97,6 +97,14 @@ def _explicit(s, grid, u0, kernel, keep, tick):
     from .solvers import explicit
 
     every = _every(keep)
+    if s.chunks is not None:  # the same loop over a chunked dask array (the active dask scheduler)
+        from . import distributed
+
+        step = dict(kernel=kernel) if kernel is not None else dict(diffusivity=s.diffusivity, dt=s.time.dt)
+        frames = distributed.diffuse(u0, grid, steps=s.time.steps, chunks=tuple(s.chunks), save_every=every, **step)
+        out = frames.compute()
+        tick(s.time.steps)
+        return out
     if kernel is None:
         out = explicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
                                save_every=every, callback=tick)

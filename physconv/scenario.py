@@ -93,6 +93,9 @@ class Scenario(_Strict):
     methods: list[Method] = Field(default_factory=lambda: ["explicit", "spectral", "gaussian"], min_length=1)
     monte_carlo: MonteCarloSpec = Field(default_factory=MonteCarloSpec)
     kernel: KernelSpec | None = None
+    chunks: list[Annotated[int, Field(ge=1, le=2**31)]] | None = Field(
+        None, description="run 'explicit' over a chunked dask array, one chunk length per axis "
+                          "(physconv.distributed)")
 
     _text: str = PrivateAttr("")
     _source: str = PrivateAttr("<scenario>")
@@ -321,6 +324,14 @@ def check(s: Scenario, max_bytes: int | None = None) -> None:
     if kernel is not None and s.diffusivity is not None:
         raise _KeyProblem(("kernel",), "give a diffusivity or a kernel, not both (the kernel sets the diffusion)")
     _check_methods(s, grid, kernel)
+    if s.chunks is not None:
+        if len(s.chunks) != grid.ndim:
+            raise _KeyProblem(("chunks",), f"give one chunk length per axis ({grid.ndim}), got {len(s.chunks)}")
+        reach = 1 if kernel is None else max((w - 1) // 2 for w in kernel.shape)
+        small = [min(c, n % c or c) for c, n in zip(s.chunks, grid.shape)]
+        if min(small) < reach:
+            raise _KeyProblem(("chunks",), f"chunks of {small} cells (the last along each axis) are smaller than "
+                                           f"the kernel's reach ({reach})")
     limit = max_bytes if max_bytes is not None else _default_max_bytes()
     need = s.memory_estimate()
     if need > limit:

@@ -7,7 +7,7 @@ from physconv import Grid, distributed, kernels
 from physconv.solvers import explicit
 
 WALLS = ["periodic", "reflecting", "absorbing", "dirichlet"]
-CASES = [((41,), (9,)), ((37, 29), (10, 7)), ((13, 11, 9), (5, 4, 4))]  # chunks do not divide the grid
+CASES = [((41,), (9,)), ((37, 29), (10, 7)), ((13, 11, 9), (5, 4, 3))]  # chunks do not divide the grid
 
 
 def _grid(shape, wall):

@@ -148,3 +148,18 @@ def test_table_columns_never_run_into_each_other(tmp_path):
     for column in ("kind", "verdict"):
         start = header.index(column)
         assert all(r[start - 2:start] == "  " and r[start] != " " for r in rows), column
+
+
+@pytest.mark.parametrize("kernel", [False, True])
+def test_chunks_run_explicit_over_a_dask_array_with_the_same_numbers(tmp_path, kernel):
+    text = BASE.replace("diffusivity: 0.2\n", "kernel: {name: edge, temperature: 3.0}\n") if kernel else BASE
+    plain = runner.run(load(tmp_path, text, ["methods=[explicit]"]), progress=False)
+    chunked = runner.run(load(tmp_path, text, ["methods=[explicit]", "chunks=[5, 4]"]), progress=False)
+    np.testing.assert_array_equal(chunked["explicit"], plain["explicit"])
+
+
+@pytest.mark.parametrize("chunks,message", [("[5]", "one chunk length per axis"), ("[0, 4]", "greater than or equal to 1"),
+                                             ("[11, 4]", r"chunks of \[1, 2\] cells")])
+def test_bad_chunks_are_named(tmp_path, chunks, message):
+    with pytest.raises(scenario.ScenarioError, match=rf"chunks.*{message}"):
+        load(tmp_path, overrides=[f"chunks={chunks}"])
