@@ -159,7 +159,8 @@ def test_chunks_run_explicit_over_a_dask_array_with_the_same_numbers(tmp_path, k
 
 
 @pytest.mark.parametrize("chunks,message", [("[5]", "one chunk length per axis"), ("[0, 4]", "greater than or equal to 1"),
-                                             ("[11, 4]", r"chunks of \[1, 2\] cells")])
+                                             ("[11, 4]", r"chunks of \[1, 2\] cells .* smaller than the kernel's reach \(2\)")])
 def test_bad_chunks_are_named(tmp_path, chunks, message):
+    wide = "kernel: {weights: [[0, 0, 1, 0, 0], [0, 0, 1, 0, 0], [1, 1, 1, 1, 1], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0]]}\n"
     with pytest.raises(scenario.ScenarioError, match=rf"chunks.*{message}"):
-        load(tmp_path, overrides=[f"chunks={chunks}"])
+        load(tmp_path, BASE.replace("diffusivity: 0.2\n", wide), overrides=[f"chunks={chunks}"])
