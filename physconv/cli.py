@@ -215,11 +215,110 @@ def compare(result, as_json):
     """Print how far apart the methods in RESULT are."""
     from . import io, metrics
 
+    if _is_sweep(result):
+        from . import sweep
+
+        store = sweep.open_sweep(result)
+        if as_json:
+            click.echo(json.dumps(_json_safe(store.drop_vars(
+                [v for v in store.data_vars if store[v].ndim > len(sweep.axes_of(store)) + 2]).load().to_dict(
+                data="list")), default=str, allow_nan=False))
+        else:
+            click.echo(sweep.table(store))
+        return
     cmp = metrics.compare(io.open_result(result))
     if as_json:
         click.echo(json.dumps(_json_safe(cmp.to_dict(data="list")), default=str, allow_nan=False))
     else:
         click.echo(metrics.table(cmp))
+
+
+def _report_ensemble(r: dict) -> None:
+    pairs = ", ".join(f"R={n}: {e:.3e}" for n, e in zip(r["used"], r["rel_l2"]))
+    click.echo(f"ensemble mean vs exact expectation (relative L2, last frame): {pairs}")
+    click.echo(f"fitted slope of log(error) against log(R): {r['slope']:.3f} (1/sqrt(R) is -0.5)")
+
+
+def _is_sweep(path) -> bool:
+    import json as _json
+
+    attrs = Path(path) / ".zattrs"
+    try:
+        return attrs.is_file() and bool(_json.loads(attrs.read_text()).get("physconv_sweep"))
+    except (OSError, ValueError):
+        return False
+
+
+@cli.command(short_help="Run every combination of some keys' values (or Monte Carlo replicas) on Dask.")
+@click.argument("scenario")
+@click.option("--set", "axes", multiple=True, metavar="KEY=V1,V2,...",
+              help="Sweep KEY over the values (YAML); or KEY=START:STOP:NUM (evenly spaced, ends included), "
+                   "KEY=START:STOP:NUM:log (geometric). Repeat for more keys: every combination runs.")
+@click.option("--replicas", type=click.IntRange(2, 100_000), help="Run the Monte Carlo method R times "
+              "(SeedSequence(seed).spawn(R)) and reduce to mean, std and standard error per cell.")
+@click.option("--out", "out_path", type=click.Path(), help="Zarr store (default: outputs/<name>-sweep.zarr "
+              "or outputs/<name>-ensemble.zarr). Re-running the same command resumes it.")
+@click.option("--workers", type=click.IntRange(1, 4096), help="Processes of the local cluster (default: one per core).")
+@click.option("--scheduler", metavar="ADDRESS", help="Use a running dask scheduler, e.g. tcp://10.0.0.5:8786.")
+@click.option("--max-memory", type=click.FloatRange(0, 1e6, min_open=True), metavar="GIB", callback=_finite,
+              help="Refuse variants needing more memory than this each (default: 80% of RAM).")
+def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
+    """Run SCENARIO for every combination of the --set values, one task per variant, on a local Dask
+    cluster or the scheduler at --scheduler; write them to one Zarr store with one dimension per key.
+
+    \b
+    Example:
+      physconv sweep diffusion_1d --set diffusivity=0.001,0.002,0.004 --set time.dt=0.5,1
+      physconv sweep salt_aquarium --replicas 16 --set monte_carlo.particles=100000
+      physconv compare outputs/diffusion_1d-sweep.zarr
+    """
+    from . import sweep as sw
+    from ._interrupt import check
+
+    if workers and scheduler:
+        raise _Failure("give --workers (a local cluster) or --scheduler (a running one), not both")
+    limit = None if max_memory is None else int(max_memory * 2**30)
+    parsed = [sw.parse_axis(a) for a in axes]
+    if replicas:
+        fixed = [a for a in parsed if len(a.values) > 1]
+        if fixed:
+            raise _Failure(f"--set {fixed[0].key}: an ensemble takes single values only (one scenario, R replicas)")
+        p = sw.plan_ensemble(scenario, replicas, [f"{a.key}={sw._text(a.values[0])}" for a in parsed], limit)
+    else:
+        if not parsed:
+            raise _Failure("give at least one --set KEY=V1,V2,... to sweep (or --replicas R)")
+        p = sw.plan(scenario, parsed, max_bytes=limit)
+    name = p.variants[0].scenario.name
+    store = Path(out_path) if out_path else Path("outputs") / f"{name}-{'ensemble' if replicas else 'sweep'}.zarr"
+    todo, done = sw.pending(store, p)  # refuses a store of another sweep before any cluster starts
+    local = not scheduler
+    if not todo:
+        click.echo(f"result: {store} (all {len(done)} variants were done before)")
+        if replicas:
+            _report_ensemble(sw.reduce_ensemble(store, p))
+        return
+    n = workers or (os.cpu_count() or 1)
+    say = lambda line: click.echo(line, err=True)  # noqa: E731
+    say(f"{'starting a local cluster of ' + str(n) + ' workers' if local else 'connecting to ' + scheduler}")
+    client = sw.connect(n if local else None, scheduler)
+    try:
+        threads = max(1, (os.cpu_count() or 1) // n) if local else None
+        outcome = sw.run(p, store, client, say=say, threads=threads, poll=check)
+    finally:
+        cluster = client.cluster if local else None
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    _WRITTEN.append(str(store))
+    click.echo(f"result: {store} ({len(outcome.ran)} run now, {len(outcome.skipped)} done before, "
+               f"{len(outcome.failed)} failed)")
+    if replicas and not outcome.failed:
+        _report_ensemble(sw.reduce_ensemble(store, p))
+    if outcome.failed:
+        for label, message in outcome.failed.items():
+            click.echo(f"error: variant {label}: {message}", err=True)
+        raise _Failure(f"{len(outcome.failed)} of {len(p.variants)} variants failed; the others are in {store}; "
+                       "re-run the same command to retry only those", status=1)
 
 
 PLOTS = ("overview", "snapshots", "differences", "errors", "profiles", "spacetime", "kernel")

@@ -213,35 +213,48 @@ def _monte_carlo_stats(ds, grid) -> xr.Dataset:
     return out
 
 
-def table(cmp: xr.Dataset) -> str:
-    """The comparison as a plain-text table (last saved time; worst case over times for checks).
+HEADER = ("pair", "kind", "max|diff|/max|u0|", "rel L2 (last)", "predicted", "verdict")
 
-    For approximate pairs, ``predicted`` is the relative L2 difference theory predicts at the last
-    time and the verdict compares measured and predicted at every saved time.
-    """
+
+def rows(cmp: xr.Dataset) -> list[tuple[str, ...]]:
+    """The rows of :func:`table` (one per pair, and one for Monte Carlo), as text cells under :data:`HEADER`."""
     scale = cmp.attrs["scale"]
-    header = ("pair", "kind", "max|diff|/max|u0|", "rel L2 (last)", "predicted", "verdict")
-    rows = []
+    out = []
     for i, pair in enumerate(cmp.coords.get("pair", xr.DataArray([])).values):
         kind = str(cmp["pair_kind"].values[i])
         predicted = float(cmp["predicted_rel_l2"][i, -1])
-        rows.append((str(pair), kind, f"{float(cmp['max_abs_diff'][i].max()) / scale:.3e}",
-                     f"{float(cmp['rel_l2'][i, -1]):.3e}", "" if np.isnan(predicted) else f"{predicted:.3e}",
-                     verdict(cmp, i)))
+        out.append((str(pair), kind, f"{float(cmp['max_abs_diff'][i].max()) / scale:.3e}",
+                    f"{float(cmp['rel_l2'][i, -1]):.3e}", "" if np.isnan(predicted) else f"{predicted:.3e}",
+                    verdict(cmp, i)))
     if "mc_max_abs_z" in cmp:
         later = slice(1, None) if cmp.sizes["time"] > 1 else slice(None)
         z = float(cmp["mc_max_abs_z"][later].max())
         bound = float(cmp["mc_z_bound"][later].min())
         p = float(np.nanmin(cmp["mc_chi2_p"][later])) if not np.isnan(cmp["mc_chi2_p"][later]).all() else float("nan")
         ok = z <= bound and not p <= cmp.attrs["alpha"] / 3
-        rows.append((f"monte_carlo-{cmp.attrs['mc_reference']}", "stat", f"max|z| {z:.2f}",
-                     f"{float(cmp['mc_rel_l2'][-1]):.3e}", f"{float(cmp['mc_expected_rel_l2'][-1]):.3e}",
-                     f"{'consistent' if ok else 'INCONSISTENT'} (z bound {bound:.2f}, min chi2 p {p:.2g})"))
-    if rows:
-        widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
-        fmt = lambda r: "  ".join(  # noqa: E731
-            (v.ljust(w) if c in (0, 1, 5) else v.rjust(w)) for c, (v, w) in enumerate(zip(r, widths))).rstrip()
-        lines = [fmt(header)] + [fmt(r) for r in rows]
+        out.append((f"monte_carlo-{cmp.attrs['mc_reference']}", "stat", f"max|z| {z:.2f}",
+                    f"{float(cmp['mc_rel_l2'][-1]):.3e}", f"{float(cmp['mc_expected_rel_l2'][-1]):.3e}",
+                    f"{'consistent' if ok else 'INCONSISTENT'} (z bound {bound:.2f}, min chi2 p {p:.2g})"))
+    return out
+
+
+def format_rows(header, body, left=(0, 1, 5)) -> str:
+    """Columns sized to their content; the columns numbered in ``left`` flush left, the others right."""
+    widths = [max(len(r[c]) for r in list(body) + [header]) for c in range(len(header))]
+    fmt = lambda r: "  ".join(  # noqa: E731
+        (v.ljust(w) if c in left else v.rjust(w)) for c, (v, w) in enumerate(zip(r, widths))).rstrip()
+    return "\n".join([fmt(header)] + [fmt(r) for r in body])
+
+
+def table(cmp: xr.Dataset) -> str:
+    """The comparison as a plain-text table (last saved time; worst case over times for checks).
+
+    For approximate pairs, ``predicted`` is the relative L2 difference theory predicts at the last
+    time and the verdict compares measured and predicted at every saved time.
+    """
+    body = rows(cmp)
+    if body:
+        lines = [format_rows(HEADER, body)]
     else:
         lines = ["(no pair of methods to compare: run two or more of explicit, implicit, spectral, gaussian)"]
     if any(str(k) == "approx" for k in cmp.coords.get("pair_kind", xr.DataArray([])).values):

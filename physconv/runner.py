@@ -39,7 +39,7 @@ class RunError(PhysconvError):
     """A method produced NaN or infinite values."""
 
 
-def run(s: Scenario, progress: bool | None = None) -> xr.Dataset:
+def run(s: Scenario, progress: bool | None = None, mc_seed=None) -> xr.Dataset:
     """Advance the scenario's initial field by each of its methods.
 
     Parameters
@@ -49,6 +49,8 @@ def run(s: Scenario, progress: bool | None = None) -> xr.Dataset:
         None (default): a progress bar when stderr is a terminal, else one line
         per method as it starts and as it ends, with its time. True: always
         the bar. False: nothing.
+    mc_seed : int or numpy.random.SeedSequence, optional
+        Seed of the Monte Carlo method instead of ``monte_carlo.seed`` (ensemble replicas).
 
     Returns
     -------
@@ -74,8 +76,9 @@ def run(s: Scenario, progress: bool | None = None) -> xr.Dataset:
             if lines:
                 _say(f"{s.name}: {method} started")
             with np.errstate(all="ignore"):  # overflow is reported below as a RunError naming the step
+                extra = {"seed": mc_seed} if method == "monte_carlo" and mc_seed is not None else {}
                 frames[method] = _METHODS[method](s, grid, u0, kernel, keep,
-                                                  lambda n, st=start: bar.update(st + n - bar.n))
+                                                  lambda n, st=start: bar.update(st + n - bar.n), **extra)
             _check_finite(method, frames[method], keep)
             if lines:
                 _say(f"{s.name}: {method} done in {time.perf_counter() - clock:.2f} s")
@@ -136,12 +139,12 @@ def _gaussian(s, grid, u0, kernel, keep, tick):
     return spectral.heat(u0, grid, diffusivity=effective_diffusivity(s, grid, kernel), time=keep * s.time.dt)
 
 
-def _monte_carlo(s, grid, u0, kernel, keep, tick):
+def _monte_carlo(s, grid, u0, kernel, keep, tick, seed=None):
     from . import montecarlo as mc
 
     m = s.monte_carlo
     every = _every(keep)
-    common = dict(steps=s.time.steps, particles=m.particles, seed=m.seed, save_every=every,
+    common = dict(steps=s.time.steps, particles=m.particles, seed=m.seed if seed is None else seed, save_every=every,
                   placement=m.placement, callback=tick)
     if m.lattice:
         step = dict(kernel=kernel) if kernel is not None else dict(diffusivity=s.diffusivity, dt=s.time.dt)

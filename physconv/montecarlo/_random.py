@@ -184,6 +184,14 @@ def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return prob, alias
 
 
+def seed_sequence(seed) -> np.random.SeedSequence:
+    """A fresh ``SeedSequence`` for ``seed``: an int (or sequence of ints), or a ``SeedSequence`` such as
+    a child of ``SeedSequence(s).spawn(R)`` (copied, so that spawning from it never changes the caller's)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size)
+    return np.random.SeedSequence(seed)
+
+
 def key_of(seed) -> np.uint64:
-    """A 64-bit key from ``numpy.random.SeedSequence(seed)``."""
-    return np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)[0]
+    """A 64-bit key from :func:`seed_sequence` of ``seed``."""
+    return seed_sequence(seed).generate_state(1, dtype=np.uint64)[0]

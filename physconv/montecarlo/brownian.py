@@ -27,7 +27,7 @@ from scipy.special import ndtr
 from .._threads import threads_for
 from ..grid import Grid
 from ..solvers.explicit import saved_steps
-from ._random import key_of
+from ._random import key_of, seed_sequence
 from .lattice import WALL_CODES, ParticleRun, place, record, walls
 
 
@@ -142,7 +142,7 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
     keep = saved_steps(steps, save_every)
     from . import _loops
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
+    rng = np.random.default_rng(seed_sequence(seed).spawn(2)[1])
     start = np.repeat(np.arange(grid.size), counts0.ravel())  # each particle's cell, uniform inside it
     x = np.stack([(c + rng.random(len(start))) * d
                   for c, d in zip(np.unravel_index(start, grid.shape), grid.spacing)])

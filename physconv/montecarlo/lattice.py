@@ -36,7 +36,7 @@ from .._threads import threads_for
 from ..errors import BoundaryError, KernelError
 from ..grid import Grid
 from ..solvers.explicit import check_stable, saved_steps
-from ._random import alias_table, key_of
+from ._random import alias_table, key_of, seed_sequence
 
 WALL_CODES = {"periodic": 0, "reflecting": 1, "absorbing": 2}
 MAX_PARTICLES = 2**53  # counts stay exact in float64 and in the binomial sampler
@@ -122,7 +122,7 @@ def place(u0, grid: Grid, particles: int, seed=0, placement: str = "stratified")
     total = u.sum()
     if total <= 0:
         raise ValueError("Monte Carlo needs an initial field with positive mass")
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rng = np.random.default_rng(seed_sequence(seed).spawn(1)[0])
     p = (u / total).ravel()
     if placement == "random":
         return rng.multinomial(int(particles), p).reshape(grid.shape)
@@ -169,8 +169,9 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
     steps : int
     particles : int
         N; each carries ``grid.mass(u0) / N``. Counts mode takes up to 2**53.
-    seed : int or sequence of int
-        Same seed, same result, whatever the number of threads.
+    seed : int, sequence of int or numpy.random.SeedSequence
+        Same seed, same result, whatever the number of threads (a child of
+        ``SeedSequence(s).spawn(R)`` gives independent replicas).
     kernel : ndarray, optional
         A probability kernel; else the FTCS kernel of ``diffusivity`` and ``dt``.
     save_every : int, optional

@@ -1,0 +1,541 @@
+"""Parameter sweeps and Monte Carlo ensembles on dask.distributed, resumable, in one Zarr store.
+
+A sweep is the Cartesian product of the values given for some scenario keys
+(:func:`parse_axis`); every variant is validated before anything runs
+(:func:`plan`) and is one task. The store (:func:`create`) is an xarray
+Dataset with one dimension per swept key, then ``frame`` (the saved steps)
+and the grid's axes: one variable per method, the initial field, ``time`` and
+``step`` per frame, and the comparison (:func:`physconv.metrics.compare`) of
+every variant. A variant is written to its own region as soon as it comes
+back, then marked done with a hash of its scenario text, so an interrupted
+sweep loses nothing finished, and the same command resumes it: variants whose
+mark matches their text are skipped, and a changed scenario runs again.
+
+An ensemble runs one scenario's Monte Carlo method ``R`` times with the seeds
+``SeedSequence(seed).spawn(R)`` (replica ``r`` is exactly the single run with
+seed ``spawn(R)[r]``), stores every replica, and reduces them to the mean,
+standard deviation and standard error per cell (:func:`reduce_ensemble`).
+
+The tasks run on a ``LocalCluster`` started here (:func:`connect`), or on any
+running scheduler given by its address; workers need physconv installed and
+must see any file the scenario names (image or array initials).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+import yaml
+
+from . import scenario as _scenario
+from .errors import PhysconvError
+
+MAX_VARIANTS = 100_000
+COMPARE_VARS = ("max_abs_diff", "rel_l2", "predicted_max_abs_diff", "predicted_rel_l2", "mass_drift",
+                "mc_max_abs_z", "mc_z_bound", "mc_chi2_p", "mc_rel_l2", "mc_expected_rel_l2", "mc_alive_z")
+
+
+class SweepError(PhysconvError):
+    """A sweep that cannot be planned, or a store that holds something else."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept key: its path (``kernel.temperature``), its values and its dimension name."""
+
+    key: str
+    values: tuple
+
+    @property
+    def dim(self) -> str:
+        return self.key.replace(".", "_")
+
+    def coordinate(self) -> np.ndarray:
+        """The values as a coordinate: numbers stay numbers, anything else becomes its YAML text."""
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.values):
+            return np.array(self.values)
+        return np.array([_text(v) for v in self.values], dtype=str)
+
+
+def _text(value) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def parse_axis(item: str) -> Axis:
+    """``KEY=V1,V2,...`` (YAML values; commas inside brackets belong to the value), or a range
+    ``KEY=START:STOP:NUM`` (NUM values evenly spaced, both ends included) or ``KEY=START:STOP:NUM:log``
+    (geometrically spaced). Whole-number ranges of whole-number ends stay whole numbers."""
+    key, sep, spec = item.partition("=")
+    key = key.strip()
+    if not sep or not key or not spec.strip():
+        raise SweepError(f"--set {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:NUM[:log]")
+    parts = spec.split(":")
+    if len(parts) in (3, 4) and "[" not in spec and "{" not in spec:
+        return Axis(key, _range(item, *parts))
+    values = tuple(_yaml_value(item, v) for v in _split_top_level(spec))
+    if len(set(map(_text, values))) != len(values):
+        raise SweepError(f"--set {item!r}: a value is given twice")
+    return Axis(key, values)
+
+
+def _range(item, start, stop, num, scale="linear"):
+    a, b = (_yaml_value(item, v) for v in (start, stop))
+    n = _yaml_value(item, num)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (a, b)):
+        raise SweepError(f"--set {item!r}: a range needs numbers at both ends")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_VARIANTS:
+        raise SweepError(f"--set {item!r}: the number of values must be a whole number from 1 to {MAX_VARIANTS}")
+    if scale.strip() == "log":
+        if a <= 0 or b <= 0:
+            raise SweepError(f"--set {item!r}: a log range needs positive ends")
+        values = np.geomspace(a, b, n)
+    elif scale.strip() == "linear":
+        values = np.linspace(a, b, n)
+    else:
+        raise SweepError(f"--set {item!r}: the fourth part of a range is 'log' (or 'linear'), got {scale!r}")
+    if isinstance(a, int) and isinstance(b, int) and np.allclose(values, np.rint(values), rtol=0, atol=1e-9):
+        out = tuple(int(v) for v in np.rint(values))
+        if len(set(out)) != len(out):
+            raise SweepError(f"--set {item!r}: whole-number values repeat; use fewer values or a wider range")
+        return out
+    return tuple(float(v) for v in values)
+
+
+def _yaml_value(item, text):
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise SweepError(f"--set {item!r}: {text!r} is not a YAML value") from None
+
+
+def _split_top_level(spec: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for ch in spec:
+        depth += ch in "[{"
+        depth -= ch in "]}"
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    if any(not p.strip() for p in parts):
+        raise SweepError(f"empty value in {spec!r}")
+    return [p.strip() for p in parts]
+
+
+@dataclass
+class Variant:
+    """One point of the sweep: its index along each axis, its overrides and its validated scenario."""
+
+    index: tuple
+    overrides: list
+    scenario: _scenario.Scenario
+    label: str = ""
+    mc_seed: object = None  # an ensemble replica's SeedSequence
+    tag: str = ""  # what else than the scenario text makes the variant (the replica and the ensemble size)
+
+    @property
+    def fingerprint(self) -> int:
+        """A nonzero 63-bit hash of the variant's scenario text (its done-mark)."""
+        text = self.scenario.text + self.tag
+        h = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1
+        return h or 1
+
+
+@dataclass
+class Plan:
+    source: Path
+    text: str
+    axes: list
+    variants: list
+    layout: dict = field(default_factory=dict)
+    compare: bool = True  # store each variant's comparison (sweeps; not ensemble replicas)
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(len(a.values) for a in self.axes)
+
+
+def plan(source, axes: list[Axis], base_overrides=(), max_bytes: int | None = None) -> Plan:
+    """Validate every variant (the product of the axes' values) and check that all share one layout.
+
+    Raises
+    ------
+    ScenarioError or SweepError
+        One line naming the variant and the key.
+    """
+    path = _scenario.resolve(source)
+    keys = [a.key for a in axes]
+    if len(set(keys)) != len(keys):
+        raise SweepError(f"--set {next(k for k in keys if keys.count(k) > 1)} is given twice")
+    total = math.prod(len(a.values) for a in axes)
+    if total > MAX_VARIANTS:
+        raise SweepError(f"{total} variants; a sweep has at most {MAX_VARIANTS}")
+    variants, layout = [], None
+    for index in itertools.product(*(range(len(a.values)) for a in axes)):
+        own = [f"{a.key}={_text(a.values[i])}" for a, i in zip(axes, index)]
+        try:
+            s = _scenario.load(path, list(base_overrides) + own, max_bytes=max_bytes)
+        except PhysconvError as exc:
+            raise type(exc)(f"variant {' '.join(own)}: {exc}") from None
+        mine = _layout(s)
+        if layout is None:
+            layout = mine
+        elif mine != layout:
+            what = next(k for k in mine if mine[k] != layout[k])
+            raise SweepError(f"variant {' '.join(own)}: changes the result's {what} ({layout[what]} -> {mine[what]}); "
+                             "one store holds variants of one layout: sweep that key in separate runs")
+        variants.append(Variant(index, list(base_overrides) + own, s, " ".join(own) or s.name))
+    return Plan(path, path.read_text(encoding="utf-8"), list(axes), variants, layout or {})
+
+
+def plan_ensemble(source, replicas: int, base_overrides=(), max_bytes: int | None = None) -> Plan:
+    """``replicas`` runs of the scenario's Monte Carlo method, replica ``r`` with the seed
+    ``SeedSequence(monte_carlo.seed).spawn(replicas)[r]``."""
+    if not isinstance(replicas, int) or not 2 <= replicas <= MAX_VARIANTS:
+        raise SweepError(f"--replicas must be a whole number from 2 to {MAX_VARIANTS}")
+    path = _scenario.resolve(source)
+    base = _scenario.load(path, list(base_overrides), max_bytes=max_bytes)
+    if "monte_carlo" not in base.methods:
+        raise SweepError(f"{path}: methods: an ensemble needs monte_carlo among the methods")
+    overrides = list(base_overrides) + ["methods=[monte_carlo]"]
+    s = _scenario.load(path, overrides, max_bytes=max_bytes)
+    seeds = np.random.SeedSequence(s.monte_carlo.seed).spawn(replicas)
+    variants = [Variant((r,), overrides, s, f"replica {r}", seeds[r], f"\n# replica {r} of {replicas}")
+                for r in range(replicas)]
+    return Plan(path, path.read_text(encoding="utf-8"), [Axis("replica", tuple(range(replicas)))], variants,
+                _layout(s), compare=False)
+
+
+def _layout(s) -> dict:
+    grid = s.make_grid()
+    return {"grid shape": tuple(grid.shape), "frames": s.frame_count(), "methods": tuple(s.methods),
+            "kernel shape": None if s.step_kernel() is None else s.step_kernel().shape}
+
+
+# --- running -----------------------------------------------------------------------------------------
+
+def connect(workers: int | None = None, scheduler: str | None = None):
+    """A dask.distributed Client: to the scheduler at ``scheduler``, or to a new LocalCluster of ``workers``
+    processes (default: one per core) with one thread each."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise SweepError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
+    n = workers or os.cpu_count() or 1
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster)
+
+
+def run_variant(text: str, source: str, base_dir: str, overrides: list, threads: int | None = None,
+                mc_seed=None, compare: bool = True):
+    """Parse and run one variant where it lands (a worker); return ``(result, comparison)``."""
+    import numba
+
+    from . import metrics, runner
+
+    if threads:
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    s = _scenario.parse(text, source=source, base_dir=base_dir, overrides=overrides)
+    ds = runner.run(s, progress=False, mc_seed=mc_seed)
+    return ds, (metrics.compare(ds) if compare else None)
+
+
+@dataclass
+class Outcome:
+    """What a sweep did: variants run now, skipped as done, and failed (label -> message)."""
+
+    ran: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    failed: dict = field(default_factory=dict)
+
+
+def pending(store: Path, p: Plan) -> tuple[list, list]:
+    """``(to run, done)``: the variants whose done-mark in ``store`` does not (does) match their text."""
+    done = open_or_create(Path(store), p)
+    todo = [v for v in p.variants if done[v.index] != v.fingerprint]
+    return todo, [v for v in p.variants if done[v.index] == v.fingerprint]
+
+
+def run(p: Plan, store: Path, client, say=print, threads: int | None = None, poll=None) -> Outcome:
+    """Run the variants of ``p`` not yet done in ``store`` on ``client``; write each as it comes back.
+
+    ``say`` gets one progress line per finished variant; ``poll()`` runs while waiting (it may raise
+    to stop: finished variants are kept).
+    """
+    from distributed import wait
+
+    store = Path(store)
+    todo, skipped = pending(store, p)
+    out = Outcome(skipped=[v.label for v in skipped])
+    say(f"{len(p.variants)} variants: {len(out.skipped)} done before, {len(todo)} to run")
+    start = time.perf_counter()
+    futures = {client.submit(run_variant, p.text, str(p.source), str(p.source.parent), v.overrides, threads,
+                             v.mc_seed, p.compare, pure=False, key=f"physconv-{v.fingerprint}"): v
+               for v in todo}
+    waiting = set(futures)
+    count = len(out.skipped)
+    try:
+        while waiting:
+            try:
+                finished, waiting = wait(list(waiting), timeout=0.5, return_when="FIRST_COMPLETED")
+                waiting = set(waiting)
+            except TimeoutError:  # none finished within the timeout
+                finished = set()
+            for fut in finished:
+                v = futures.pop(fut)
+                count += 1
+                if fut.status == "error":
+                    exc = fut.exception()
+                    out.failed[v.label] = f"{type(exc).__name__}: {exc}" if not isinstance(exc, PhysconvError) else str(exc)
+                    say(f"[{count}/{len(p.variants)}] {v.label}: FAILED: {out.failed[v.label]}")
+                    continue
+                ds, cmp = fut.result()
+                write_variant(store, p, v, ds, cmp)
+                out.ran.append(v.label)
+                say(f"[{count}/{len(p.variants)}] {v.label}: done ({time.perf_counter() - start:.1f} s)")
+            if poll is not None:
+                poll()
+    finally:
+        for fut in futures:
+            fut.cancel()
+    return out
+
+
+# --- the store -------------------------------------------------------------------------------------
+
+def _template(p: Plan) -> xr.Dataset:
+    """The whole store, lazily NaN (dask), with its coordinates and attributes."""
+    import dask.array as da
+
+    first = p.variants[0].scenario
+    grid = first.make_grid()
+    keys = tuple(a.dim for a in p.axes)
+    kshape = p.shape
+    frames = first.frame_count()
+    space = grid.dims
+    per_variant = (1,) * len(keys)
+
+    def nan(dims, shape, chunks, dtype=float):
+        fill = np.nan if np.dtype(dtype).kind == "f" else 0
+        return (keys + dims, da.full(kshape + shape, fill, dtype=dtype, chunks=per_variant + chunks))
+
+    data = {m: nan(("frame",) + space, (frames,) + grid.shape, (1,) + grid.shape) for m in first.methods}
+    data["initial"] = nan(space, grid.shape, grid.shape)
+    data["time"] = nan(("frame",), (frames,), (frames,))
+    data["step"] = nan(("frame",), (frames,), (frames,), np.int64)
+    pairs, kinds = _pairs(first) if p.compare else ([], [])
+    if pairs:
+        for name in COMPARE_VARS[:4]:
+            data[name] = nan(("pair", "frame"), (len(pairs), frames), (len(pairs), frames))
+    if p.compare:
+        data["mass_drift"] = nan(("method", "frame"), (len(first.methods), frames), (len(first.methods), frames))
+    if "monte_carlo" in first.methods and p.compare:
+        for name in COMPARE_VARS[5:]:
+            data[name] = nan(("frame",), (frames,), (frames,))
+    data["scale"] = nan((), (), ())
+    data["done"] = nan((), (), (), np.int64)
+    coords = {a.dim: a.coordinate() for a in p.axes}
+    coords.update({d: c for d, c in grid.coords().items()} if _same_spacing(p) else {})
+    coords["method"] = list(first.methods)
+    if pairs:
+        coords["pair"], coords["pair_kind"] = pairs, ("pair", kinds)
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs = {"physconv_sweep": 1, "scenario": p.text, "source": str(p.source),
+                "axes": json.dumps([[a.key, [_text(v) for v in a.values]] for a in p.axes]),
+                "title": first.name, "kind": "sweep" if p.compare else "ensemble"}
+    return ds
+
+
+def _same_spacing(p: Plan) -> bool:
+    return len({tuple(v.scenario.make_grid().spacing) for v in p.variants}) == 1
+
+
+def _pairs(s) -> tuple[list, list]:
+    from . import metrics
+
+    rows = [(f"{a}-{b}", kind) for a, b, kind in metrics.pairs(list(s.methods))]
+    if "implicit" in s.methods:
+        rows.insert(1 if "spectral" in s.methods else 0, ("implicit-amplification", "exact"))
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def open_or_create(store: Path, p: Plan) -> np.ndarray:
+    """The done-marks of the variants (0: not done), creating the store if it is not there.
+
+    Raises SweepError if ``store`` holds something else, or a sweep over other keys or values.
+    """
+    template = _template(p)
+    if not store.exists():
+        from .io import check_writable
+
+        check_writable(store.parent)
+        template.to_zarr(store, compute=False, mode="w-", zarr_format=2, consolidated=False)
+        return np.zeros(p.shape, dtype=np.int64)
+    try:
+        old = xr.open_zarr(store, consolidated=False)
+    except Exception:
+        raise SweepError(f"{store}: exists and is not a physconv sweep store; choose another --out") from None
+    if not old.attrs.get("physconv_sweep"):
+        raise SweepError(f"{store}: exists and is not a physconv sweep store; choose another --out")
+    if old.attrs.get("axes") != template.attrs["axes"] or set(old.data_vars) != set(template.data_vars) \
+            or dict(old.sizes) != dict(template.sizes):
+        raise SweepError(f"{store}: holds a sweep over other keys, values or methods; choose another --out "
+                         "or remove it")
+    return old["done"].values.astype(np.int64)
+
+
+def write_variant(store: Path, p: Plan, v: Variant, ds: xr.Dataset, cmp) -> None:
+    """Write one variant's result and comparison to its region, then its done-mark."""
+    region = {a.dim: slice(i, i + 1) for a, i in zip(p.axes, v.index)}
+    plain = lambda da: (tuple("frame" if d == "time" else d for d in da.dims), da.values)  # noqa: E731
+    one = xr.Dataset({m: plain(ds[m]) for m in v.scenario.methods})
+    one["initial"] = plain(ds["initial"])
+    one["time"] = ("frame", ds["time"].values)
+    one["step"] = ("frame", ds["step"].values.astype(np.int64))
+    for name in COMPARE_VARS:
+        if cmp is not None and name in cmp:
+            one[name] = plain(cmp[name])
+    one["scale"] = float(cmp.attrs["scale"]) if cmp is not None else np.nan
+    one = one.expand_dims({a.dim: 1 for a in p.axes})
+    if "pair" in one.dims:
+        one = one.transpose(*(a.dim for a in p.axes), "pair", ...)
+    one.attrs = {}
+    one.to_zarr(store, region={**region, **{d: slice(None) for d in one.dims if d not in region}}, mode="r+",
+                zarr_format=2, consolidated=False)
+    mark = xr.Dataset({"done": ((), np.int64(v.fingerprint))}).expand_dims({a.dim: 1 for a in p.axes})
+    mark.to_zarr(store, region=region, mode="r+", zarr_format=2, consolidated=False)
+    if cmp is not None and not _attrs_written(store):
+        _write_compare_attrs(store, cmp)
+
+
+def _attrs_written(store: Path) -> bool:
+    import zarr
+
+    return "alpha" in zarr.open_group(str(store), mode="r", zarr_format=2).attrs
+
+
+def _write_compare_attrs(store: Path, cmp) -> None:
+    import zarr
+
+    group = zarr.open_group(str(store), mode="r+", zarr_format=2)
+    group.attrs.update({k: (v.item() if isinstance(v, np.generic) else v) for k, v in cmp.attrs.items()
+                        if k != "scale"})
+
+
+def open_sweep(path) -> xr.Dataset:
+    """A sweep store as an xarray Dataset (lazy)."""
+    path = Path(path)
+    try:
+        ds = xr.open_zarr(path, consolidated=False)
+    except Exception:
+        raise SweepError(f"{path}: not a physconv sweep store") from None
+    if not ds.attrs.get("physconv_sweep"):
+        raise SweepError(f"{path}: not a physconv sweep store")
+    return ds
+
+
+def axes_of(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """``(key, dim)`` of every swept key of a store."""
+    return [(key, key.replace(".", "_")) for key, _ in json.loads(ds.attrs["axes"])]
+
+
+def table(ds: xr.Dataset) -> str:
+    """One table across the variants of a sweep store: the variant's values, then each pair's row."""
+    from . import metrics
+
+    axes = axes_of(ds)
+    rows = []
+    for index in itertools.product(*(range(ds.sizes[d]) for _, d in axes)):
+        sel = {d: i for (_, d), i in zip(axes, index)}
+        one = ds.isel(sel)
+        label = " ".join(f"{key}={_coord(one[d])}" for key, d in axes) or ds.attrs.get("title", "")
+        if int(one["done"]) == 0:
+            rows.append((label, "(not done)", "", "", "", "", ""))
+            continue
+        cmp = _comparison(ds, one)
+        rows += [(label,) + r for r in metrics.rows(cmp)]
+    header = ("variant",) + metrics.HEADER
+    return metrics.format_rows(header, rows, left=(0, 1, 2, 6))
+
+
+def _coord(da) -> str:
+    v = da.values.item()
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _comparison(ds, one) -> xr.Dataset:
+    names = [n for n in COMPARE_VARS if n in one]
+    cmp = one[names].rename(frame="time").load()
+    cmp = cmp.assign_coords(time=("time", one["time"].values), step=("time", one["step"].values))
+    cmp.attrs = {k: ds.attrs[k] for k in ("exact_tolerance", "alpha", "prediction_factor", "conserving",
+                                            "mc_reference") if k in ds.attrs}
+    cmp.attrs["scale"] = float(one["scale"])
+    return cmp
+
+
+# --- ensembles -------------------------------------------------------------------------------------
+
+def reduce_ensemble(store: Path, p: Plan) -> dict:
+    """Mean, standard deviation and standard error per cell over the replicas, the exact expectation,
+    and the relative L2 error of the mean of the first R' replicas (R' = 1, 2, 4, ..., R) at the last
+    frame with the fitted slope of log(error) against log(R') (-1/2 expected). Written to the store."""
+    import dask.array as da
+
+    ds = xr.open_zarr(store, consolidated=False)
+    frames = ds["monte_carlo"].data  # (replica, frame, *space), one chunk per replica and frame
+    R = frames.shape[0]
+    mean, std = da.compute(frames.mean(axis=0), frames.std(axis=0, ddof=1))
+    s = p.variants[0].scenario
+    exact = expectation(s)
+    used = sorted({2**j for j in range(int(math.log2(R)) + 1)} | {R})
+    last = frames[:, -1]
+    err = []
+    for n in used:
+        m = np.asarray(last[:n].mean(axis=0))
+        err.append(float(np.linalg.norm(m - exact[-1]) / np.linalg.norm(exact[-1])))
+    slope = float(np.polyfit(np.log(used), np.log(err), 1)[0]) if len(used) > 2 else float("nan")
+    space = tuple(d for d in ds["monte_carlo"].dims[2:])
+    out = xr.Dataset({"mean": (("frame",) + space, mean), "std": (("frame",) + space, std),
+                      "sem": (("frame",) + space, std / np.sqrt(R)), "exact": (("frame",) + space, exact),
+                      "mean_rel_l2": ("replicas_used", np.array(err))},
+                     coords={"replicas_used": np.array(used)})
+    out.attrs = {}
+    out.to_zarr(store, mode="a", zarr_format=2, consolidated=False)
+    import zarr
+
+    zarr.open_group(str(store), mode="r+", zarr_format=2).attrs.update({"error_slope": slope, "replicas": R})
+    return {"replicas": R, "used": used, "rel_l2": err, "slope": slope}
+
+
+def expectation(s) -> np.ndarray:
+    """The exact expectation of the scenario's Monte Carlo frames: the lattice walk's kernel powers, or
+    the cell-averaged heat solution for Brownian particles."""
+    grid = s.make_grid()
+    u0 = s.initial_field(grid)
+    keep = s.saved_steps()
+    if not s.monte_carlo.lattice:
+        from .montecarlo import expectation as brownian_expectation
+
+        return brownian_expectation(u0, grid, diffusivity=s.diffusivity, time=keep * s.time.dt)
+    from . import kernels, spectral
+
+    k = s.step_kernel()
+    k = kernels.ftcs(s.diffusivity, s.time.dt, grid.spacing) if k is None else k
+    return np.asarray(spectral.propagate(u0, k, boundary=grid, steps=keep))
