@@ -287,7 +287,7 @@ def run(p: Plan, store: Path, client, say=print, threads: int | None = None, pol
     say(f"{len(p.variants)} variants: {len(out.skipped)} done before, {len(todo)} to run")
     start = time.perf_counter()
     futures = {client.submit(run_variant, p.text, str(p.source), str(p.source.parent), v.overrides, threads,
-                             v.mc_seed, p.compare, pure=False, key=f"physconv-{v.fingerprint}"): v
+                             v.mc_seed, p.compare, pure=False): v
                for v in todo}
     waiting = set(futures)
     count = len(out.skipped)

@@ -1,0 +1,242 @@
+"""Sweeps and ensembles on dask.distributed: one resumable store, the same numbers as runs one by one."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from physconv import cli, runner, scenario, sweep
+from physconv.montecarlo import lattice
+
+from .test_scenario import BASE
+
+SWEEP_BASE = BASE.replace("particles: 1000", "particles: 3000")
+
+
+@pytest.fixture(scope="module")
+def client():
+    """An in-process cluster (threads): monkeypatched code is what the workers run."""
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+    c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _write(tmp_path, text=SWEEP_BASE):
+    p = tmp_path / "tiny.yaml"
+    p.write_text(text)
+    return p
+
+
+# --- what the command line accepts -------------------------------------------------------------------
+
+@pytest.mark.parametrize("item,values", [
+    ("diffusivity=0.1,0.2", (0.1, 0.2)),
+    ("boundary=periodic, reflecting", ("periodic", "reflecting")),
+    ("chunks=[4,5],[6,5]", ([4, 5], [6, 5])),
+    ("time.steps=10:40:4", (10, 20, 30, 40)),
+    ("kernel.temperature=1:100:3:log", (1, 10, 100)),
+    ("diffusivity=0.1:0.2:3", (0.1, 0.15000000000000002, 0.2)),
+    ("diffusivity=0.01:1:3:log", (0.01, 0.1, 1.0)),
+])
+def test_axes_take_lists_and_ranges(item, values):
+    axis = sweep.parse_axis(item)
+    assert axis.key == item.split("=")[0]
+    assert axis.values == pytest.approx(values) if not isinstance(values[0], (str, list)) else axis.values == values
+
+
+@pytest.mark.parametrize("item,message", [
+    ("diffusivity", "expected KEY=V1,V2"), ("=1,2", "expected KEY"), ("diffusivity=0.1,,0.2", "empty value"),
+    ("diffusivity=0.1,0.1", "given twice"), ("diffusivity=a:b:3", "numbers at both ends"),
+    ("diffusivity=0:1:0", "from 1 to"), ("diffusivity=0:1:3:log", "positive ends"),
+    ("time.steps=5:5:3", "whole-number values repeat"), ("diffusivity=0:1:3:cubic", "'log'")])
+def test_bad_axes_are_named(item, message):
+    with pytest.raises(sweep.SweepError, match=message):
+        sweep.parse_axis(item)
+
+
+def test_every_variant_is_validated_before_anything_runs(tmp_path):
+    path = _write(tmp_path)
+    with pytest.raises(scenario.ScenarioError, match=r"variant diffusivity=0.9: .*time.dt.*unstable"):
+        sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.9")])
+    with pytest.raises(sweep.SweepError, match=r"variant grid.shape=\[8, 8\]: changes the result's grid shape"):
+        sweep.plan(path, [sweep.parse_axis("grid.shape=[12,10],[8,8]")])
+    assert cli.main(["sweep", str(path), "--set", "diffusivity=0.1,0.9", "--out", str(tmp_path / "s.zarr")]) == 2
+    assert not (tmp_path / "s.zarr").exists()
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+def test_a_sweep_equals_its_variants_run_one_by_one(tmp_path, client):
+    path = _write(tmp_path)
+    p = sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.2"), sweep.parse_axis("monte_carlo.seed=3,4,5")])
+    out = sweep.run(p, tmp_path / "s.zarr", client, say=lambda line: None)
+    assert len(out.ran) == 6 and not out.failed
+    store = sweep.open_sweep(tmp_path / "s.zarr")
+    assert dict(store.sizes)["diffusivity"] == 2 and dict(store.sizes)["monte_carlo_seed"] == 3
+    for D in (0.1, 0.2):
+        for seed in (3, 4, 5):
+            alone = runner.run(scenario.load(path, [f"diffusivity={D}", f"monte_carlo.seed={seed}"]), progress=False)
+            one = store.sel(diffusivity=D, monte_carlo_seed=seed)
+            for m in alone.attrs["methods"].strip("[]").replace('"', "").split(", "):
+                np.testing.assert_array_equal(one[m].values, alone[m].values)
+            np.testing.assert_array_equal(one["time"].values, alone["time"].values)
+    table = sweep.table(store)
+    assert table.count("agree to round-off") == 6 and "diffusivity=0.2 monte_carlo.seed=5" in table
+
+
+def test_a_failing_variant_is_reported_and_a_rerun_runs_only_what_is_missing(tmp_path, client, monkeypatch):
+    """A variant that passes validation and overflows at run time (injected) fails alone; the next run of
+    the same sweep runs exactly that variant (counted task executions)."""
+    path = _write(tmp_path)
+    axes = [sweep.parse_axis("diffusivity=0.05,0.1,0.15,0.2")]
+    calls = []
+    spectral = runner._METHODS["spectral"]
+
+    def overflowing(s, grid, u0, kernel, keep, tick, **kw):
+        calls.append(float(s.diffusivity))
+        frames = spectral(s, grid, u0, kernel, keep, tick, **kw)
+        return frames * np.inf if s.diffusivity == 0.15 else frames
+
+    monkeypatch.setitem(runner._METHODS, "spectral", overflowing)
+    store = tmp_path / "s.zarr"
+    first = sweep.run(sweep.plan(path, axes), store, client, say=lambda line: None)
+    assert sorted(first.ran) == ["diffusivity=0.05", "diffusivity=0.1", "diffusivity=0.2"]
+    assert list(first.failed) == ["diffusivity=0.15"]
+    assert "spectral: NaN or overflow" in first.failed["diffusivity=0.15"]
+    assert sorted(calls) == [0.05, 0.1, 0.15, 0.2]
+    assert np.isnan(sweep.open_sweep(store)["explicit"].sel(diffusivity=0.15)).all()
+
+    calls.clear()
+    monkeypatch.setitem(runner._METHODS, "spectral", lambda *a, **kw: (calls.append(a[0].diffusivity), spectral(*a, **kw))[1])
+    second = sweep.run(sweep.plan(path, axes), store, client, say=lambda line: None)
+    assert calls == [0.15] and second.ran == ["diffusivity=0.15"] and len(second.skipped) == 3
+    done = sweep.open_sweep(store)
+    assert np.isfinite(done["explicit"].values).all() and (done["done"].values != 0).all()
+
+    calls.clear()  # a changed scenario is not mixed with the old results: everything runs again
+    path.write_text(SWEEP_BASE.replace("random_cubes, seed: 1}", "random_cubes, seed: 9}"))
+    third = sweep.run(sweep.plan(path, axes), store, client, say=lambda line: None)
+    assert len(third.ran) == 4 and len(calls) == 4
+
+
+def test_a_store_of_another_sweep_is_refused(tmp_path):
+    path = _write(tmp_path)
+    store = tmp_path / "s.zarr"
+    sweep.pending(store, sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.2")]))
+    with pytest.raises(sweep.SweepError, match="other keys, values or methods"):
+        sweep.pending(store, sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.15")]))
+    (tmp_path / "plain.zarr").mkdir()
+    with pytest.raises(sweep.SweepError, match="not a physconv sweep store"):
+        sweep.pending(tmp_path / "plain.zarr", sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.2")]))
+
+
+# --- ensembles -------------------------------------------------------------------------------------
+
+def test_each_replica_is_the_single_run_with_its_spawned_seed(tmp_path, client):
+    path = _write(tmp_path)
+    p = sweep.plan_ensemble(path, 4)
+    sweep.run(p, tmp_path / "e.zarr", client, say=lambda line: None)
+    store = xr.open_zarr(tmp_path / "e.zarr", consolidated=False)
+    s = scenario.load(path)
+    grid = s.make_grid()
+    seeds = np.random.SeedSequence(s.monte_carlo.seed).spawn(4)
+    for r in (0, 3):
+        alone = lattice(s.initial_field(grid), grid, steps=s.time.steps, particles=s.monte_carlo.particles,
+                        seed=seeds[r], diffusivity=s.diffusivity, dt=s.time.dt, save_every=s.time.save_every)
+        np.testing.assert_array_equal(store["monte_carlo"].isel(replica=r).values, alone.concentration)
+    assert not np.array_equal(store["monte_carlo"].isel(replica=0), store["monte_carlo"].isel(replica=1))
+
+
+def test_the_ensemble_mean_converges_like_one_over_root_r(tmp_path, client):
+    """32 replicas of 2000 particles on 12 x 10 cells: the mean's relative L2 error against the exact
+    expectation over R' = 1, 2, ..., 32 has slope -1/2. Each error is a norm over 120 cells, whose
+    relative spread is about 1/sqrt(2 * 120) = 0.065, i.e. 0.065 in log; over the 5 decades-of-two of
+    the fit the slope's standard error is about 0.03, so +-0.2 is ~6.5 sigma (false alarm < 1e-9)."""
+    path = _write(tmp_path, SWEEP_BASE.replace("particles: 3000", "particles: 2000"))
+    p = sweep.plan_ensemble(path, 32)
+    sweep.run(p, tmp_path / "e.zarr", client, say=lambda line: None)
+    r = sweep.reduce_ensemble(tmp_path / "e.zarr", p)
+    assert r["used"] == [1, 2, 4, 8, 16, 32]
+    assert r["slope"] == pytest.approx(-0.5, abs=0.2)
+    store = xr.open_zarr(tmp_path / "e.zarr", consolidated=False)
+    np.testing.assert_allclose(store["sem"].values, store["std"].values / np.sqrt(32))
+    np.testing.assert_allclose(store["mean"].values, store["monte_carlo"].mean("replica").values, rtol=1e-12)
+    z = (store["mean"] - store["exact"]).values[1:] / np.where(store["sem"].values[1:] > 0, store["sem"].values[1:], 1)
+    assert np.abs(z).max() < 8  # 2400 cells: |z| above 8 with probability < 1e-10 per cell for t-like tails
+
+
+# --- a real cluster, started as users start one -------------------------------------------------------
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_sweep_runs_on_a_scheduler_given_by_its_address(tmp_path):
+    """`dask scheduler` and `dask worker` processes on 127.0.0.1, then the command line with --scheduler."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1]))
+    procs = [subprocess.Popen(dask + ["--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
+                                       "--nthreads", "1", "--no-dashboard"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from distributed import Client
+
+        with Client(address, timeout="30s") as c:
+            c.wait_for_workers(2, timeout=60)
+        path = _write(tmp_path)
+        store = tmp_path / "remote.zarr"
+        status = cli.main(["sweep", str(path), "--set", "diffusivity=0.1,0.2", "--set", "monte_carlo.seed=1,2",
+                           "--scheduler", address, "--out", str(store)])
+        assert status == 0
+        ds = sweep.open_sweep(store)
+        assert (ds["done"].values != 0).all()
+        alone = runner.run(scenario.load(path, ["diffusivity=0.2", "monte_carlo.seed=2"]), progress=False)
+        np.testing.assert_array_equal(ds["monte_carlo"].sel(diffusivity=0.2, monte_carlo_seed=2).values,
+                                      alone["monte_carlo"].values)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_the_command_line_reports_failures_with_status_one(tmp_path, monkeypatch, capsys):
+    """Through `physconv sweep` with an in-process cluster (so that the injected overflow reaches it)."""
+    from distributed import Client, LocalCluster
+
+    def local(workers=None, scheduler=None):
+        return Client(LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None))
+
+    monkeypatch.setattr(sweep, "connect", local)
+    spectral = runner._METHODS["spectral"]
+    monkeypatch.setitem(runner._METHODS, "spectral",
+                        lambda s, *a, **kw: spectral(s, *a, **kw) * (np.inf if s.diffusivity == 0.2 else 1.0))
+    path = _write(tmp_path)
+    store = tmp_path / "s.zarr"
+    assert cli.main(["sweep", str(path), "--set", "diffusivity=0.1,0.2", "--out", str(store)]) == 1
+    err = capsys.readouterr().err
+    assert "error: variant diffusivity=0.2: spectral: NaN or overflow" in err
+    assert "1 of 2 variants failed" in err
+    assert cli.main(["compare", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "diffusivity=0.1" in out and "diffusivity=0.2  (not done)" in out
+    time.sleep(0)  # the clusters are closed by the command
