@@ -301,6 +301,7 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
     say = lambda line: click.echo(line, err=True)  # noqa: E731
     say(f"{'starting a local cluster of ' + str(n) + ' workers' if local else 'connecting to ' + scheduler}")
     client = sw.connect(n if local else None, scheduler)
+    _WRITTEN.append(f"{store} (finished variants; the same command resumes)")
     try:
         threads = max(1, (os.cpu_count() or 1) // n) if local else None
         outcome = sw.run(p, store, client, say=say, threads=threads, poll=check)
@@ -309,7 +310,6 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
         client.close()
         if cluster is not None:
             cluster.close()
-    _WRITTEN.append(str(store))
     click.echo(f"result: {store} ({len(outcome.ran)} run now, {len(outcome.skipped)} done before, "
                f"{len(outcome.failed)} failed)")
     if replicas and not outcome.failed:

@@ -238,7 +238,7 @@ def connect(workers: int | None = None, scheduler: str | None = None):
         except (OSError, TimeoutError) as exc:
             raise SweepError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR)
     return Client(cluster)
 

@@ -24,7 +24,7 @@ def client():
     """An in-process cluster (threads): monkeypatched code is what the workers run."""
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0")
     c = Client(cluster)
     yield c
     c.close()
@@ -224,7 +224,7 @@ def test_the_command_line_reports_failures_with_status_one(tmp_path, monkeypatch
     from distributed import Client, LocalCluster
 
     def local(workers=None, scheduler=None):
-        return Client(LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None))
+        return Client(LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"))
 
     monkeypatch.setattr(sweep, "connect", local)
     spectral = runner._METHODS["spectral"]
