@@ -100,7 +100,7 @@ def main(argv=None):
         field = da.random.default_rng(0).random(grid.shape, chunks=chunks)  # made where it is used
         u0 = field.compute()
         ref = explicit.diffuse(u0, grid, diffusivity=0.2, dt=1.0, steps=steps)
-        for workers, client in clients.items():
+        for client in clients.values():
             got = client.compute(distributed.diffuse(field, grid, steps=steps, chunks=chunks, diffusivity=0.2,
                                                      dt=1.0)).result()[-1]
             assert np.array_equal(got, ref), "the chunked run must equal the single-array solver"

@@ -88,10 +88,10 @@ def diffuse(u0, grid: Grid, *, steps: int, chunks, diffusivity: float | None = N
             raise ValueError("give diffusivity and dt, or a probability kernel")
         check_stable(diffusivity, dt, grid.spacing)
         k = _k.ftcs(diffusivity, dt, grid.spacing)
-        step = dict(diffusivity=diffusivity, dt=dt)
+        step = {"diffusivity": diffusivity, "dt": dt}
     else:
         k = _k.probability(kernel, grid.ndim)
-        step = dict(kernel=k)
+        step = {"kernel": k}
     reach = [(w - 1) // 2 for w in k.shape]
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"steps must be a whole number >= 0, got {steps!r}")

@@ -390,7 +390,7 @@ def open_or_create(store: Path, p: Plan) -> np.ndarray:
         return np.zeros(p.shape, dtype=np.int64)
     try:
         old = xr.open_zarr(store, consolidated=False)
-    except Exception:
+    except (OSError, ValueError, KeyError):  # zarr's errors derive from ValueError or OSError
         raise SweepError(f"{store}: exists and is not a physconv sweep store; choose another --out") from None
     if not old.attrs.get("physconv_sweep"):
         raise SweepError(f"{store}: exists and is not a physconv sweep store; choose another --out")
@@ -404,7 +404,9 @@ def open_or_create(store: Path, p: Plan) -> np.ndarray:
 def write_variant(store: Path, p: Plan, v: Variant, ds: xr.Dataset, cmp) -> None:
     """Write one variant's result and comparison to its region, then its done-mark."""
     region = {a.dim: slice(i, i + 1) for a, i in zip(p.axes, v.index)}
-    plain = lambda da: (tuple("frame" if d == "time" else d for d in da.dims), da.values)  # noqa: E731
+    def plain(da):
+        return tuple("frame" if d == "time" else d for d in da.dims), da.values
+
     one = xr.Dataset({m: plain(ds[m]) for m in v.scenario.methods})
     one["initial"] = plain(ds["initial"])
     one["time"] = ("frame", ds["time"].values)
@@ -444,7 +446,7 @@ def open_sweep(path) -> xr.Dataset:
     path = Path(path)
     try:
         ds = xr.open_zarr(path, consolidated=False)
-    except Exception:
+    except (OSError, ValueError, KeyError):  # zarr's errors derive from ValueError or OSError
         raise SweepError(f"{path}: not a physconv sweep store") from None
     if not ds.attrs.get("physconv_sweep"):
         raise SweepError(f"{path}: not a physconv sweep store")
