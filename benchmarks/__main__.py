@@ -12,34 +12,19 @@ import argparse
 import json
 import multiprocessing
 import os
-import statistics
-import time
 
 import numba
 import numpy as np
 
-from physconv import Grid, montecarlo as mc, spectral, stats
+from physconv import Grid, spectral, stats
+from physconv import montecarlo as mc
 from physconv.solvers import explicit
 
 from . import peers
+from .timing import interleaved
+from .timing import load as _load
 
 ROWS: list[dict] = []
-
-
-def _load() -> str:
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
-def interleaved(methods: dict, repeat: int) -> dict:
-    """Median seconds per method, the methods taking turns within each repetition."""
-    times = {name: [] for name in methods}
-    for _ in range(repeat):
-        for name, fn in methods.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def report(task, size, seconds: dict, work: float, unit: str, reference: str = "physconv", checks=None):

@@ -17,15 +17,16 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 from physconv import Grid, distributed, runner, scenario, sweep
 from physconv.solvers import explicit
+
+from .timing import interleaved
+from .timing import load as _load
 
 SCENARIO = """\
 name: bench
@@ -39,11 +40,6 @@ monte_carlo: {particles: 1000000, seed: 1, jumps: steps}
 """
 
 
-def _load() -> str:
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
 def _clients(workers):
     import logging
 
@@ -52,16 +48,6 @@ def _clients(workers):
     logging.getLogger("distributed").setLevel(logging.ERROR)
     return {n: Client(LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                                    silence_logs=logging.ERROR)) for n in workers}
-
-
-def _median_times(cases: dict, repeat: int) -> dict:
-    times = {k: [] for k in cases}
-    for _ in range(repeat):
-        for name, fn in cases.items():
-            t = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def main(argv=None):
@@ -89,7 +75,7 @@ def main(argv=None):
                 shutil.rmtree(store)
             return go
 
-        t = _median_times({1: sweep_on(1), 2: sweep_on(2)}, repeat)
+        t = interleaved({1: sweep_on(1), 2: sweep_on(2)}, repeat)
         print(f"sweep, 16 variants (128^2, 400 steps, 4 methods): 1 worker {t[1]:.2f} s, 2 workers {t[2]:.2f} s, "
               f"speed-up {t[1] / t[2]:.2f}", flush=True)
 
@@ -120,7 +106,7 @@ def main(argv=None):
             return lambda: clients[workers].compute(distributed.diffuse(
                 field, grid, steps=steps, chunks=chunks, diffusivity=0.2, dt=1.0)).result()
 
-        t = _median_times({"direct 1 thread": direct(1), "direct 2 threads": direct(min(2, numba.config.NUMBA_NUM_THREADS)),
+        t = interleaved({"direct 1 thread": direct(1), "direct 2 threads": direct(min(2, numba.config.NUMBA_NUM_THREADS)),
                            "dask 1 worker": chunked(1), "dask 2 workers": chunked(2)}, repeat)
         cells = n * n * steps
         for name, secs in t.items():
@@ -146,7 +132,7 @@ def main(argv=None):
             finally:
                 numba.set_num_threads(before)
 
-        t = _median_times({"dask": through_dask, "direct": direct_run}, repeat + 2)
+        t = interleaved({"dask": through_dask, "direct": direct_run}, repeat + 2)
         print(f"one variant: direct runner.run {t['direct']:.2f} s, through the sweep path {t['dask']:.2f} s, "
               f"overhead {t['dask'] / t['direct']:.2f}x", flush=True)
     finally:

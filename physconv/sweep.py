@@ -389,11 +389,9 @@ def open_or_create(store: Path, p: Plan) -> np.ndarray:
         template.to_zarr(store, compute=False, mode="w-", zarr_format=2, consolidated=False)
         return np.zeros(p.shape, dtype=np.int64)
     try:
-        old = xr.open_zarr(store, consolidated=False)
-    except (OSError, ValueError, KeyError):  # zarr's errors derive from ValueError or OSError
+        old = open_sweep(store)
+    except SweepError:
         raise SweepError(f"{store}: exists and is not a physconv sweep store; choose another --out") from None
-    if not old.attrs.get("physconv_sweep"):
-        raise SweepError(f"{store}: exists and is not a physconv sweep store; choose another --out")
     if old.attrs.get("axes") != template.attrs["axes"] or set(old.data_vars) != set(template.data_vars) \
             or dict(old.sizes) != dict(template.sizes):
         raise SweepError(f"{store}: holds a sweep over other keys, values or methods; choose another --out "

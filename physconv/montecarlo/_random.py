@@ -140,6 +140,16 @@ def binomial(state, n, p):
     return state, (n - k if flip else k)
 
 
+@nb.njit(inline="always", cache=True)
+def _sort_in(i, scaled, small, large, ns, nl):
+    """Push column ``i`` on the stack of under-full (``small``) or full columns; return the heights."""
+    if scaled[i] < 1.0:
+        small[ns] = i
+        return ns + 1, nl
+    large[nl] = i
+    return ns, nl + 1
+
+
 @nb.njit(cache=True)
 def _alias_build(p, prob, alias):
     """Walker/Vose alias table of the probabilities ``p`` (sum 1) into ``prob`` and ``alias``;
@@ -148,31 +158,19 @@ def _alias_build(p, prob, alias):
     scaled = p * k
     small = np.empty(k, dtype=np.int64)
     large = np.empty(k, dtype=np.int64)
-    ns = 0
-    nl = 0
+    ns, nl = 0, 0
     for i in range(k):
         prob[i] = 1.0
         alias[i] = i
-        if scaled[i] < 1.0:
-            small[ns] = i
-            ns += 1
-        else:
-            large[nl] = i
-            nl += 1
+        ns, nl = _sort_in(i, scaled, small, large, ns, nl)
     while ns > 0 and nl > 0:
-        ns -= 1
-        s = small[ns]
-        nl -= 1
-        g = large[nl]
+        s = small[ns - 1]
+        g = large[nl - 1]
+        ns, nl = ns - 1, nl - 1
         prob[s] = scaled[s]
         alias[s] = g
         scaled[g] = scaled[g] + scaled[s] - 1.0
-        if scaled[g] < 1.0:
-            small[ns] = g
-            ns += 1
-        else:
-            large[nl] = g
-            nl += 1
+        ns, nl = _sort_in(g, scaled, small, large, ns, nl)
 
 
 def alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
