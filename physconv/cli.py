@@ -290,7 +290,7 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
         p = sw.plan(scenario, parsed, max_bytes=limit)
     name = p.variants[0].scenario.name
     store = Path(out_path) if out_path else Path("outputs") / f"{name}-{'ensemble' if replicas else 'sweep'}.zarr"
-    todo, done = sw.pending(store, p)  # refuses a store of another sweep before any cluster starts
+    todo, done = sw.pending(store, p, create=False)  # refuses a store of another sweep before a cluster starts
     local = not scheduler
     if not todo:
         click.echo(f"result: {store} (all {len(done)} variants were done before)")

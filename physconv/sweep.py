@@ -266,9 +266,10 @@ class Outcome:
     failed: dict = field(default_factory=dict)
 
 
-def pending(store: Path, p: Plan) -> tuple[list, list]:
-    """``(to run, done)``: the variants whose done-mark in ``store`` does not (does) match their text."""
-    done = open_or_create(Path(store), p)
+def pending(store: Path, p: Plan, create: bool = True) -> tuple[list, list]:
+    """``(to run, done)``: the variants whose done-mark in ``store`` does not (does) match their text.
+    Without ``create``, a missing store is only checked to be writable (nothing is written)."""
+    done = open_or_create(Path(store), p, create)
     todo = [v for v in p.variants if done[v.index] != v.fingerprint]
     return todo, [v for v in p.variants if done[v.index] == v.fingerprint]
 
@@ -376,8 +377,8 @@ def _pairs(s) -> tuple[list, list]:
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def open_or_create(store: Path, p: Plan) -> np.ndarray:
-    """The done-marks of the variants (0: not done), creating the store if it is not there.
+def open_or_create(store: Path, p: Plan, create: bool = True) -> np.ndarray:
+    """The done-marks of the variants (0: not done), creating the store if it is not there (and ``create``).
 
     Raises SweepError if ``store`` holds something else, or a sweep over other keys or values.
     """
@@ -386,7 +387,8 @@ def open_or_create(store: Path, p: Plan) -> np.ndarray:
         from .io import check_writable
 
         check_writable(store.parent)
-        template.to_zarr(store, compute=False, mode="w-", zarr_format=2, consolidated=False)
+        if create:
+            template.to_zarr(store, compute=False, mode="w-", zarr_format=2, consolidated=False)
         return np.zeros(p.shape, dtype=np.int64)
     try:
         old = open_sweep(store)

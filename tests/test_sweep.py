@@ -240,3 +240,17 @@ def test_the_command_line_reports_failures_with_status_one(tmp_path, monkeypatch
     out = capsys.readouterr().out
     assert "diffusivity=0.1" in out and "diffusivity=0.2  (not done)" in out
     time.sleep(0)  # the clusters are closed by the command
+
+
+def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    def unreachable(workers=None, scheduler=None):
+        raise sweep.SweepError(f"cannot reach the dask scheduler at {scheduler} (refused)")
+
+    monkeypatch.setattr(sweep, "connect", unreachable)
+    store = tmp_path / "s.zarr"
+    args = ["sweep", str(_write(tmp_path)), "--set", "diffusivity=0.1,0.2", "--out", str(store)]
+    assert cli.main(args + ["--scheduler", "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "error: cannot reach the dask scheduler at tcp://127.0.0.1:9 (refused)"
+    assert not store.exists()
+    assert cli.main(args + ["--scheduler", "tcp://127.0.0.1:9", "--workers", "2"]) == 2
