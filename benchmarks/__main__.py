@@ -105,6 +105,22 @@ def ftcs_devito(n: int, steps: int, repeat: int):
     report("FTCS absorbing", f"{n}^2 x{steps}", seconds, n * n * steps, "cell-steps/s", checks=checks)
 
 
+def float32_storage(shape, steps: int, repeat: int):
+    """float32 storage against float64 (same loop): its speed, and its difference against the bound."""
+    u = np.random.default_rng(0).random(shape)
+    g = Grid(shape, boundary="reflecting")
+    D = 0.1 if len(shape) == 3 else peers.D
+    run = {dt: (lambda dt=dt: explicit.diffuse(u, g, diffusivity=D, dt=peers.DT, steps=steps, dtype=dt))
+           for dt in ("float64", "float32")}
+    err = float(np.abs(run["float32"]().astype(float) - run["float64"]()).max())
+    bound = explicit.float32_bound(u, steps)
+    assert err <= bound
+    size = f"{shape[0]}^{len(shape)}"
+    report("FTCS float32 storage", f"{size} x{steps}", {f"physconv {k}": v for k, v in interleaved(run, repeat).items()},
+           u.size * steps, "cell-steps/s", reference="physconv float64",
+           checks={"physconv float64": "reference", "physconv float32": f"max diff {err:.1e} <= bound {bound:.1e}"})
+
+
 def spectral_flat(n: int, repeat: int):
     """spectral.diffuse at 10 and 10^5 steps against two transforms (its floor)."""
     u = np.random.default_rng(1).random((n, n))
@@ -216,6 +232,8 @@ def main(argv=None):
     for n, steps in ((256, 200), (1024, 20)) if args.quick else ((256, 1000), (2048, 200)):
         ftcs(n, steps, repeat)
         ftcs_devito(n, steps, repeat)
+    float32_storage((1024, 1024) if args.quick else (2048, 2048), 20 if args.quick else 200, repeat)
+    float32_storage((64, 64, 64) if args.quick else (256, 256, 256), 20, repeat)
     spectral_flat(512 if args.quick else 1024, repeat)
     gaussian(512 if args.quick else 1024, repeat)
     walks(10**5 if args.quick else 10**6, 20 if args.quick else 100, repeat)

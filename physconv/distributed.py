@@ -37,7 +37,8 @@ MAX_HALO_STEPS = 32  # steps per exchange when not given: fewer exchanges, halos
 
 
 def diffuse(u0, grid: Grid, *, steps: int, chunks, diffusivity: float | None = None, dt: float | None = None,
-            kernel=None, save_every: int | None = None, halo_steps: int | None = None, store=None):
+            kernel=None, save_every: int | None = None, halo_steps: int | None = None, store=None,
+            dtype="float64"):
     """Explicit diffusion (FTCS, or any probability kernel) of a chunked array.
 
     .. math:: u^{m+1} = u^m * k \\quad(\\text{walls of } \\texttt{grid}),
@@ -59,6 +60,8 @@ def diffuse(u0, grid: Grid, *, steps: int, chunks, diffusivity: float | None = N
     halo_steps : int, optional
         Steps per exchange; the halo is this many kernel reaches wide, at most the smallest chunk.
         Default: as many as the chunks and the save interval allow, up to :data:`MAX_HALO_STEPS`.
+    dtype : {'float64', 'float32'}
+        Storage between steps (FTCS only), as for :func:`physconv.solvers.explicit.diffuse`.
     store : str or Path, optional
         A Zarr store to write the frames to (array ``u``, shape ``(frames, *grid.shape)``, chunked
         like the field), computed as the frames are reached.
@@ -88,7 +91,7 @@ def diffuse(u0, grid: Grid, *, steps: int, chunks, diffusivity: float | None = N
             raise ValueError("give diffusivity and dt, or a probability kernel")
         check_stable(diffusivity, dt, grid.spacing)
         k = _k.ftcs(diffusivity, dt, grid.spacing)
-        step = {"diffusivity": diffusivity, "dt": dt}
+        step = {"diffusivity": diffusivity, "dt": dt, "storage": str(np.dtype(dtype))}
     else:
         k = _k.probability(kernel, grid.ndim)
         step = {"kernel": k}
@@ -96,7 +99,7 @@ def diffuse(u0, grid: Grid, *, steps: int, chunks, diffusivity: float | None = N
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"steps must be a whole number >= 0, got {steps!r}")
     x = u0 if isinstance(u0, da.Array) else da.from_array(grid.check_field(u0), chunks=chunks)
-    x = x.astype(float).rechunk(chunks)
+    x = x.astype(dtype if kernel is None else float).rechunk(chunks)
     if x.shape != grid.shape:
         raise ValueError(f"the field has shape {x.shape}, the grid {grid.shape}")
     smallest = [min(c) for c in x.chunks]
@@ -128,18 +131,19 @@ def _exchange(x, grid: Grid, step: dict, reach, n):
     depth = {a: n * r for a, r in enumerate(reach)}
     boundary = {a: "periodic" if b.kind == "periodic" else "none" for a, b in enumerate(grid.boundaries)}
     walls = tuple(Boundary("reflecting") if b.kind == "periodic" else b for b in grid.boundaries)  # module notes
-    return x.map_overlap(_advance_chunk, depth=depth, boundary=boundary, trim=True, dtype=float,
-                         meta=np.empty((0,) * x.ndim), n=n, spacing=grid.spacing, walls=walls, **step)
+    return x.map_overlap(_advance_chunk, depth=depth, boundary=boundary, trim=True, dtype=x.dtype,
+                         meta=np.empty((0,) * x.ndim, dtype=x.dtype), n=n, spacing=grid.spacing, walls=walls,
+                         **step)
 
 
-def _advance_chunk(block, *, n, spacing, walls, diffusivity=None, dt=None, kernel=None):
+def _advance_chunk(block, *, n, spacing, walls, diffusivity=None, dt=None, kernel=None, storage="float64"):
     """The single-array solver on one padded chunk (one thread: the chunks run side by side)."""
     from .solvers import explicit
 
     g = Grid(block.shape, spacing, walls)
     with threads_for(0):
         if kernel is None:
-            return explicit.diffuse(block, g, diffusivity=diffusivity, dt=dt, steps=n)
+            return explicit.diffuse(block, g, diffusivity=diffusivity, dt=dt, steps=n, dtype=storage)
         return explicit.propagate(block, kernel, boundary=g, steps=n)
 
 
@@ -149,6 +153,6 @@ def _write(frames, path: Path):
 
     root = zarr.open_group(str(path), mode="w")
     target = root.create_array("u", shape=frames.shape, chunks=tuple(c[0] for c in frames.chunks),
-                               dtype="f8", fill_value=math.nan)
+                               dtype=frames.dtype, fill_value=math.nan)
     da.store(frames, target, lock=False)
     return da.from_zarr(str(path), component="u")

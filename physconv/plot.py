@@ -191,6 +191,8 @@ def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
                 ax.semilogy(t[later], np.maximum(p[later], 1e-18), ls="--", color=color, lw=1,
                             label=f"{pair}: theory")
     ax.axhline(cmp.attrs["exact_tolerance"], color="k", lw=0.6, ls=":", label="round-off bound (exact pairs)")
+    if "tolerance" in cmp and float(cmp["tolerance"].max()) > cmp.attrs["exact_tolerance"]:
+        ax.axhline(float(cmp["tolerance"].max()), color="k", lw=0.6, ls="-.", label="float32 round-off bound")
     ax.set_xlabel("time")
     ax.set_ylabel("max |a - b| / max |u0|")
     ax.legend(fontsize=7)

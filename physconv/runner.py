@@ -104,13 +104,14 @@ def _explicit(s, grid, u0, kernel, keep, tick):
         from . import distributed
 
         step = dict(kernel=kernel) if kernel is not None else dict(diffusivity=s.diffusivity, dt=s.time.dt)
-        frames = distributed.diffuse(u0, grid, steps=s.time.steps, chunks=tuple(s.chunks), save_every=every, **step)
+        frames = distributed.diffuse(u0, grid, steps=s.time.steps, chunks=tuple(s.chunks), save_every=every,
+                                     dtype=s.dtype, **step)
         out = frames.compute()
         tick(s.time.steps)
         return out
     if kernel is None:
         out = explicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
-                               save_every=every, callback=tick)
+                               save_every=every, callback=tick, dtype=s.dtype)
     else:
         out = explicit.propagate(u0, kernel, boundary=grid, steps=s.time.steps, save_every=every, callback=tick)
     return out.frames if every else out[None]
@@ -216,6 +217,8 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict) -> xr.Da
     }
     if s.diffusivity is not None:
         ds.attrs["diffusivity"] = float(s.diffusivity)
+    if s.dtype != "float64":
+        ds.attrs["explicit_dtype"] = s.dtype
     if s.kernel is not None:
         ds.attrs.update({"kernel_normalize": s.kernel.normalize, "kernel_temperature": float(s.kernel.temperature)})
     if s.boundary_value is not None:

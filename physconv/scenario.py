@@ -93,6 +93,9 @@ class Scenario(_Strict):
     methods: list[Method] = Field(default_factory=lambda: ["explicit", "spectral", "gaussian"], min_length=1)
     monte_carlo: MonteCarloSpec = Field(default_factory=MonteCarloSpec)
     kernel: KernelSpec | None = None
+    dtype: Literal["float64", "float32"] = Field(
+        "float64", description="how 'explicit' stores the field between steps (float32: half the memory, "
+                               "difference from float64 bounded by steps * 2**-24 * max|u0|)")
     chunks: list[Annotated[int, Field(ge=1, le=2**31)]] | None = Field(
         None, description="run 'explicit' over a chunked dask array, one chunk length per axis "
                           "(physconv.distributed)")
@@ -324,6 +327,13 @@ def check(s: Scenario, max_bytes: int | None = None) -> None:
     if kernel is not None and s.diffusivity is not None:
         raise _KeyProblem(("kernel",), "give a diffusivity or a kernel, not both (the kernel sets the diffusion)")
     _check_methods(s, grid, kernel)
+    if s.dtype != "float64" and (kernel is not None or "explicit" not in s.methods):
+        raise _KeyProblem(("dtype",), "float32 storage is for the explicit method with a diffusivity "
+                                      "(FTCS); kernels and the other methods compute in float64")
+    kinds = {b.kind for b in grid.boundaries}
+    if s.dtype != "float64" and "absorbing" in kinds and "dirichlet" in kinds and s.boundary_value:
+        raise _KeyProblem(("dtype",), "float32 storage has no round-off bound with absorbing walls beside "
+                                      "dirichlet walls of non-zero value; use float64")
     if s.chunks is not None:
         if len(s.chunks) != grid.ndim:
             raise _KeyProblem(("chunks",), f"give one chunk length per axis ({grid.ndim}), got {len(s.chunks)}")

@@ -40,8 +40,9 @@ from . import scenario as _scenario
 from .errors import PhysconvError
 
 MAX_VARIANTS = 100_000
-COMPARE_VARS = ("max_abs_diff", "rel_l2", "predicted_max_abs_diff", "predicted_rel_l2", "mass_drift",
-                "mc_max_abs_z", "mc_z_bound", "mc_chi2_p", "mc_rel_l2", "mc_expected_rel_l2", "mc_alive_z")
+PAIR_VARS = ("max_abs_diff", "rel_l2", "predicted_max_abs_diff", "predicted_rel_l2")  # pair x frame
+MC_VARS = ("mc_max_abs_z", "mc_z_bound", "mc_chi2_p", "mc_rel_l2", "mc_expected_rel_l2", "mc_alive_z")  # frame
+COMPARE_VARS = PAIR_VARS + ("tolerance", "mass_drift") + MC_VARS
 
 
 class SweepError(PhysconvError):
@@ -343,12 +344,13 @@ def _template(p: Plan) -> xr.Dataset:
     data["step"] = nan(("frame",), (frames,), (frames,), np.int64)
     pairs, kinds = _pairs(first) if p.compare else ([], [])
     if pairs:
-        for name in COMPARE_VARS[:4]:
+        for name in PAIR_VARS:
             data[name] = nan(("pair", "frame"), (len(pairs), frames), (len(pairs), frames))
+        data["tolerance"] = nan(("pair",), (len(pairs),), (len(pairs),))
     if p.compare:
         data["mass_drift"] = nan(("method", "frame"), (len(first.methods), frames), (len(first.methods), frames))
     if "monte_carlo" in first.methods and p.compare:
-        for name in COMPARE_VARS[5:]:
+        for name in MC_VARS:
             data[name] = nan(("frame",), (frames,), (frames,))
     data["scale"] = nan((), (), ())
     data["done"] = nan((), (), (), np.int64)

@@ -66,3 +66,11 @@ def test_bad_chunks_and_halos_are_refused():
         distributed.diffuse(u0, g, steps=3, chunks=(5, 10), diffusivity=0.2, dt=1.0, halo_steps=6)
     with pytest.raises(ValueError, match="give diffusivity and dt"):
         distributed.diffuse(u0, g, steps=3, chunks=5)
+
+
+def test_float32_storage_over_chunks_is_the_single_array_float32_run():
+    g = Grid((40, 33), boundary="reflecting")
+    u0 = np.random.default_rng(4).random(g.shape)
+    out = distributed.diffuse(u0, g, steps=30, chunks=(9, 11), diffusivity=0.2, dt=1.0, dtype="float32").compute()
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out[-1], explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=30, dtype="float32"))

@@ -255,20 +255,22 @@ def test_small_grids_run_on_one_thread_with_the_same_result(monkeypatch, shape, 
                                              ({"y": "dirichlet", "x": "reflecting"}, 2.0)])
 @pytest.mark.parametrize("shape, k, band", [((130, 127), 8, 20), ((200, 64), 16, 37), ((96, 200), 5, 96),
                                             ((64, 64), 1, 16)])
-def test_temporal_blocking_is_bit_identical_to_the_one_step_loop(boundary, value, shape, k, band):
-    """k fused steps per sweep in bands with halos: the same numbers to the last bit, any k, any band, any wall."""
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_temporal_blocking_is_bit_identical_to_the_one_step_loop(boundary, value, shape, k, band, dtype):
+    """k fused steps per sweep in bands with halos: the same numbers to the last bit, any k, any band, any wall,
+    in float64 and with float32 storage (every level rounded as the one-step loop rounds every step)."""
     from physconv.solvers import _loops
     from physconv.solvers.explicit import _neighbour_table, _pad3
 
     g = Grid(shape, spacing=(1.0, 0.8), boundary=boundary, boundary_value=value)
-    u = np.random.default_rng(3).random(shape)
+    u = np.random.default_rng(3).random(shape).astype(dtype)
     steps = 2 * k + 3
-    ref = explicit.diffuse(u, g, diffusivity=0.2, dt=0.7, steps=steps) if explicit.temporal_blocking(shape) is None \
-        else None
+    ref = explicit.diffuse(u, g, diffusivity=0.2, dt=0.7, steps=steps, dtype=dtype) \
+        if explicit.temporal_blocking(shape) is None else None
     r3 = np.zeros(3)
     r3[1:] = kernels.ftcs_numbers(0.2, 0.7, g.spacing)
     tables = [t for n, b in zip(_pad3(shape), _pad3(g.boundaries, None)) for t in _neighbour_table(n, b)]
-    a, b = u[None].copy(), np.empty((1,) + shape)
+    a, b = u[None].copy(), np.empty((1,) + shape, dtype=dtype)
     one = a.copy()
     for _ in range(steps):  # the one-step loop, step by step
         out = np.empty_like(one)
@@ -292,3 +294,24 @@ def test_large_2d_grids_fuse_steps_and_give_the_same_field():
     np.testing.assert_array_equal(fused.frames[-1], explicit.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=37))
     np.testing.assert_allclose(fused.frames, spectral.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=fused.steps),
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, boundary, value, D", [
+    ((300, 260), "reflecting", None, 0.2), ((500,), "dirichlet", 1.5, 0.2), ((500,), "dirichlet", -2.0, 0.5),
+    ((24, 20, 18), "absorbing", None, 0.1), ((130, 140), {"y": "periodic", "x": "dirichlet"}, -0.4, 0.25)])
+def test_float32_storage_stays_within_its_round_off_bound(shape, boundary, value, D):
+    """|u32 - u64| <= (n + 1) 2**-24 (max|u0 - c| + |c|) at every saved step; float32 frames; the fused 2-D loop
+    (300 x 260) included; D = 0.5 in 1-D makes the centre weight next to a dirichlet wall negative. The bound is
+    not loose by orders: the difference exceeds 1e-3 of it."""
+    g = Grid(shape, boundary=boundary, boundary_value=value)
+    u = np.random.default_rng(5).random(shape) * 3.0
+    f32 = explicit.diffuse(u, g, diffusivity=D, dt=1.0, steps=60, save_every=20, dtype="float32")
+    f64 = explicit.diffuse(u, g, diffusivity=D, dt=1.0, steps=60, save_every=20)
+    assert f32.frames.dtype == np.float32
+    for n, a, b in zip(f32.steps, f32.frames, f64.frames):
+        diff = np.abs(a.astype(float) - b).max()
+        bound = explicit.float32_bound(u, int(n), value or 0.0)
+        assert diff <= bound
+        assert n == 0 or diff > 1e-3 * bound
+    with pytest.raises(ValueError, match="dtype must be one of float64, float32"):
+        explicit.diffuse(u, g, diffusivity=D, dt=1.0, steps=1, dtype="float16")

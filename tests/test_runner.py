@@ -164,3 +164,27 @@ def test_bad_chunks_are_named(tmp_path, chunks, message):
     wide = "kernel: {weights: [[0, 0, 1, 0, 0], [0, 0, 1, 0, 0], [1, 1, 1, 1, 1], [0, 0, 1, 0, 0], [0, 0, 1, 0, 0]]}\n"
     with pytest.raises(scenario.ScenarioError, match=rf"chunks.*{message}"):
         load(tmp_path, BASE.replace("diffusivity: 0.2\n", wide), overrides=[f"chunks={chunks}"])
+
+
+def test_float32_storage_of_explicit_is_judged_against_its_bound(tmp_path):
+    s = load(tmp_path, overrides=["dtype=float32", "methods=[explicit, spectral, monte_carlo]"])
+    ds = runner.run(s, progress=False)
+    assert ds.attrs["explicit_dtype"] == "float32"
+    cmp = metrics.compare(ds)
+    i = list(cmp["pair"].values).index("explicit-spectral")
+    worst = float(cmp["max_abs_diff"][i].max()) / cmp.attrs["scale"]
+    assert 1e-10 < worst <= float(cmp["tolerance"][i])  # float32 round-off, not float64's
+    assert metrics.verdict(cmp, i).startswith("agree to float32 round-off (bound ")
+    plain = runner.run(load(tmp_path, overrides=["methods=[explicit]"]), progress=False)
+    assert np.abs(ds["explicit"] - plain["explicit"]).max() <= float(cmp["tolerance"][i]) * cmp.attrs["scale"]
+
+
+@pytest.mark.parametrize("overrides,message", [
+    (["dtype=float32", "diffusivity=null", "kernel={name: edge}", "methods=[explicit, spectral]"], "for the explicit"),
+    (["dtype=float32", "methods=[spectral, gaussian]"], "for the explicit"),
+    (["dtype=float32", "boundary={y: absorbing, x: dirichlet}", "boundary_value=0.5", "methods=[explicit]"],
+     "no round-off bound"),
+    (["dtype=float16"], "dtype")])
+def test_float32_is_refused_where_it_has_no_meaning(tmp_path, overrides, message):
+    with pytest.raises(scenario.ScenarioError, match=message):
+        load(tmp_path, overrides=overrides)

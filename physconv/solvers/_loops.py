@@ -185,7 +185,7 @@ def ftcs_blocked(a, b, k, band, r, src_y, cf_y, src_x, cf_x, periodic_y):
     for bi in prange(nbands):
         y0 = bi * band
         y1 = min(ny, y0 + band)
-        ring = np.empty((k, 3, nx))  # ring[s]: level s (1..k-1) rows, indexed by virtual row mod 3
+        ring = np.empty((k, 3, nx), dtype=a.dtype)  # ring[s]: level s (1..k-1) rows, by virtual row mod 3
         lo_k = y0 - (k - 1)
         for j in range(lo_k, y1 + k - 1):  # j: the row level 1 reaches in this sweep
             for s in range(1, k + 1):
