@@ -192,7 +192,9 @@ def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
                             label=f"{pair}: theory")
     ax.axhline(cmp.attrs["exact_tolerance"], color="k", lw=0.6, ls=":", label="round-off bound (exact pairs)")
     if "tolerance" in cmp and float(cmp["tolerance"].max()) > cmp.attrs["exact_tolerance"]:
-        ax.axhline(float(cmp["tolerance"].max()), color="k", lw=0.6, ls="-.", label="float32 round-off bound")
+        steps = cmp["step"].values.astype(float)  # the bound grows with the steps: (n + 1) 2**-24 (...)
+        ax.semilogy(t[later], float(cmp["tolerance"].max()) * (steps[later] + 1) / (steps[-1] + 1), color="k",
+                    lw=0.8, ls="-.", label="float32 round-off bound (explicit)")
     ax.set_xlabel("time")
     ax.set_ylabel("max |a - b| / max |u0|")
     ax.legend(fontsize=7)
