@@ -261,7 +261,8 @@ def _is_sweep(path) -> bool:
 @click.option("--workers", type=click.IntRange(1, 4096), help="Processes of the local cluster (default: one per core).")
 @click.option("--scheduler", metavar="ADDRESS", help="Use a running dask scheduler, e.g. tcp://10.0.0.5:8786.")
 @click.option("--max-memory", type=click.FloatRange(0, 1e6, min_open=True), metavar="GIB", callback=_finite,
-              help="Refuse variants needing more memory than this each (default: 80% of RAM).")
+              help="Refuse variants needing more memory than this each (default: 80% of RAM, shared among the "
+                   "local workers).")
 def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
     """Run SCENARIO for every combination of the --set values, one task per variant, on a local Dask
     cluster or the scheduler at --scheduler; write them to one Zarr store with one dimension per key.
@@ -277,7 +278,13 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
 
     if workers and scheduler:
         raise _Failure("give --workers (a local cluster) or --scheduler (a running one), not both")
-    limit = None if max_memory is None else int(max_memory * 2**30)
+    n = workers or (os.cpu_count() or 1)
+    if max_memory is not None:
+        limit = int(max_memory * 2**30)
+    else:  # a local cluster shares the machine's memory among its workers; a remote one: as for run
+        from .scenario import _default_max_bytes
+
+        limit = _default_max_bytes() // n if not scheduler else None
     parsed = [sw.parse_axis(a) for a in axes]
     if replicas:
         fixed = [a for a in parsed if len(a.values) > 1]
@@ -297,7 +304,6 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
         if replicas:
             _report_ensemble(sw.reduce_ensemble(store, p))
         return
-    n = workers or (os.cpu_count() or 1)
     say = lambda line: click.echo(line, err=True)  # noqa: E731
     say(f"{'starting a local cluster of ' + str(n) + ' workers' if local else 'connecting to ' + scheduler}")
     client = sw.connect(n if local else None, scheduler)

@@ -254,3 +254,13 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, monke
     assert err[-1] == "error: cannot reach the dask scheduler at tcp://127.0.0.1:9 (refused)"
     assert not store.exists()
     assert cli.main(args + ["--scheduler", "tcp://127.0.0.1:9", "--workers", "2"]) == 2
+
+
+def test_local_workers_share_the_memory_limit(tmp_path, monkeypatch, capsys):
+    """Each of N local workers gets 1/N of the default limit: a variant that fits the machine but not a
+    worker's share is refused before anything starts."""
+    monkeypatch.setattr(scenario, "_default_max_bytes", lambda: 4 * 2**30)
+    store = tmp_path / "s.zarr"
+    args = ["sweep", str(_write(tmp_path)), "--set", "diffusivity=0.1,0.2", "--out", str(store)]
+    assert cli.main(args + ["--workers", "16"]) == 2
+    assert "GiB allowed" in capsys.readouterr().err and not store.exists()
