@@ -269,7 +269,7 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
 
     \b
     Example:
-      physconv sweep diffusion_1d --set diffusivity=0.001,0.002,0.004 --set time.dt=0.5,1
+      physconv sweep diffusion_1d --set diffusivity=0.001,0.002 --set time.dt=0.25,0.5
       physconv sweep salt_aquarium --replicas 16 --set monte_carlo.particles=100000
       physconv compare outputs/diffusion_1d-sweep.zarr
     """
