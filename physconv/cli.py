@@ -52,6 +52,8 @@ def main(argv=None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            # a file left open by code an interrupt cut short (an import reading its .pyc) is no news to a user
+            warnings.simplefilter("ignore", ResourceWarning)
             warnings.showwarning = _warning_line
             cli.main(args=argv, prog_name="physconv", standalone_mode=False)
         return 0

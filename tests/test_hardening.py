@@ -348,6 +348,25 @@ def test_successful_runs_print_no_python_warnings(tmp_path, capsys):
                                         err.splitlines() if line.strip())
 
 
+def test_files_left_open_by_interrupted_code_are_not_reported(monkeypatch, capsys):
+    """An interrupt that cuts an import short leaves its .pyc open: a ResourceWarning that is no news to a user."""
+    import warnings
+
+    from physconv import scenario
+
+    load = scenario.load
+
+    def leaky(*args, **kwargs):
+        warnings.warn("unclosed file <_io.BufferedReader name='x.pyc'>", ResourceWarning, stacklevel=1)
+        warnings.warn("a real warning", UserWarning, stacklevel=1)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(scenario, "load", leaky)
+    assert cli.main(["validate", "point_source"]) == 0
+    err = capsys.readouterr().err
+    assert "unclosed" not in err and "warning: a real warning" in err
+
+
 # --- signals: real SIGINT / SIGTERM to a running physconv ---------------------------------------
 
 LONG = textwrap.dedent("""\
