@@ -221,10 +221,9 @@ def compare(result, as_json):
         from . import sweep
 
         store = sweep.open_sweep(result)
-        if as_json:
-            click.echo(json.dumps(_json_safe(store.drop_vars(
-                [v for v in store.data_vars if store[v].ndim > len(sweep.axes_of(store)) + 2]).load().to_dict(
-                data="list")), default=str, allow_nan=False))
+        if as_json:  # the comparison of every variant, not the fields
+            keep = [v for v in sweep.COMPARE_VARS + ("time", "step", "scale", "done") if v in store]
+            click.echo(json.dumps(_json_safe(store[keep].load().to_dict(data="list")), default=str, allow_nan=False))
         else:
             click.echo(sweep.table(store))
         return

@@ -76,7 +76,7 @@ def test_every_variant_is_validated_before_anything_runs(tmp_path):
 
 # --- results ---------------------------------------------------------------------------------------
 
-def test_a_sweep_equals_its_variants_run_one_by_one(tmp_path, client):
+def test_a_sweep_equals_its_variants_run_one_by_one(tmp_path, client, capsys):
     path = _write(tmp_path)
     p = sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.2"), sweep.parse_axis("monte_carlo.seed=3,4,5")])
     out = sweep.run(p, tmp_path / "s.zarr", client, say=lambda line: None)
@@ -92,6 +92,12 @@ def test_a_sweep_equals_its_variants_run_one_by_one(tmp_path, client):
             np.testing.assert_array_equal(one["time"].values, alone["time"].values)
     table = sweep.table(store)
     assert table.count("agree to round-off") == 6 and "diffusivity=0.2 monte_carlo.seed=5" in table
+    import json
+
+    assert cli.main(["compare", str(tmp_path / "s.zarr"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "rel_l2" in data["data_vars"] and "explicit" not in data["data_vars"]
+    assert np.array(data["data_vars"]["rel_l2"]["data"]).shape == (2, 3, 2, 3)  # 2 x 3 variants, 2 pairs, 3 frames
 
 
 def test_a_failing_variant_is_reported_and_a_rerun_runs_only_what_is_missing(tmp_path, client, monkeypatch):
