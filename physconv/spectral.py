@@ -51,20 +51,26 @@ def eigenvalues(n: int, kind: str) -> np.ndarray:
 
 
 def forward(u: np.ndarray, bcs: Sequence[Boundary]) -> np.ndarray:
-    """Coefficients of ``u`` in the product basis of its boundaries (orthonormal transforms)."""
+    """Coefficients of ``u`` in the product basis of its boundaries (orthonormal transforms).
+
+    Periodic axes use the real-input transform: along the last periodic axis only the modes
+    ``0 .. n // 2`` are kept (the others are their complex conjugates); multiply by :func:`half`
+    of a full-shape transfer function, and give :func:`inverse` the field's shape.
+    """
     c = np.asarray(u, dtype=float)
     for axis, b in enumerate(bcs):
         if b.kind in _REAL:
             name, t = _REAL[b.kind]
             c = getattr(sfft, name)(c, type=t, axis=axis, norm="ortho", workers=WORKERS)
     periodic = [a for a, b in enumerate(bcs) if b.kind == "periodic"]
-    return sfft.fftn(c, axes=periodic, norm="ortho", workers=WORKERS) if periodic else c
+    return sfft.rfftn(c, axes=periodic, norm="ortho", workers=WORKERS) if periodic else c
 
 
-def inverse(c: np.ndarray, bcs: Sequence[Boundary]) -> np.ndarray:
-    """The field whose coefficients are ``c`` (inverse of :func:`forward`); real part only."""
+def inverse(c: np.ndarray, bcs: Sequence[Boundary], shape) -> np.ndarray:
+    """The real field of shape ``shape`` whose coefficients are ``c`` (inverse of :func:`forward`)."""
     periodic = [a for a, b in enumerate(bcs) if b.kind == "periodic"]
-    u = sfft.ifftn(c, axes=periodic, norm="ortho", workers=WORKERS).real if periodic else np.asarray(c, dtype=float)
+    u = (sfft.irfftn(c, s=[shape[a] for a in periodic], axes=periodic, norm="ortho", workers=WORKERS)
+         if periodic else np.asarray(c, dtype=float))
     for axis, b in enumerate(bcs):
         if b.kind in _REAL:
             name, t = _REAL[b.kind]
@@ -72,12 +78,32 @@ def inverse(c: np.ndarray, bcs: Sequence[Boundary]) -> np.ndarray:
     return u
 
 
-def ftcs_transfer(grid: Grid, diffusivity: float, dt: float) -> np.ndarray:
-    """Amplification factor of one FTCS step per mode: ``1 + sum_a r_a lambda_a``."""
+def half(transfer: np.ndarray, bcs: Sequence[Boundary], shape=None) -> np.ndarray:
+    """A transfer function on the modes :func:`forward` keeps: the last periodic axis cut to ``n // 2 + 1``
+    (``n``: that axis of ``shape``, the field's shape; default the transfer's own, i.e. a full one).
+
+    Exact for the transfer functions of real kernels and schemes, whose values at opposite
+    frequencies are complex conjugates.
+    """
+    periodic = [a for a, b in enumerate(bcs) if b.kind == "periodic"]
+    if not periodic or np.ndim(transfer) == 0:
+        return transfer
+    a = periodic[-1]
+    n = (np.shape(transfer) if shape is None else shape)[a]
+    index = [slice(None)] * np.ndim(transfer)
+    index[a] = slice(0, n // 2 + 1)
+    return transfer[tuple(index)]
+
+
+def ftcs_transfer(grid: Grid, diffusivity: float, dt: float, kept: bool = False) -> np.ndarray:
+    """Amplification factor of one FTCS step per mode: ``1 + sum_a r_a lambda_a``; with ``kept``, only
+    on the modes :func:`forward` keeps (see :func:`half`)."""
     r = _k.ftcs_numbers(diffusivity, dt, grid.spacing)
+    last = max((a for a, b in enumerate(grid.boundaries) if b.kind == "periodic"), default=None) if kept else None
     m = np.zeros(())
-    for ra, n, b in zip(r, grid.shape, grid.boundaries):
-        m = np.add.outer(m, ra * eigenvalues(n, b.kind))
+    for a, (ra, n, b) in enumerate(zip(r, grid.shape, grid.boundaries)):
+        lam = eigenvalues(n, b.kind)
+        m = np.add.outer(m, ra * (lam[: n // 2 + 1] if a == last else lam))
     return 1.0 + m
 
 
@@ -119,6 +145,9 @@ def kernel_transfer(kernel: np.ndarray, bcs: Sequence[Boundary], shape) -> np.nd
     return m
 
 
+UNDERFLOW = -745.2  # exp of anything below is exactly 0 in float64 (the smallest subnormal is exp(-744.4))
+
+
 def power(transfer: np.ndarray, n: int) -> np.ndarray:
     """``transfer ** n`` at a cost independent of ``n``: ``sign^n * exp(n log|G|)``.
 
@@ -130,8 +159,12 @@ def power(transfer: np.ndarray, n: int) -> np.ndarray:
     G = np.asarray(transfer)
     with np.errstate(divide="ignore", under="ignore", invalid="ignore"):
         if np.iscomplexobj(G):
-            return np.where(G == 0, 0.0, np.exp(n * np.log(np.where(G == 0, 1.0, G))))
-        out = np.exp(n * np.log(np.abs(G)))
+            z = n * np.log(np.where(G == 0, 1.0, G))
+            z.real[G == 0] = -np.inf
+            out = np.zeros(G.shape, dtype=complex)
+            return np.exp(z, out=out, where=z.real > UNDERFLOW)
+        x = n * np.log(np.abs(G))
+        out = np.exp(x, out=np.zeros(G.shape), where=x > UNDERFLOW)  # no slow path for what rounds to 0
     return np.copysign(out, G) if n % 2 else out
 
 
@@ -168,6 +201,7 @@ def evolve(u0, transfer, bcs, steps, source=None):
         raise ValueError(f"steps must be non-negative whole numbers, got {steps!r}")
     c0 = forward(u0, bcs)
     cb = forward(source, bcs) if source is not None else None
+    transfer = half(transfer, bcs, np.shape(u0))  # a no-op for a transfer built on the kept modes
     frames = np.empty((len(step_list),) + np.shape(u0))
     for i, n in enumerate(step_list):
         if n == 0:  # exactly the initial field, not its round trip through the transforms
@@ -176,7 +210,7 @@ def evolve(u0, transfer, bcs, steps, source=None):
         c = c0 * power(transfer, int(n))
         if cb is not None:
             c = c + cb * _geometric(transfer, int(n))
-        frames[i] = inverse(c, bcs)
+        frames[i] = inverse(c, bcs, np.shape(u0))
     return frames[0] if single else frames
 
 
@@ -216,7 +250,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps):
     True
     """
     u = grid.check_field(u0)
-    transfer = ftcs_transfer(grid, diffusivity, dt)
+    transfer = ftcs_transfer(grid, diffusivity, dt, kept=True)
     source = _wall_source(_k.ftcs(diffusivity, dt, grid.spacing), grid.boundaries, grid.shape)
     return evolve(u, transfer, grid.boundaries, steps, source)
 
@@ -302,5 +336,6 @@ def heat(u0, grid: Grid, *, diffusivity: float, time):
         if t == 0:
             frames[i] = u
             continue
-        frames[i] = c + inverse(c0 * heat_transfer(grid, 2.0 * D * t), grid.boundaries)
+        frames[i] = c + inverse(c0 * half(heat_transfer(grid, 2.0 * D * t), grid.boundaries), grid.boundaries,
+                                grid.shape)
     return frames[0] if single else frames

@@ -110,5 +110,6 @@ def _frames(c0, grid, steps, multiplier) -> np.ndarray:
     out = np.zeros((len(steps),) + grid.shape)
     for i, n in enumerate(steps):
         if n > 0:
-            out[i] = spectral.inverse(c0 * multiplier(int(n)), grid.boundaries)
+            out[i] = spectral.inverse(c0 * spectral.half(multiplier(int(n)), grid.boundaries), grid.boundaries,
+                                      grid.shape)
     return out
