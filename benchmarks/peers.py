@@ -117,17 +117,16 @@ class DevitoFTCS:
     ``opt`` is Devito's optimisation setting; the operator is compiled (and autotuned) once, outside the timing.
     """
 
-    def __init__(self, shape, opt, autotune="aggressive"):
+    def __init__(self, shape, opt, autotune="aggressive", diffusivity=D):
         import os
 
         os.environ.setdefault("DEVITO_LANGUAGE", "openmp")
         os.environ.setdefault("DEVITO_LOGGING", "ERROR")
         from devito import Eq, Grid, Operator, TimeFunction
 
-        n0, n1 = shape
-        grid = Grid(shape=(n0, n1), extent=(n0 - 1.0, n1 - 1.0), dtype=np.float64)
+        grid = Grid(shape=tuple(shape), extent=tuple(n - 1.0 for n in shape), dtype=np.float64)
         self.u = TimeFunction(name="u", grid=grid, space_order=2)
-        self.op = Operator([Eq(self.u.forward, self.u + D * DT * self.u.laplace)], opt=opt)
+        self.op = Operator([Eq(self.u.forward, self.u + diffusivity * DT * self.u.laplace)], opt=opt)
         self.autotune = autotune
         self.tuned = False
 
