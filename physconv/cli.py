@@ -217,9 +217,9 @@ def compare(result, as_json):
     """Print how far apart the methods in RESULT are."""
     from . import io, metrics
 
-    if _is_sweep(result):
-        from . import sweep
+    from . import sweep
 
+    if sweep.is_store(result):
         store = sweep.open_sweep(result)
         if as_json:  # the comparison of every variant, not the fields
             keep = [v for v in sweep.COMPARE_VARS + ("time", "step", "scale", "done") if v in store]
@@ -238,16 +238,6 @@ def _report_ensemble(r: dict) -> None:
     pairs = ", ".join(f"R={n}: {e:.3e}" for n, e in zip(r["used"], r["rel_l2"]))
     click.echo(f"ensemble mean vs exact expectation (relative L2, last frame): {pairs}")
     click.echo(f"fitted slope of log(error) against log(R): {r['slope']:.3f} (1/sqrt(R) is -0.5)")
-
-
-def _is_sweep(path) -> bool:
-    import json as _json
-
-    attrs = Path(path) / ".zattrs"
-    try:
-        return attrs.is_file() and bool(_json.loads(attrs.read_text()).get("physconv_sweep"))
-    except (OSError, ValueError):
-        return False
 
 
 @cli.command(short_help="Run every combination of some keys' values (or Monte Carlo replicas) on Dask.")

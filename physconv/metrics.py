@@ -61,6 +61,16 @@ def pairs(methods) -> list[tuple[str, str, str]]:
     return out
 
 
+def pair_names(methods) -> list[tuple[str, str]]:
+    """``(name, kind)`` of the rows :func:`compare` makes, in its order: the :func:`pairs`, and with
+    ``implicit`` also ``implicit-amplification`` (against its own amplification factor), second when
+    ``spectral`` is run, else first."""
+    out = [(f"{a}-{b}", kind) for a, b, kind in pairs(methods)]
+    if "implicit" in methods:
+        out.insert(1 if "spectral" in methods else 0, ("implicit-amplification", "exact"))
+    return out
+
+
 def compare(ds: xr.Dataset) -> xr.Dataset:
     """Differences between the paired methods per saved time, mass drift per method, Monte Carlo statistics.
 
@@ -75,13 +85,13 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     grid = grid_of(ds)
     scale = float(np.abs(ds["initial"]).max()) or 1.0
     space = list(grid.dims)
-    rows = [(f"{a}-{b}", kind, ds[a].values, ds[b].values) for a, b, kind in pairs(methods)]
+    fields = {m: ds[m].values for m in methods}
     if "implicit" in methods:
         from .solvers import implicit
 
-        own = implicit.exact(ds["initial"].values, grid, diffusivity=float(ds.attrs["diffusivity"]),
-                             dt=float(ds.attrs["dt"]), steps=ds["step"].values)
-        rows.insert(1 if "spectral" in methods else 0, ("implicit-amplification", "exact", ds["implicit"].values, own))
+        fields["amplification"] = implicit.exact(ds["initial"].values, grid, diffusivity=float(ds.attrs["diffusivity"]),
+                                                 dt=float(ds.attrs["dt"]), steps=ds["step"].values)
+    rows = [(name, kind, *(fields[m] for m in name.split("-"))) for name, kind in pair_names(methods)]
     names, kinds, maxd, rel, pmax, prel = [], [], [], [], [], []
     axes = tuple(range(1, 1 + grid.ndim))
     predictions = _predictions(ds, grid)

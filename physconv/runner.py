@@ -103,9 +103,8 @@ def _explicit(s, grid, u0, kernel, keep, tick):
     if s.chunks is not None:  # the same loop over a chunked dask array (the active dask scheduler)
         from . import distributed
 
-        step = dict(kernel=kernel) if kernel is not None else dict(diffusivity=s.diffusivity, dt=s.time.dt)
         frames = distributed.diffuse(u0, grid, steps=s.time.steps, chunks=tuple(s.chunks), save_every=every,
-                                     dtype=s.dtype, **step)
+                                     dtype=s.dtype, **_step_args(s, kernel))
         out = frames.compute()
         tick(s.time.steps)
         return out
@@ -148,11 +147,15 @@ def _monte_carlo(s, grid, u0, kernel, keep, tick, seed=None):
     common = dict(steps=s.time.steps, particles=m.particles, seed=m.seed if seed is None else seed, save_every=every,
                   placement=m.placement, callback=tick)
     if m.lattice:
-        step = dict(kernel=kernel) if kernel is not None else dict(diffusivity=s.diffusivity, dt=s.time.dt)
-        run = mc.lattice(u0, grid, mode=m.mode, jumps=m.jumps, **step, **common)
+        run = mc.lattice(u0, grid, mode=m.mode, jumps=m.jumps, **_step_args(s, kernel), **common)
     else:
         run = mc.brownian(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, bridge=m.bridge, jumps=m.jumps, **common)
     return run.concentration
+
+
+def _step_args(s, kernel) -> dict:
+    """What defines one step: the kernel, or the diffusivity and dt (FTCS)."""
+    return {"kernel": kernel} if kernel is not None else {"diffusivity": s.diffusivity, "dt": s.time.dt}
 
 
 def _every(keep):

@@ -342,7 +342,10 @@ def _template(p: Plan) -> xr.Dataset:
     data["initial"] = nan(space, grid.shape, grid.shape)
     data["time"] = nan(("frame",), (frames,), (frames,))
     data["step"] = nan(("frame",), (frames,), (frames,), np.int64)
-    pairs, kinds = _pairs(first) if p.compare else ([], [])
+    from . import metrics
+
+    named = metrics.pair_names(first.methods) if p.compare else []
+    pairs, kinds = [n for n, _ in named], [k for _, k in named]
     if pairs:
         for name in PAIR_VARS:
             data[name] = nan(("pair", "frame"), (len(pairs), frames), (len(pairs), frames))
@@ -368,15 +371,6 @@ def _template(p: Plan) -> xr.Dataset:
 
 def _same_spacing(p: Plan) -> bool:
     return len({tuple(v.scenario.make_grid().spacing) for v in p.variants}) == 1
-
-
-def _pairs(s) -> tuple[list, list]:
-    from . import metrics
-
-    rows = [(f"{a}-{b}", kind) for a, b, kind in metrics.pairs(list(s.methods))]
-    if "implicit" in s.methods:
-        rows.insert(1 if "spectral" in s.methods else 0, ("implicit-amplification", "exact"))
-    return [r[0] for r in rows], [r[1] for r in rows]
 
 
 def open_or_create(store: Path, p: Plan, create: bool = True) -> np.ndarray:
@@ -441,6 +435,15 @@ def _write_compare_attrs(store: Path, cmp) -> None:
     group = zarr.open_group(str(store), mode="r+", zarr_format=2)
     group.attrs.update({k: (v.item() if isinstance(v, np.generic) else v) for k, v in cmp.attrs.items()
                         if k != "scale"})
+
+
+def is_store(path) -> bool:
+    """Whether ``path`` is a sweep store (read from its attributes file, without opening it)."""
+    attrs = Path(path) / ".zattrs"
+    try:
+        return attrs.is_file() and bool(json.loads(attrs.read_text()).get("physconv_sweep"))
+    except (OSError, ValueError):
+        return False
 
 
 def open_sweep(path) -> xr.Dataset:

@@ -28,7 +28,7 @@ from .._threads import threads_for
 from ..grid import Grid
 from ..solvers.explicit import saved_steps
 from ._random import key_of, seed_sequence
-from .lattice import WALL_CODES, ParticleRun, place, record, walls
+from .lattice import JUMPS, WALL_CODES, ParticleRun, place, record, walls
 
 
 def brownian_walls(grid: Grid) -> np.ndarray:
@@ -154,15 +154,14 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
     shape = np.array(grid.shape, dtype=np.int64)
     cells = np.empty(x.shape, dtype=np.int32)
 
-    if jumps not in ("auto", "steps"):
-        raise ValueError(f"jumps must be 'auto' or 'steps', got {jumps!r}")
+    if jumps not in JUMPS:
+        raise ValueError(f"jumps must be one of {JUMPS}, got {jumps!r}")
     leap = jumps == "auto" and all(b.kind in ("periodic", "reflecting") for b in grid.boundaries)
 
     def advance(first, n):
-        if leap:  # the sum of n Gaussian steps is one Gaussian step: first's uniforms draw it
-            _loops.brownian_walk(x, first, 1, key, sigma * np.sqrt(n), low, high, kinds, bridge, diffusivity * dt)
-        else:
-            _loops.brownian_walk(x, first, n, key, sigma, low, high, kinds, bridge, diffusivity * dt)
+        # leaping, the sum of n Gaussian steps is one Gaussian step, drawn with first's uniforms
+        calls, width = (1, sigma * np.sqrt(n)) if leap else (n, sigma)
+        _loops.brownian_walk(x, first, calls, key, width, low, high, kinds, bridge, diffusivity * dt)
 
     survivors = []
 
