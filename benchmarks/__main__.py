@@ -217,11 +217,18 @@ def small_grids(repeat: int):
               f"busy/quiet {busy / quiet:.2f}", flush=True)
 
 
+def _ftcs_sizes(quick: bool):
+    return ((256, 200), (1024, 20)) if quick else ((256, 1000), (2048, 200))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (about a minute)")
     ap.add_argument("--json", metavar="FILE", help="also write every row as JSON")
+    ap.add_argument("--only", nargs="+", metavar="TASK",
+                    choices=("ftcs", "devito", "devito3d", "float32", "spectral", "gaussian", "walks", "small"),
+                    help="run only these tasks (default: all)")
     args = ap.parse_args(argv)
     repeat = 3 if args.quick else 5
     print(f"physconv benchmark suite; {os.cpu_count()} cores, numba threads {numba.get_num_threads()}; "
@@ -229,16 +236,20 @@ def main(argv=None):
     explicit.diffuse(np.ones((8, 8)), Grid((8, 8), boundary="reflecting"), diffusivity=0.2, dt=1.0, steps=2)
     bandwidth(args.quick)
     print(f"{'task':<22}{'size':<14}{'method':<38}{'rate':>12} {'':<18}{'physconv/method':>8}")
-    for n, steps in ((256, 200), (1024, 20)) if args.quick else ((256, 1000), (2048, 200)):
-        ftcs(n, steps, repeat)
-        ftcs_devito(n, steps, repeat)
-    ftcs_devito(64 if args.quick else 256, 20, repeat, ndim=3)
-    float32_storage((1024, 1024) if args.quick else (2048, 2048), 20 if args.quick else 200, repeat)
-    float32_storage((64, 64, 64) if args.quick else (256, 256, 256), 20, repeat)
-    spectral_flat(512 if args.quick else 1024, repeat)
-    gaussian(512 if args.quick else 1024, repeat)
-    walks(10**5 if args.quick else 10**6, 20 if args.quick else 100, repeat)
-    small_grids(repeat)
+    q = args.quick
+    tasks = {
+        "ftcs": lambda: [ftcs(n, s, repeat) for n, s in _ftcs_sizes(q)],
+        "devito": lambda: [ftcs_devito(n, s, repeat) for n, s in _ftcs_sizes(q)],
+        "devito3d": lambda: ftcs_devito(64 if q else 256, 20, repeat, ndim=3),
+        "float32": lambda: (float32_storage((1024, 1024) if q else (2048, 2048), 20 if q else 200, repeat),
+                            float32_storage((64, 64, 64) if q else (256, 256, 256), 20, repeat)),
+        "spectral": lambda: spectral_flat(512 if q else 1024, repeat),
+        "gaussian": lambda: gaussian(512 if q else 1024, repeat),
+        "walks": lambda: walks(10**5 if q else 10**6, 20 if q else 100, repeat),
+        "small": lambda: small_grids(repeat),
+    }
+    for name in args.only or tasks:
+        tasks[name]()
     print(f"load average after: {_load()}")
     if args.json:
         with open(args.json, "w") as f:

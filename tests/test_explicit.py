@@ -249,50 +249,76 @@ def test_small_grids_run_on_one_thread_with_the_same_result(monkeypatch, shape, 
         numba.set_num_threads(with_all)
 
 
-@pytest.mark.parametrize("boundary, value", [("periodic", None), ("reflecting", None), ("absorbing", None),
-                                             ("dirichlet", 0.7), ({"y": "absorbing", "x": "periodic"}, None),
-                                             ({"y": "periodic", "x": "dirichlet"}, -0.3),
-                                             ({"y": "dirichlet", "x": "reflecting"}, 2.0)])
+WALLS = [("periodic", None), ("reflecting", None), ("absorbing", None), ("dirichlet", 0.7)]
+
+
+def _fused_and_one_step(g, u, D, dt, steps, k, band):
+    """The fused loop (k steps per call, bands of ``band`` planes) and the one-step loop, step by step."""
+    from physconv.solvers import _loops
+    from physconv.solvers.explicit import _ftcs_tables, banded
+
+    r = kernels.ftcs_numbers(D, dt, g.spacing)
+    r3, tables = _ftcs_tables(g.shape, g.boundaries, r)
+    one = u.reshape(explicit._pad3(u.shape)).copy()
+    for _ in range(steps):
+        out = np.empty_like(one)
+        _loops.ftcs_step(one, out, r3, *tables)
+        one = out
+    shape, r3, tables, periodic = banded(g, r)
+    a, b = u.reshape(shape).copy(), np.empty(shape, dtype=u.dtype)
+    ring = np.empty((-(-shape[0] // band), k, 3) + shape[1:], dtype=u.dtype)
+    done = 0
+    while done < steps:
+        kk = min(k, steps - done)
+        _loops.ftcs_blocked(a, b, kk, band, ring, r3, *tables, periodic)
+        a, b, done = b, a, done + kk
+    return a.reshape(u.shape), one.reshape(u.shape)
+
+
+@pytest.mark.parametrize("boundary, value", WALLS + [({"y": "absorbing", "x": "periodic"}, None),
+                                                     ({"y": "periodic", "x": "dirichlet"}, -0.3),
+                                                     ({"y": "dirichlet", "x": "reflecting"}, 2.0)])
 @pytest.mark.parametrize("shape, k, band", [((130, 127), 8, 20), ((200, 64), 16, 37), ((96, 200), 5, 96),
                                             ((64, 64), 1, 16)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_temporal_blocking_is_bit_identical_to_the_one_step_loop(boundary, value, shape, k, band, dtype):
     """k fused steps per sweep in bands with halos: the same numbers to the last bit, any k, any band, any wall,
     in float64 and with float32 storage (every level rounded as the one-step loop rounds every step)."""
-    from physconv.solvers import _loops
-    from physconv.solvers.explicit import _neighbour_table, _pad3
-
     g = Grid(shape, spacing=(1.0, 0.8), boundary=boundary, boundary_value=value)
     u = np.random.default_rng(3).random(shape).astype(dtype)
     steps = 2 * k + 3
-    ref = explicit.diffuse(u, g, diffusivity=0.2, dt=0.7, steps=steps, dtype=dtype) \
-        if explicit.temporal_blocking(shape) is None else None
-    r3 = np.zeros(3)
-    r3[1:] = kernels.ftcs_numbers(0.2, 0.7, g.spacing)
-    tables = [t for n, b in zip(_pad3(shape), _pad3(g.boundaries, None)) for t in _neighbour_table(n, b)]
-    a, b = u[None].copy(), np.empty((1,) + shape, dtype=dtype)
-    one = a.copy()
-    for _ in range(steps):  # the one-step loop, step by step
-        out = np.empty_like(one)
-        _loops.ftcs_step(one, out, r3, *tables)
-        one = out
-    done = 0
-    while done < steps:
-        kk = min(k, steps - done)
-        _loops.ftcs_blocked(a, b, kk, band, r3, *tables[2:], g.boundaries[0].kind == "periodic")
-        a, b, done = b, a, done + kk
-    assert np.array_equal(a[0], one[0])
-    if ref is not None:
-        assert np.array_equal(ref, one[0])
+    fused, one = _fused_and_one_step(g, u, 0.2, 0.7, steps, k, band)
+    assert np.array_equal(fused, one)
+    if explicit.temporal_blocking(shape) is None:
+        assert np.array_equal(explicit.diffuse(u, g, diffusivity=0.2, dt=0.7, steps=steps, dtype=dtype), one)
 
 
-def test_large_2d_grids_fuse_steps_and_give_the_same_field():
-    g = Grid((300, 260), boundary="reflecting")
+@pytest.mark.parametrize("boundary, value", WALLS + [({"z": "periodic", "y": "dirichlet", "x": "absorbing"}, 0.4),
+                                                     ({"z": "dirichlet", "y": "reflecting", "x": "periodic"}, -1.0),
+                                                     ({"z": "absorbing", "y": "periodic", "x": "reflecting"}, None)])
+@pytest.mark.parametrize("shape, k, band", [((23, 17, 13), 3, 7), ((40, 9, 21), 8, 40), ((12, 12, 12), 2, 5)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_3d_temporal_blocking_is_bit_identical_to_the_one_step_loop(boundary, value, shape, k, band, dtype):
+    """The same fused loop on 3-D grids, banded by planes: every wall on every axis, bands that do not divide."""
+    g = Grid(shape, spacing=(0.9, 1.0, 1.2), boundary=boundary, boundary_value=value)
+    u = np.random.default_rng(5).random(shape).astype(dtype)
+    fused, one = _fused_and_one_step(g, u, 0.1, 0.8, 2 * k + 1, k, band)
+    assert np.array_equal(fused, one)
+
+
+@pytest.mark.parametrize("shape", [(300, 260), (40, 36, 30)])
+def test_large_grids_fuse_steps_and_give_the_same_field(shape, monkeypatch):
+    g = Grid(shape, boundary="reflecting")
     assert explicit.temporal_blocking(g.shape) is not None
     u = np.random.default_rng(4).random(g.shape)
-    fused = explicit.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=37, save_every=10)
-    np.testing.assert_array_equal(fused.frames[-1], explicit.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=37))
-    np.testing.assert_allclose(fused.frames, spectral.diffuse(u, g, diffusivity=0.2, dt=1.0, steps=fused.steps),
+    D = 0.2 if len(shape) == 2 else 0.1
+    fused = explicit.diffuse(u, g, diffusivity=D, dt=1.0, steps=37, save_every=10)
+    np.testing.assert_array_equal(fused.frames[-1], explicit.diffuse(u, g, diffusivity=D, dt=1.0, steps=37))
+    with monkeypatch.context() as m:
+        m.setattr(explicit, "temporal_blocking", lambda *a: None)
+        np.testing.assert_array_equal(fused.frames, explicit.diffuse(u, g, diffusivity=D, dt=1.0, steps=37,
+                                                                     save_every=10).frames)
+    np.testing.assert_allclose(fused.frames, spectral.diffuse(u, g, diffusivity=D, dt=1.0, steps=fused.steps),
                                atol=1e-12)
 
 

@@ -169,50 +169,47 @@ def tridiagonal_solve(x, mode, lower, cp, den, z, ratio, fac, dense):
 
 
 @nb.njit(parallel=True, cache=True)
-def ftcs_blocked(a, b, k, band, r, src_y, cf_y, src_x, cf_x, periodic_y):
-    """k FTCS steps of a 2-D field (``a[0]``, shape (1, ny, nx)) into ``b``, temporally blocked.
+def ftcs_blocked(a, b, k, band, ring, r, src_z, cf_z, src_y, cf_y, src_x, cf_x, periodic_z):
+    """k FTCS steps of ``a`` (shape (nz, ny, nx)) into ``b``, temporally blocked along axis 0.
 
-    Each band of ``band`` rows is advanced k steps at once: level s of the band is computed from level
-    s - 1 held in a ring of three rows, so the grid is read and written once per k steps instead of once
-    per step. Bands overlap by a halo of k rows (computed twice), so they need no synchronisation.
-    Rows are indexed virtually (``v``); on a periodic axis row ``v`` is ``v mod ny``, elsewhere the halo
-    stops at the walls and the ghost rows come from ``src_y``/``cf_y`` as in the one-step loop.
+    Each band of ``band`` planes is advanced k steps at once: plane v at level s is computed from
+    planes v - 1, v, v + 1 at level s - 1, held in a ring of three planes per level, so the grid is
+    read and written once per k steps instead of once per step. Bands overlap by a halo of k planes
+    (computed twice), so they need no synchronisation. Planes are indexed virtually (``v``); on a
+    periodic axis plane ``v`` is ``v mod nz``, elsewhere the halo stops at the walls and the ghost
+    planes come from ``src_z``/``cf_z`` as in the one-step loop. ``ring`` is scratch of shape
+    (bands, k, 3, ny, nx). A 2-D field is passed as (ny, 1, nx), so its planes are rows.
     """
-    ny, nx = a.shape[1], a.shape[2]
+    nz, ny, nx = a.shape
     rz, ry, rx = r[0], r[1], r[2]
     c0 = 1.0 - 2.0 * (rz + ry + rx)
-    nbands = (ny + band - 1) // band
+    nbands = (nz + band - 1) // band
     for bi in prange(nbands):
-        y0 = bi * band
-        y1 = min(ny, y0 + band)
-        ring = np.empty((k, 3, nx), dtype=a.dtype)  # ring[s]: level s (1..k-1) rows, by virtual row mod 3
-        lo_k = y0 - (k - 1)
-        for j in range(lo_k, y1 + k - 1):  # j: the row level 1 reaches in this sweep
+        z0 = bi * band
+        z1 = min(nz, z0 + band)
+        for j in range(z0 - (k - 1), z1 + k - 1):  # j: the plane level 1 reaches in this sweep
             for s in range(1, k + 1):
                 v = j - (s - 1)
                 halo = k - s
-                vlo, vhi = y0 - halo, y1 + halo
-                if not periodic_y:
-                    vlo, vhi = max(vlo, 0), min(vhi, ny)
+                vlo, vhi = z0 - halo, z1 + halo
+                if not periodic_z:
+                    vlo, vhi = max(vlo, 0), min(vhi, nz)
                 if v < vlo or v >= vhi:
                     continue
-                y = v % ny  # the real row
-                # neighbours of row y at level s - 1: virtual v - 1 / v + 1 on a periodic axis, else the table
-                if periodic_y:
+                z = v % nz  # the real plane
+                if periodic_z:  # neighbours at level s - 1: virtual v -/+ 1, else the table
                     vl, vh = v - 1, v + 1
-                    wyl, wyh, cl, ch = ry, ry, 0.0, 0.0
+                    wzl, wzh, cl, ch = rz, rz, 0.0, 0.0
                 else:
-                    vl, vh = src_y[y, 0], src_y[y, 1]
-                    wyl, wyh = ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0]
-                    cl, ch = cf_y[y, 0, 1], cf_y[y, 1, 1]
-                const = ry * (cl + ch) + rz * 0.0  # as the one-step loop: no z neighbours in 2-D
+                    vl, vh = src_z[z, 0], src_z[z, 1]
+                    wzl, wzh = rz * cf_z[z, 0, 0], rz * cf_z[z, 1, 0]
+                    cl, ch = cf_z[z, 0, 1], cf_z[z, 1, 1]
                 if s == 1:
-                    mid = a[0, y]
-                    lo = a[0, vl % ny]
-                    hi = a[0, vh % ny]
+                    mid, lo, hi = a[z], a[vl % nz], a[vh % nz]
                 else:
-                    mid = ring[s - 1, v % 3]
-                    lo = ring[s - 1, vl % 3]
-                    hi = ring[s - 1, vh % 3]
-                o = b[0, y] if s == k else ring[s, v % 3]
-                _ftcs_line(mid, lo, hi, mid, mid, o, c0, rx, wyl, wyh, rz * 0.0, rz * 0.0, const, src_x, cf_x)
+                    mid, lo, hi = ring[bi, s - 1, v % 3], ring[bi, s - 1, vl % 3], ring[bi, s - 1, vh % 3]
+                o = b[z] if s == k else ring[bi, s, v % 3]
+                for y in range(ny):  # term for term as _ftcs_row
+                    const = ry * (cf_y[y, 0, 1] + cf_y[y, 1, 1]) + rz * (cl + ch)
+                    _ftcs_line(mid[y], mid[src_y[y, 0]], mid[src_y[y, 1]], lo[y], hi[y], o[y], c0, rx,
+                               ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0], wzl, wzh, const, src_x, cf_x)

@@ -116,29 +116,56 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
     """
     if str(np.dtype(dtype)) not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-    u = grid.check_field(u0).astype(dtype)
+    u = grid.check_field(u0).astype(dtype, copy=False)  # _drive copies it
     r = check_stable(diffusivity, dt, grid.spacing)
     from . import _loops
 
-    r3 = np.zeros(3)
-    r3[3 - grid.ndim:] = r
-    tables = []
-    for n, b in zip(_pad3(grid.shape), _pad3(grid.boundaries, None)):
-        tables += list(_neighbour_table(n, b))
-    blocking = temporal_blocking(grid.shape)
+    blocking = temporal_blocking(grid.shape, u.itemsize)
+    if blocking is None:
+        r3, tables = _ftcs_tables(grid.shape, grid.boundaries, r)
 
-    def advance(a, b, n):
-        if blocking is None:
+        def advance(a, b, n):
             return _loops.ftcs_steps(a, b, n, r3, *tables)
+    else:
+        # banded along the first axis: a 2-D field is viewed as (ny, 1, nx), so its planes are rows
         k, band = blocking
-        src, dst, done = a, b, 0
-        while done < n:
-            kk = min(k, n - done)
-            _loops.ftcs_blocked(src, dst, kk, band, r3, *tables[2:], grid.boundaries[0].kind == "periodic")
-            src, dst, done = dst, src, done + kk
-        return 0 if src is a else 1
+        shape, r3, tables, periodic = banded(grid, r)
+        ring = np.empty((-(-shape[0] // band), k, 3) + shape[1:], dtype=u.dtype)
+
+        def advance(a, b, n):
+            src, dst, done = a.reshape(shape), b.reshape(shape), 0
+            while done < n:
+                kk = min(k, n - done)
+                _loops.ftcs_blocked(src, dst, kk, band, ring, r3, *tables, periodic)
+                src, dst, done = dst, src, done + kk
+            return 0 if (n // k + (n % k != 0)) % 2 == 0 else 1
 
     return _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0])
+
+
+def banded(grid: Grid, r):
+    """How the fused loop (``_loops.ftcs_blocked``) sees a 2-D or 3-D grid: banded along its first axis.
+
+    Returns the 3-D shape (a 2-D grid as ``(ny, 1, nx)``, so its planes are rows), the mesh ratios and
+    neighbour tables in that order, and whether the first axis is periodic.
+    """
+    if grid.ndim == 2:
+        shape, bcs, r = (grid.shape[0], 1, grid.shape[1]), (grid.boundaries[0], None, grid.boundaries[1]), \
+            (r[0], 0.0, r[1])
+    else:
+        shape, bcs = grid.shape, grid.boundaries
+    return (shape, *_ftcs_tables(shape, bcs, r), grid.boundaries[0].kind == "periodic")
+
+
+def _ftcs_tables(shape, boundaries, r):
+    """Mesh ratios and neighbour tables of the three loop axes (``shape``/``boundaries`` up to 3-D;
+    None marks an axis of length 1 with no neighbours)."""
+    r3 = np.zeros(3)
+    r3[3 - len(r):] = r
+    tables = []
+    for n, b in zip(_pad3(shape), _pad3(boundaries, None)):
+        tables += list(_neighbour_table(n, b))
+    return r3, tables
 
 
 def float32_bound(u0, steps: int, wall: float = 0.0) -> float:
@@ -158,27 +185,34 @@ def float32_bound(u0, steps: int, wall: float = 0.0) -> float:
     return float(steps + 1) * 2.0**-24 * (float(np.max(np.abs(u - wall))) + abs(wall))
 
 
-def temporal_blocking(shape) -> tuple[int, int] | None:
-    """``(k, rows per band)`` for fusing k FTCS steps per sweep over a 2-D grid, or None (1-D, 3-D, or
-    small enough to run on one thread).
+def temporal_blocking(shape, itemsize: int = 8) -> tuple[int, int] | None:
+    """``(k, planes per band)`` for fusing k FTCS steps per sweep over a 2-D or 3-D grid, banded along
+    its first axis, or None (1-D, or small enough to run on one thread).
 
     Fused steps read and write the grid once per k steps instead of once per step, and open one
-    parallel region per k steps. Measured on 2 cores (``python -m benchmarks``): 2048² goes from
-    1.3-1.5 to 4.1-4.3 G cell-steps/s (the single-step memory roofline is 2.3), 256² from ~3 to
-    ~4.3. One band per thread; k = 16 from 1024 rows up, else 8. The results are bit-identical to
-    the one-step loop.
+    parallel region per k steps; each thread keeps 3 planes (rows in 2-D) per level. One band per
+    thread, at least 2k planes thick. k = 16 for 2-D grids from 1024 rows up, else 8; in 3-D the
+    largest k <= 8 whose planes fit a thread's share of a 16 MiB cache. Measured on 2 cores
+    (``python -m benchmarks``): 2048² from 1.3-1.5 to 4.1-4.3 G cell-steps/s (the single-step memory
+    roofline is 2.3), 256² from ~3 to ~4.3. The results are bit-identical to the one-step loop.
     """
     import math
 
     from .._threads import SERIAL_BELOW
 
-    if len(shape) != 2 or math.prod(shape) < SERIAL_BELOW:
+    if len(shape) < 2 or math.prod(shape) < SERIAL_BELOW:
         return None
     import numba
 
-    ny = shape[0]
-    k = 16 if ny >= 1024 else 8
-    band = math.ceil(ny / numba.get_num_threads())
+    threads = numba.get_num_threads()
+    if len(shape) == 2:
+        k = 16 if shape[0] >= 1024 else 8
+    else:
+        plane = math.prod(shape[1:]) * itemsize
+        k = min(8, (2**24 // threads) // (3 * plane))
+        if k < 2:
+            return None
+    band = math.ceil(shape[0] / threads)
     return (k, band) if band >= 2 * k else None
 
 
@@ -235,12 +269,13 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0):
     Python (and so Ctrl-C) runs between chunks, and ``callback`` after each.
     """
     keep = saved_steps(steps, save_every)
-    bufs = [np.ascontiguousarray(u.reshape(_pad3(u.shape))).copy(), np.empty(_pad3(u.shape), dtype=u.dtype)]
+    bufs = [np.array(u.reshape(_pad3(u.shape)), order="C"), np.empty(_pad3(u.shape), dtype=u.dtype)]
     cur, done = 0, 0
     chunk = max(1, CHUNK_UPDATES // u.size)
     if multiple:  # whole blocks of fused steps per chunk
         chunk = max(multiple, chunk // multiple * multiple)
-    frames = np.empty((len(keep),) + u.shape, dtype=u.dtype)
+    # one frame: the buffer itself is the result (no copy); else each saved step is copied out
+    frames = None if save_every is None else np.empty((len(keep),) + u.shape, dtype=u.dtype)
     for i, target in enumerate(keep):
         while target > done:
             n = int(min(chunk, target - done))
@@ -250,8 +285,9 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0):
             check_interrupt()  # one swallowed while compiling is honoured here
             if callback is not None:
                 callback(done)
-        frames[i] = bufs[cur].reshape(u.shape)
-    return frames[-1] if save_every is None else Trajectory(keep, frames)
+        if frames is not None:
+            frames[i] = bufs[cur].reshape(u.shape)
+    return bufs[cur].reshape(u.shape) if frames is None else Trajectory(keep, frames)
 
 
 def _pad3(seq, fill=1):
