@@ -265,12 +265,13 @@ def _fused_and_one_step(g, u, D, dt, steps, k, band):
         _loops.ftcs_step(one, out, r3, *tables)
         one = out
     shape, r3, tables, periodic = banded(g, r)
-    a, b = u.reshape(shape).copy(), np.empty(shape, dtype=u.dtype)
-    ring = np.empty((-(-shape[0] // band), k, 3) + shape[1:], dtype=u.dtype)
+    rows = (shape[0] * shape[1], shape[2])
+    a, b = u.reshape(rows).copy(), np.empty(rows, dtype=u.dtype)
+    ring = np.empty((-(-shape[0] // band) * k * 3 * shape[1], shape[2]), dtype=u.dtype)
     done = 0
     while done < steps:
         kk = min(k, steps - done)
-        _loops.ftcs_blocked(a, b, kk, band, ring, r3, *tables, periodic)
+        _loops.ftcs_blocked(a, b, shape[1], kk, band, ring, r3, *tables, periodic)
         a, b, done = b, a, done + kk
     return a.reshape(u.shape), one.reshape(u.shape)
 

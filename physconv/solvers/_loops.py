@@ -169,18 +169,20 @@ def tridiagonal_solve(x, mode, lower, cp, den, z, ratio, fac, dense):
 
 
 @nb.njit(parallel=True, cache=True)
-def ftcs_blocked(a, b, k, band, ring, r, src_z, cf_z, src_y, cf_y, src_x, cf_x, periodic_z):
-    """k FTCS steps of ``a`` (shape (nz, ny, nx)) into ``b``, temporally blocked along axis 0.
+def ftcs_blocked(a, b, ny, k, band, ring, r, src_z, cf_z, src_y, cf_y, src_x, cf_x, periodic_z):
+    """k FTCS steps of ``a`` into ``b``, temporally blocked along the first axis.
 
-    Each band of ``band`` planes is advanced k steps at once: plane v at level s is computed from
-    planes v - 1, v, v + 1 at level s - 1, held in a ring of three planes per level, so the grid is
-    read and written once per k steps instead of once per step. Bands overlap by a halo of k planes
-    (computed twice), so they need no synchronisation. Planes are indexed virtually (``v``); on a
-    periodic axis plane ``v`` is ``v mod nz``, elsewhere the halo stops at the walls and the ghost
-    planes come from ``src_z``/``cf_z`` as in the one-step loop. ``ring`` is scratch of shape
-    (bands, k, 3, ny, nx). A 2-D field is passed as (ny, 1, nx), so its planes are rows.
+    ``a`` and ``b`` hold a field of shape (nz, ny, nx) as rows, shape (nz * ny, nx). Each band of
+    ``band`` planes is advanced k steps at once: plane v at level s is computed from planes v - 1,
+    v, v + 1 at level s - 1, held in a ring of three planes per level, so the grid is read and
+    written once per k steps instead of once per step. Bands overlap by a halo of k planes (computed
+    twice), so they need no synchronisation. Planes are indexed virtually (``v``); on a periodic axis
+    plane ``v`` is ``v mod nz``, elsewhere the halo stops at the walls and the ghost planes come from
+    ``src_z``/``cf_z`` as in the one-step loop. ``ring`` is scratch rows, (bands * k * 3 * ny, nx).
+    A 2-D field is passed with ny = 1, so its planes are rows.
     """
-    nz, ny, nx = a.shape
+    nx = a.shape[1]
+    nz = a.shape[0] // ny
     rz, ry, rx = r[0], r[1], r[2]
     c0 = 1.0 - 2.0 * (rz + ry + rx)
     nbands = (nz + band - 1) // band
@@ -204,12 +206,23 @@ def ftcs_blocked(a, b, k, band, ring, r, src_z, cf_z, src_y, cf_y, src_x, cf_x, 
                     vl, vh = src_z[z, 0], src_z[z, 1]
                     wzl, wzh = rz * cf_z[z, 0, 0], rz * cf_z[z, 1, 0]
                     cl, ch = cf_z[z, 0, 1], cf_z[z, 1, 1]
+                # first row of each plane: level s - 1 in a (s = 1) or the ring, level s in b (s = k) or the ring
                 if s == 1:
-                    mid, lo, hi = a[z], a[vl % nz], a[vh % nz]
+                    src, pm, pl, ph = a, z * ny, (vl % nz) * ny, (vh % nz) * ny
                 else:
-                    mid, lo, hi = ring[bi, s - 1, v % 3], ring[bi, s - 1, vl % 3], ring[bi, s - 1, vh % 3]
-                o = b[z] if s == k else ring[bi, s, v % 3]
+                    src, base = ring, ((bi * k + s - 1) * 3) * ny
+                    pm, pl, ph = base + (v % 3) * ny, base + (vl % 3) * ny, base + (vh % 3) * ny
+                if s == k:
+                    dst, po = b, z * ny
+                else:
+                    dst, po = ring, ((bi * k + s) * 3 + v % 3) * ny
+                if ny == 1:  # planes of one row: its y neighbours are itself (weight 0), loaded once
+                    m = src[pm]
+                    _ftcs_line(m, m, m, src[pl], src[ph], dst[po], c0, rx, ry * cf_y[0, 0, 0], ry * cf_y[0, 1, 0],
+                               wzl, wzh, ry * (cf_y[0, 0, 1] + cf_y[0, 1, 1]) + rz * (cl + ch), src_x, cf_x)
+                    continue
                 for y in range(ny):  # term for term as _ftcs_row
                     const = ry * (cf_y[y, 0, 1] + cf_y[y, 1, 1]) + rz * (cl + ch)
-                    _ftcs_line(mid[y], mid[src_y[y, 0]], mid[src_y[y, 1]], lo[y], hi[y], o[y], c0, rx,
-                               ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0], wzl, wzh, const, src_x, cf_x)
+                    _ftcs_line(src[pm + y], src[pm + src_y[y, 0]], src[pm + src_y[y, 1]], src[pl + y], src[ph + y],
+                               dst[po + y], c0, rx, ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0], wzl, wzh, const,
+                               src_x, cf_x)

@@ -130,13 +130,14 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         # banded along the first axis: a 2-D field is viewed as (ny, 1, nx), so its planes are rows
         k, band = blocking
         shape, r3, tables, periodic = banded(grid, r)
-        ring = np.empty((-(-shape[0] // band), k, 3) + shape[1:], dtype=u.dtype)
+        rows = (shape[0] * shape[1], shape[2])
+        ring = np.empty((-(-shape[0] // band) * k * 3 * shape[1], shape[2]), dtype=u.dtype)
 
         def advance(a, b, n):
-            src, dst, done = a.reshape(shape), b.reshape(shape), 0
+            src, dst, done = a.reshape(rows), b.reshape(rows), 0
             while done < n:
                 kk = min(k, n - done)
-                _loops.ftcs_blocked(src, dst, kk, band, ring, r3, *tables, periodic)
+                _loops.ftcs_blocked(src, dst, shape[1], kk, band, ring, r3, *tables, periodic)
                 src, dst, done = dst, src, done + kk
             return 0 if (n // k + (n % k != 0)) % 2 == 0 else 1
 
