@@ -226,3 +226,61 @@ def ftcs_blocked(a, b, ny, k, band, ring, r, src_z, cf_z, src_y, cf_y, src_x, cf
                     _ftcs_line(src[pm + y], src[pm + src_y[y, 0]], src[pm + src_y[y, 1]], src[pl + y], src[ph + y],
                                dst[po + y], c0, rx, ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0], wzl, wzh, const,
                                src_x, cf_x)
+
+
+@nb.njit(inline="always", cache=True)
+def _ftcs_span(prev, out, i0, i1, d, c0, rx):
+    """out[i + d] = c0 prev[i] + rx (prev[i - 1] + prev[i + 1]) for i in [i0, i1).
+
+    Written on slices whose length bounds the loop: so the compiler proves the loop vectorisable
+    (indexing the whole arrays with runtime offsets ran 5x slower, one cell at a time).
+    """
+    o = out[i0 + d:i1 + d]
+    p = prev[i0 - 1:i1 + 1]
+    for j in range(o.shape[0]):
+        o[j] = c0 * p[j + 1] + rx * (p[j] + p[j + 2])
+
+
+@nb.njit(parallel=True, cache=True)
+def ftcs_blocked_1d(a, b, k, band, scratch, rx, src_x, cf_x, periodic):
+    """k FTCS steps of a 1-D field ``a`` into ``b``, temporally blocked in bands of ``band`` cells.
+
+    Each band is copied with a halo of k cells into a window (``scratch[band index]``, two rows of
+    ``band + 2k``), advanced k steps there, level by level on a range that shrinks by one cell per
+    side per level, and its middle written to ``b``. Windows are indexed virtually: on a periodic
+    axis cell ``v`` is ``v mod n``; otherwise the window stops at the walls and their ghost cells
+    come from ``src_x``/``cf_x`` as in the one-step loop. Per cell the same products and sums as
+    :func:`_ftcs_line` (which adds four zero terms for the absent axes: adding zero is exact).
+    """
+    n = a.shape[0]
+    c0 = 1.0 - 2.0 * rx
+    nbands = (n + band - 1) // band
+    for bi in prange(nbands):
+        x0 = bi * band
+        x1 = min(n, x0 + band)
+        lo, hi = x0 - k, x1 + k  # the window, virtual cells
+        if not periodic:
+            lo, hi = max(lo, 0), min(hi, n)
+        prev, nxt = scratch[bi, 0], scratch[bi, 1]
+        for v in range(lo, hi):
+            prev[v - lo] = a[v % n]
+        for s in range(1, k + 1):
+            vlo, vhi = x0 - (k - s), x1 + (k - s)
+            if not periodic:
+                vlo, vhi = max(vlo, 0), min(vhi, n)
+            # level s of window cells [vlo, vhi): interior cells by one plain loop, wall cells by the table
+            dst, shift = (b, 0) if s == k else (nxt, lo)
+            ilo, ihi = (vlo, vhi) if periodic else (max(vlo, 1), min(vhi, n - 1))
+            _ftcs_span(prev, dst, ilo - lo, ihi - lo, lo - shift, c0, rx)  # level k: [x0, x1), real cells
+            for w in (0, n - 1):  # the end cells (every virtual copy of them in a periodic window), as
+                v = vlo + (w - vlo) % n if periodic else w  # the one-step loop: neighbours as float64
+                while vlo <= v < vhi:
+                    i = v - lo
+                    if periodic:
+                        left, right = 1.0 * prev[i - 1], 1.0 * prev[i + 1]
+                    else:
+                        left = prev[i - 1] if v > 0 else cf_x[v, 0, 0] * prev[src_x[v, 0] - lo] + cf_x[v, 0, 1]
+                        right = prev[i + 1] if v < n - 1 else cf_x[v, 1, 0] * prev[src_x[v, 1] - lo] + cf_x[v, 1, 1]
+                    dst[v - shift] = c0 * prev[i] + rx * (left + right)
+                    v += n if periodic else vhi
+            prev, nxt = nxt, prev
