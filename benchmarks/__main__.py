@@ -80,6 +80,51 @@ def ftcs(n: int, steps: int, repeat: int):
            checks=checks)
 
 
+def ftcs_1d(n: int, steps: int, repeat: int):
+    """1-D FTCS on a long line: fused steps in short bands, against numpy and scipy.ndimage."""
+    from scipy import ndimage
+
+    u = np.random.default_rng(2).random(n)
+    g = Grid((n,), boundary="reflecting")
+    lap = np.array([1.0, -2.0, 1.0]) * peers.D * peers.DT + np.array([0.0, 1.0, 0.0])
+
+    def ndimage_1d():
+        v = u
+        for _ in range(steps):
+            v = ndimage.correlate1d(v, lap, mode="reflect")
+        return v
+
+    ours = explicit.diffuse(u, g, diffusivity=peers.D, dt=peers.DT, steps=steps)
+    methods = {"physconv": lambda: explicit.diffuse(u, g, diffusivity=peers.D, dt=peers.DT, steps=steps),
+               "numpy in place": lambda: peers.ftcs_numpy_1d(u, steps), "scipy.ndimage": ndimage_1d}
+    checks = {"physconv": "reference"}
+    for name, fn in list(methods.items())[1:]:
+        err = float(np.abs(fn() - ours).max())
+        assert err < 1e-12, (name, err)
+        checks[name] = f"same field ({err:.0e})"
+    report("FTCS reflecting 1-D", f"{n} x{steps}", interleaved(methods, repeat), n * steps, "cell-steps/s",
+           checks=checks)
+
+
+def kernel_steps(n: int, width: int, steps: int, repeat: int):
+    """Repeated propagation by a softmax kernel (periodic), against scipy.ndimage.convolve and numpy rolls."""
+    from physconv import kernels
+
+    u = np.random.default_rng(3).random((n, n))
+    k = kernels.softmax(np.random.default_rng(4).normal(size=(width, width)))
+    ours = explicit.propagate(u, k, boundary="periodic", steps=steps)
+    methods = {"physconv": lambda: explicit.propagate(u, k, boundary="periodic", steps=steps),
+               "scipy.ndimage convolve": lambda: peers.kernel_ndimage(u, k, steps),
+               "numpy rolls": lambda: peers.kernel_numpy_rolls(u, k, steps)}
+    checks = {"physconv": "reference"}
+    for name, fn in list(methods.items())[1:]:
+        err = float(np.abs(fn() - ours).max())
+        assert err < 1e-12, (name, err)
+        checks[name] = f"same field ({err:.0e})"
+    report(f"kernel {width}x{width} periodic", f"{n}^2 x{steps}", interleaved(methods, repeat), n * n * steps,
+           "cell-steps/s", checks=checks)
+
+
 def ftcs_devito(n: int, steps: int, repeat: int, ndim: int = 2):
     """Against Devito: its zero halo is physconv's absorbing wall; its best of three settings, all autotuned."""
     if not peers.have("devito"):
@@ -227,7 +272,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (about a minute)")
     ap.add_argument("--json", metavar="FILE", help="also write every row as JSON")
     ap.add_argument("--only", nargs="+", metavar="TASK",
-                    choices=("ftcs", "devito", "devito3d", "float32", "spectral", "gaussian", "walks", "small"),
+                    choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "small"),
                     help="run only these tasks (default: all)")
     args = ap.parse_args(argv)
     repeat = 3 if args.quick else 5
@@ -241,6 +286,8 @@ def main(argv=None):
         "ftcs": lambda: [ftcs(n, s, repeat) for n, s in _ftcs_sizes(q)],
         "devito": lambda: [ftcs_devito(n, s, repeat) for n, s in _ftcs_sizes(q)],
         "devito3d": lambda: ftcs_devito(64 if q else 256, 20, repeat, ndim=3),
+        "ftcs1d": lambda: ftcs_1d(10**5 if q else 10**6, 100 if q else 1000, repeat),
+        "kernel": lambda: [kernel_steps(256 if q else 1024, w, 5 if q else 20, repeat) for w in (3, 7)],
         "float32": lambda: (float32_storage((1024, 1024) if q else (2048, 2048), 20 if q else 200, repeat),
                             float32_storage((64, 64, 64) if q else (256, 256, 256), 20, repeat)),
         "spectral": lambda: spectral_flat(512 if q else 1024, repeat),

@@ -13,7 +13,10 @@ def test_each_peer_computes_the_same_field_and_the_suite_reports_it(capsys):
     suite.walks(20_000, 3, 1)
     suite.spectral_flat(16, 1)
     suite.float32_storage((12, 10, 8), 4, 1)
+    suite.ftcs_1d(20_000, 70, 1)
+    suite.kernel_steps(20, 5, 3, 1)
     rows = suite.ROWS
+    assert {r["task"] for r in rows} >= {"FTCS reflecting 1-D", "kernel 5x5 periodic"}
     assert {r["method"] for r in rows if r["task"] == "FTCS reflecting"} >= {"physconv", "numpy in place",
                                                                             "scipy.ndimage"}
     assert all(r["check"].startswith(("reference", "same field", "consistent", "max diff")) for r in rows if "check" in r)
