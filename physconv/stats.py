@@ -40,10 +40,10 @@ def cell_pvalues(counts, expected, particles: int) -> np.ndarray:
     """
     O = np.clip(np.rint(np.asarray(counts, dtype=float)), 0.0, particles)
     p = np.broadcast_to(np.clip(np.asarray(expected, dtype=float) / particles, 0.0, 1.0), O.shape)
-    # P(X <= O) = 1 - I_p(O + 1, N - O) and P(X >= O) = I_p(O, N - O + 1), regularised incomplete beta
+    # P(X <= O) = I_{1-p}(N - O, O + 1) and P(X >= O) = I_p(O, N - O + 1), regularised incomplete beta
     # functions (Boost's, as scipy.stats.binom uses, without importing scipy.stats)
     with np.errstate(invalid="ignore"):
-        tail = np.where(O >= particles, 1.0, _sp.betaincc(O + 1.0, particles - O, p))
+        tail = np.where(O >= particles, 1.0, _sp.betainc(particles - O, O + 1.0, 1.0 - p))
     above = tail > 0.5  # only there can P(X >= O) be the smaller tail (else it is >= 1 - P(X <= O))
     Oa = O[above]
     with np.errstate(invalid="ignore"):
