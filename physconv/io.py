@@ -99,7 +99,7 @@ def write(ds: xr.Dataset, path, fmt: str | None = None) -> Path:
                 if fmt == "zarr":
                     ds.to_zarr(target, mode="w", consolidated=False)
                 else:
-                    ds.to_netcdf(target, engine="h5netcdf", invalid_netcdf=False)
+                    _to_netcdf(ds, target)
                 if not caught:
                     _replace(target, path)
             except OSError as exc:
@@ -107,6 +107,19 @@ def write(ds: xr.Dataset, path, fmt: str | None = None) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def _to_netcdf(ds: xr.Dataset, target: Path) -> None:
+    """``ds.to_netcdf(target, engine='h5netcdf')`` for in-memory data, with the HDF5 lock given: left to
+    choose one, xarray asks dask which scheduler runs and so imports dask.distributed (0.3 s a run)."""
+    from xarray.backends import H5NetCDFStore
+    from xarray.backends.locks import HDF5_LOCK
+
+    store = H5NetCDFStore.open(str(target), mode="w", lock=HDF5_LOCK, invalid_netcdf=False)
+    try:
+        ds.dump_to_store(store)
+    finally:
+        store.close()
 
 
 @contextmanager

@@ -415,13 +415,13 @@ def test_a_signal_during_the_write_keeps_the_old_result_and_leaves_no_temporary(
     ds = xr.Dataset({"u": ("x", np.arange(4.0))}, attrs={"software": "physconv test"})
     target = tmp_path / "r.nc"
     target.write_bytes(b"old")
-    original = xr.Dataset.to_netcdf
+    original = xr.Dataset.dump_to_store
 
     def interrupted_write(self, *args, **kwargs):
         os.kill(os.getpid(), sig)  # delivered now, in the middle of the write
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", interrupted_write)
+    monkeypatch.setattr(xr.Dataset, "dump_to_store", interrupted_write)
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with pytest.raises(exc):

@@ -29,7 +29,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, result, suffix, monkeypa
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(xr.Dataset, "to_zarr" if suffix == ".zarr" else "to_netcdf", broken)
+    monkeypatch.setattr(xr.Dataset, "to_zarr" if suffix == ".zarr" else "dump_to_store", broken)
     with pytest.raises(ResultError, match="No space left"):
         io.write(result, tmp_path / f"r{suffix}")
     assert list(tmp_path.iterdir()) == []
@@ -42,7 +42,7 @@ def test_an_interrupted_write_keeps_the_old_result(tmp_path, result, suffix, mon
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(xr.Dataset, "to_zarr" if suffix == ".zarr" else "to_netcdf", interrupted)
+    monkeypatch.setattr(xr.Dataset, "to_zarr" if suffix == ".zarr" else "dump_to_store", interrupted)
     with pytest.raises(KeyboardInterrupt):
         io.write(result.isel(time=[0]), path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
@@ -77,3 +77,16 @@ def test_result_path_and_format():
     assert io.result_path("out", "a", "zarr").name == "a.zarr"
     with pytest.raises(ResultError, match="unknown format"):
         io.result_path("out", "a", "hdf4")
+
+
+def test_writing_netcdf_does_not_import_dask_distributed(tmp_path):
+    """A plain run never starts dask's distributed machinery (its import alone costs a third of a second)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, xarray as xr; from physconv import io; "
+            f"io.write(xr.Dataset({{'u': ('x', np.arange(3.0))}}), {str(tmp_path / 'r.nc')!r}); "
+            "print('distributed' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    assert xr.open_dataset(tmp_path / "r.nc", engine="h5netcdf")["u"].values.tolist() == [0.0, 1.0, 2.0]
