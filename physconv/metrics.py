@@ -24,7 +24,6 @@ the result Dataset.
 from __future__ import annotations
 
 import json
-
 import os
 
 import numpy as np
@@ -86,41 +85,44 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     methods = methods_of(ds)
     grid = grid_of(ds)
     scale = float(np.abs(ds["initial"]).max()) or 1.0
-    space = list(grid.dims)
-    fields = {m: ds[m].values for m in methods}
-    if "implicit" in methods:
-        from .solvers import implicit
+    names = [name for name, _ in pair_names(methods)]
+    kinds = [kind for _, kind in pair_names(methods)]
+    nt = ds.sizes["time"]
+    maxd, rel = np.zeros((len(names), nt)), np.zeros((len(names), nt))
+    pmax, prel = np.full((len(names), nt), np.nan), np.full((len(names), nt), np.nan)
+    mass = np.zeros((len(methods), nt))
+    for i in range(nt):  # one saved time at a time: a result larger than memory is read frame by frame
+        fields = {m: ds[m][i].values for m in methods}
+        steps = ds["step"].values[i:i + 1]
+        if "implicit" in methods:
+            from .solvers import implicit
 
-        fields["amplification"] = implicit.exact(ds["initial"].values, grid, diffusivity=float(ds.attrs["diffusivity"]),
-                                                 dt=float(ds.attrs["dt"]), steps=ds["step"].values)
-    rows = [(name, kind, *(fields[m] for m in name.split("-"))) for name, kind in pair_names(methods)]
-    names, kinds, maxd, rel, pmax, prel = [], [], [], [], [], []
-    axes = tuple(range(1, 1 + grid.ndim))
-    predictions = _predictions(ds, grid)
-    for name, kind, a, b in rows:
-        d = a - b
-        names.append(name)
-        kinds.append(kind)
-        norm = np.sqrt((b**2).sum(axis=axes))
-        norm = np.where(norm > 0, norm, 1.0)
-        maxd.append(np.abs(d).max(axis=axes))
-        rel.append(np.sqrt((d**2).sum(axis=axes)) / norm)
-        p = predictions.get(name)
-        nan = np.full(len(norm), np.nan)
-        pmax.append(nan if p is None else np.abs(p).max(axis=axes))
-        prel.append(nan if p is None else np.sqrt((p**2).sum(axis=axes)) / norm)
+            fields["amplification"] = implicit.exact(ds["initial"].values, grid,
+                                                     diffusivity=float(ds.attrs["diffusivity"]),
+                                                     dt=float(ds.attrs["dt"]), steps=steps)[0]
+        predictions = _predictions(ds, grid, steps)
+        for j, name in enumerate(names):
+            a, b = (fields[m] for m in name.split("-"))
+            d = a - b
+            norm = float(np.sqrt((b**2).sum())) or 1.0
+            maxd[j, i] = np.abs(d).max()
+            rel[j, i] = np.sqrt((d**2).sum()) / norm
+            if name in predictions:
+                p = predictions[name][0]
+                pmax[j, i] = np.abs(p).max()
+                prel[j, i] = np.sqrt((p**2).sum()) / norm
+        mass[:, i] = [fields[m].sum() * grid.cell_volume for m in methods]
     out = xr.Dataset(coords={"time": ds["time"], "step": ds["step"]})
     if names:
-        out["max_abs_diff"] = (("pair", "time"), np.array(maxd), {"long_name": "max |a - b|"})
-        out["rel_l2"] = (("pair", "time"), np.array(rel), {"long_name": "||a - b|| / ||b||"})
-        out["predicted_max_abs_diff"] = (("pair", "time"), np.array(pmax),
+        out["max_abs_diff"] = (("pair", "time"), maxd, {"long_name": "max |a - b|"})
+        out["rel_l2"] = (("pair", "time"), rel, {"long_name": "||a - b|| / ||b||"})
+        out["predicted_max_abs_diff"] = (("pair", "time"), pmax,
                                          {"long_name": "max |a - b| predicted by theory (physconv.theory)"})
-        out["predicted_rel_l2"] = (("pair", "time"), np.array(prel),
+        out["predicted_rel_l2"] = (("pair", "time"), prel,
                                    {"long_name": "||a - b|| / ||b|| predicted by theory (physconv.theory)"})
         out["tolerance"] = ("pair", [_tolerance(ds, grid, name, scale) for name in names],
                             {"long_name": "largest max |a - b| / max |u0| of an exact pair that is round-off"})
         out = out.assign_coords(pair=names, pair_kind=("pair", kinds))
-    mass = np.array([ds[m].sum(space).values * grid.cell_volume for m in methods])
     out["mass"] = (("method", "time"), mass)
     m0 = float(ds.attrs["mass_initial"])
     out["mass_drift"] = (("method", "time"), (mass - m0) / (abs(m0) or 1.0), {"long_name": "(M(t) - M(0)) / M(0)"})
@@ -155,14 +157,14 @@ def _step_kernel(ds: xr.Dataset, grid: Grid) -> np.ndarray:
     return ftcs(float(ds.attrs["diffusivity"]), float(ds.attrs["dt"]), grid.spacing)
 
 
-def _predictions(ds: xr.Dataset, grid: Grid) -> dict[str, np.ndarray]:
-    """Predicted ``a - b`` frames for the approximate pairs (physconv.theory)."""
+def _predictions(ds: xr.Dataset, grid: Grid, steps) -> dict[str, np.ndarray]:
+    """Predicted ``a - b`` at ``steps`` for the approximate pairs (physconv.theory)."""
     from . import theory
 
     methods = set(methods_of(ds))
     if "gaussian" not in methods:
         return {}
-    u0, dt, steps = ds["initial"].values, float(ds.attrs["dt"]), ds["step"].values
+    u0, dt = ds["initial"].values, float(ds.attrs["dt"])
     D = np.atleast_1d(ds.attrs["diffusivity_per_axis"]).astype(float)
     out = {}
     if methods & {"explicit", "spectral"}:
@@ -208,41 +210,43 @@ def verdict(cmp: xr.Dataset, i: int) -> str:
     return f"larger than predicted (x{f:.3g})" if f > 1 else f"smaller than predicted (x{1 / f:.3g})"
 
 
-def monte_carlo_reference(ds: xr.Dataset, grid: Grid) -> tuple[str, np.ndarray]:
-    """The exact expectation of the Monte Carlo frames and its name."""
+def monte_carlo_reference(ds: xr.Dataset, grid: Grid, frames=slice(None)) -> tuple[str, np.ndarray]:
+    """The exact expectation of the Monte Carlo frames (those selected by ``frames``, an index list or
+    slice along time; default all) and its name."""
     if not ds.attrs.get("mc_lattice", 1):
         from . import montecarlo as mc
 
         D = float(ds.attrs["diffusivity"])
-        return "cell-averaged heat", mc.expectation(ds["initial"].values, grid, diffusivity=D, time=ds["time"].values)
+        return "cell-averaged heat", mc.expectation(ds["initial"].values, grid, diffusivity=D,
+                                                    time=ds["time"].values[frames])
     for name in ("explicit", "spectral"):
         if name in ds:
-            return name, ds[name].values
+            return name, ds[name][frames].values
     from . import spectral
 
     return "exact lattice", spectral.propagate(ds["initial"].values, _step_kernel(ds, grid), boundary=grid,
-                                               steps=ds["step"].values)
+                                               steps=ds["step"].values[frames])
 
 
 def _monte_carlo_stats(ds, grid) -> xr.Dataset:
-    name, exact = monte_carlo_reference(ds, grid)
     n = int(ds.attrs["mc_particles"])
     per = float(ds.attrs["mass_initial"]) / n / grid.cell_volume  # concentration of one particle
     from concurrent.futures import ThreadPoolExecutor
 
-    def one(frame):  # scipy's special functions release the GIL: frames are checked side by side
-        obs, ex = frame
+    def one(i):  # a frame at a time; scipy's special functions release the GIL: frames are checked side by side
+        obs = ds["monte_carlo"][i].values
+        ex = monte_carlo_reference(ds, grid, [i])[1][0]
         c = stats.check(np.rint(obs / per), ex / per, n, ALPHA)
         return c.max_abs_z, c.z_bound, c.p_value, c.relative_l2, c.expected_relative_l2, c.alive_z
 
-    frames = list(zip(ds["monte_carlo"].values, exact))
-    with ThreadPoolExecutor(max(1, min(len(frames), os.cpu_count() or 1))) as pool:
-        r = np.array(list(pool.map(one, frames))).T
+    nt = ds.sizes["time"]
+    with ThreadPoolExecutor(max(1, min(nt, os.cpu_count() or 1))) as pool:
+        r = np.array(list(pool.map(one, range(nt)))).T
     out = xr.Dataset({
         "mc_max_abs_z": ("time", r[0]), "mc_z_bound": ("time", r[1]), "mc_chi2_p": ("time", r[2]),
         "mc_rel_l2": ("time", r[3]), "mc_expected_rel_l2": ("time", r[4]), "mc_alive_z": ("time", r[5]),
     })
-    out.attrs["mc_reference"] = name
+    out.attrs["mc_reference"] = monte_carlo_reference(ds, grid, [])[0]
     return out
 
 

@@ -179,7 +179,7 @@ def _geometric(mu: np.ndarray, n: int) -> np.ndarray:
     return np.where(s == 0, float(n), np.where(near, close, far))
 
 
-def evolve(u0, transfer, bcs, steps, source=None):
+def evolve(u0, transfer, bcs, steps, source=None, out=None):
     """Apply any scheme that is diagonal in the boundaries' basis, ``steps`` times, in one shot.
 
     .. math:: u_n = G^n u_0 + (1 + G + \\dots + G^{n-1})\\, h
@@ -194,6 +194,10 @@ def evolve(u0, transfer, bcs, steps, source=None):
     steps : int or sequence of int
     source : ndarray, optional
         ``h``, what one step adds to a zero field (dirichlet walls of non-zero value).
+    out : array-like, optional
+        Where the frames go, ``out[i] = frame`` as each is reached (e.g. a variable of an open
+        result file, so that a long run does not hold its frames in memory); shape
+        ``(n_saved, *shape)``. It is returned in place of a new array.
     """
     single = isinstance(steps, numbers.Integral)
     step_list = np.atleast_1d(np.asarray(steps))
@@ -202,7 +206,7 @@ def evolve(u0, transfer, bcs, steps, source=None):
     c0 = forward(u0, bcs)
     cb = forward(source, bcs) if source is not None else None
     transfer = half(transfer, bcs, np.shape(u0))  # a no-op for a transfer built on the kept modes
-    frames = np.empty((len(step_list),) + np.shape(u0))
+    frames = np.empty((len(step_list),) + np.shape(u0)) if out is None else out
     for i, n in enumerate(step_list):
         if n == 0:  # exactly the initial field, not its round trip through the transforms
             frames[i] = u0
@@ -211,7 +215,7 @@ def evolve(u0, transfer, bcs, steps, source=None):
         if cb is not None:
             c = c + cb * _geometric(transfer, int(n))
         frames[i] = inverse(c, bcs, np.shape(u0))
-    return frames[0] if single else frames
+    return frames[0] if single and out is None else frames
 
 
 def _wall_source(kernel, bcs, shape):
@@ -223,7 +227,7 @@ def _wall_source(kernel, bcs, shape):
     return fft_convolve(np.zeros(shape), kernel, bcs)
 
 
-def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps):
+def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps, out=None):
     """Exact result of ``steps`` FTCS steps, in one shot.
 
     .. math:: \\hat u_n = \\Big(1 + \\sum_a r_a \\lambda_a\\Big)^n \\hat u_0, \\qquad r_a = D\\Delta t/\\Delta x_a^2
@@ -241,6 +245,8 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps):
         Time step (any: stable or not, this is the exact discrete propagator).
     steps : int or sequence of int
         One step count (returns a field) or several (returns frames along axis 0).
+    out : array-like, optional
+        Frames written there as computed (see :func:`evolve`).
 
     Examples
     --------
@@ -252,10 +258,10 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps):
     u = grid.check_field(u0)
     transfer = ftcs_transfer(grid, diffusivity, dt, kept=True)
     source = _wall_source(_k.ftcs(diffusivity, dt, grid.spacing), grid.boundaries, grid.shape)
-    return evolve(u, transfer, grid.boundaries, steps, source)
+    return evolve(u, transfer, grid.boundaries, steps, source, out)
 
 
-def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps):
+def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps, out=None):
     """The ``steps``-th convolution power of ``kernel`` applied to ``u0``, in one shot.
 
     .. math:: u_n = k^{*n} * u_0 \\quad\\Longleftrightarrow\\quad \\hat u_n = \\hat k^n \\hat u_0
@@ -273,7 +279,7 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps):
     u = np.asarray(u0, dtype=float)
     bcs = as_boundaries(boundary, u.ndim, boundary_value)
     k = check_kernel(kernel, bcs, u.shape)
-    return evolve(u, kernel_transfer(k, bcs, u.shape), bcs, steps, _wall_source(k, bcs, u.shape))
+    return evolve(u, kernel_transfer(k, bcs, u.shape), bcs, steps, _wall_source(k, bcs, u.shape), out)
 
 
 def heat_transfer(grid: Grid, variance) -> np.ndarray:
@@ -300,7 +306,7 @@ def _gaussian_cos(sigma: float, theta: np.ndarray) -> np.ndarray:
     return np.cos(np.multiply.outer(theta, m)) @ g
 
 
-def heat(u0, grid: Grid, *, diffusivity: float, time):
+def heat(u0, grid: Grid, *, diffusivity: float, time, out=None):
     """Convolution of ``u0`` with the Gaussian heat kernel of variance ``2 D t``, over the boundary's images.
 
     .. math:: u(x, t) = \\sum_{y} G_{2Dt}(x - y)\\, \\tilde u_0(y)
@@ -318,6 +324,8 @@ def heat(u0, grid: Grid, *, diffusivity: float, time):
         D (length^2 / time), one for all axes or one per axis.
     time : float or sequence of float
         One time (returns a field) or several (frames along axis 0).
+    out : array-like, optional
+        Frames written there as computed (see :func:`evolve`).
     """
     u = grid.check_field(u0)
     D = np.asarray(diffusivity, dtype=float)
@@ -331,11 +339,11 @@ def heat(u0, grid: Grid, *, diffusivity: float, time):
     if np.any(times < 0) or not np.all(np.isfinite(times)):
         raise ValueError(f"time must be non-negative and finite, got {time!r}")
     c0 = forward(u - c, grid.boundaries)
-    frames = np.empty((len(times),) + grid.shape)
+    frames = np.empty((len(times),) + grid.shape) if out is None else out
     for i, t in enumerate(times):
         if t == 0:
             frames[i] = u
             continue
         frames[i] = c + inverse(c0 * half(heat_transfer(grid, 2.0 * D * t), grid.boundaries), grid.boundaries,
                                 grid.shape)
-    return frames[0] if single else frames
+    return frames[0] if single and out is None else frames

@@ -110,7 +110,7 @@ def expectation(u0, grid: Grid, *, diffusivity: float, time) -> np.ndarray:
 
 def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, particles: int, seed=0,
              save_every: int | None = None, bridge: bool = True, placement: str = "stratified",
-             jumps: str = "auto", callback=None) -> ParticleRun:
+             jumps: str = "auto", callback=None, out=None) -> ParticleRun:
     """Brownian particles binned to cells at the saved steps.
 
     .. math:: x_{m+1} = x_m + \\sqrt{2 D \\Delta t}\\;\\xi_m,\\qquad \\xi_m \\sim \\mathcal N(0, I)
@@ -131,7 +131,7 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
         to the next in one Gaussian jump of variance ``2 D n dt`` per axis, wrapped or mirrored into
         the box — the same process at the saved steps, at the cost of one step. Removing walls
         (absorbing, dirichlet) depend on the path and always go step by step.
-    steps, particles, seed, save_every, placement, callback : see :func:`physconv.montecarlo.lattice`
+    steps, particles, seed, save_every, placement, callback, out : see :func:`physconv.montecarlo.lattice`
     """
     kinds = brownian_walls(grid)
     if not diffusivity >= 0 or not dt > 0:
@@ -173,5 +173,5 @@ def brownian(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int, parti
         return out
 
     with threads_for(particles):
-        frames = record(keep, grid.shape, advance, current, callback, 4 * particles, steps if leap else None)
+        frames = record(keep, grid.shape, advance, current, callback, 4 * particles, steps if leap else None, out)
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume, np.array(survivors))

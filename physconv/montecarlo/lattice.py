@@ -156,7 +156,7 @@ def _jumps(k: np.ndarray):
 
 def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, diffusivity=None, dt=None,
             save_every: int | None = None, mode: str = "particles", placement: str = "stratified",
-            jumps: str = "auto", callback: Callable[[int], None] | None = None) -> ParticleRun:
+            jumps: str = "auto", callback: Callable[[int], None] | None = None, out=None) -> ParticleRun:
     """Random walk of ``particles`` walkers on the grid, binned at the saved steps.
 
     .. math:: \\mathbb{E}[c_n(x)] = \\sum_d k[d]\\, \\mathbb{E}[c_{n-1}(x - d)] \\quad(\\text{walls as in DESIGN §1})
@@ -183,6 +183,9 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
         ``'auto'``: particles jump from frame to frame where that is exact
         (:func:`frame_jumps_exact`), else they step; ``'steps'``: always step.
         Both give the same process at the saved steps (not the same draws).
+    out : array-like, optional
+        Where the counts of each saved step go as it is reached (``out[i] = counts``), instead of
+        a new array; it is the run's ``counts``.
 
     Returns
     -------
@@ -220,21 +223,22 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
         raise ValueError(f"mode must be 'particles' or 'counts', got {mode!r}")
     cost = work if mode == "particles" else 40 * work  # a cell's multinomial split costs ~40 particle moves
     with threads_for(work):
-        frames = record(keep, grid.shape, advance, current, callback, cost, stride)
+        frames = record(keep, grid.shape, advance, current, callback, cost, stride, out)
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)
 
 
 CHUNK_MOVES = 20_000_000  # particle (or cell) steps per compiled call: well under a second, so Ctrl-C is prompt
 
 
-def record(keep, shape, advance, current, callback=None, work: int = 1, stride: int | None = None) -> np.ndarray:
+def record(keep, shape, advance, current, callback=None, work: int = 1, stride: int | None = None, out=None):
     """Advance to each saved step in turn (``advance(first, n)``) and keep the counts (``current()``).
 
     Steps go in chunks of at most CHUNK_MOVES / ``work`` (``work``: particles or cells moved per step),
     or of at most ``stride`` steps when one call costs the same however many steps it spans (frame
-    jumps), whatever the save interval; ``callback`` runs after each chunk.
+    jumps), whatever the save interval; ``callback`` runs after each chunk. The counts go to ``out[i]``
+    when given (see :func:`physconv.solvers.explicit.diffuse`), else to a new array.
     """
-    frames = np.empty((len(keep),) + tuple(shape), dtype=np.int64)
+    frames = np.empty((len(keep),) + tuple(shape), dtype=np.int64) if out is None else out
     done = 0
     chunk = stride or max(1, CHUNK_MOVES // max(int(work), 1))
     for i, target in enumerate(keep):

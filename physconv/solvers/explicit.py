@@ -73,7 +73,7 @@ DTYPES = ("float64", "float32")
 
 def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
             save_every: int | None = None, callback: Callable[[int], None] | None = None,
-            dtype="float64"):
+            dtype="float64", out=None):
     """Forward-time centred-space diffusion.
 
     .. math:: u^{m+1}_i = u^m_i + \\sum_a r_a\\,(u^m_{i-e_a} - 2u^m_i + u^m_{i+e_a}),
@@ -103,6 +103,10 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         rounded to float32 (relative 2**-24): half the memory traffic. As the step is a contraction
         in the max norm, the difference from float64 stays below ``steps * 2**-24 * max|u|``
         (:func:`float32_bound`); the frames are returned in this dtype.
+    out : array-like, optional
+        Where the frames go, ``out[i] = frame`` as each is reached (e.g. a variable of an open
+        result file, so that a long run does not hold its frames in memory); shape
+        ``(n_saved, *shape)``. It is returned in place of a new array.
 
     Returns
     -------
@@ -154,7 +158,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
                 src, dst, done = dst, src, done + kk
             return 0 if (n // k + (n % k != 0)) % 2 == 0 else 1
 
-    return _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0])
+    return _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out)
 
 
 def banded(grid: Grid, r):
@@ -238,7 +242,7 @@ def temporal_blocking(shape, itemsize: int = 8) -> tuple[int, int] | None:
 
 
 def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: int,
-              save_every: int | None = None, callback: Callable[[int], None] | None = None):
+              save_every: int | None = None, callback: Callable[[int], None] | None = None, out=None):
     """Repeated propagation of ``u0`` by ``kernel``: each step moves the mass at
     ``x`` to ``x + d`` with weight ``k[d]``.
 
@@ -257,7 +261,7 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
         conserves mass; any finite kernel is accepted)
     boundary : boundary spec, tuple of Boundary, or Grid
     boundary_value : float, optional
-    steps, save_every, callback : see :func:`diffuse`
+    steps, save_every, callback, out : see :func:`diffuse`
     """
     u = np.asarray(u0, dtype=np.float64)
     if not np.all(np.isfinite(u)):
@@ -277,14 +281,15 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
     def advance(a, b, n):
         return _loops.kernel_steps(a, b, n, k3, *tables, add3)
 
-    return _drive(advance, u, steps, save_every, callback)
+    return _drive(advance, u, steps, save_every, callback, out=out)
 
 
 CHUNK_UPDATES = 100_000_000  # cell updates per compiled call: about 0.05 s, so Ctrl-C is honoured at once
 
 
-def _drive(advance, u, steps, save_every, callback, multiple: int = 0):
-    """Run ``advance`` chunk by chunk between saved steps; copy only the saved frames.
+def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None):
+    """Run ``advance`` chunk by chunk between saved steps; copy only the saved frames (into ``out``
+    when given, as each is reached).
 
     A chunk is at most CHUNK_UPDATES cell updates, whatever ``save_every`` is:
     Python (and so Ctrl-C) runs between chunks, and ``callback`` after each.
@@ -296,7 +301,7 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0):
     if multiple:  # whole blocks of fused steps per chunk
         chunk = max(multiple, chunk // multiple * multiple)
     # one frame: the buffer itself is the result (no copy); else each saved step is copied out
-    frames = None if save_every is None else np.empty((len(keep),) + u.shape, dtype=u.dtype)
+    frames = out if out is not None or save_every is None else np.empty((len(keep),) + u.shape, dtype=u.dtype)
     for i, target in enumerate(keep):
         while target > done:
             n = int(min(chunk, target - done))
@@ -308,7 +313,7 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0):
                 callback(done)
         if frames is not None:
             frames[i] = bufs[cur].reshape(u.shape)
-    return bufs[cur].reshape(u.shape) if frames is None else Trajectory(keep, frames)
+    return bufs[cur].reshape(u.shape) if save_every is None and out is None else Trajectory(keep, frames)
 
 
 def _pad3(seq, fill=1):

@@ -59,7 +59,7 @@ def exact(u0, grid: Grid, *, diffusivity: float, dt: float, steps):
 
 
 def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
-            save_every: int | None = None, callback: Callable[[int], None] | None = None):
+            save_every: int | None = None, callback: Callable[[int], None] | None = None, out=None):
     """Crank–Nicolson ADI diffusion; any ``dt > 0`` is stable.
 
     Parameters
@@ -70,7 +70,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         D (length^2 / time).
     dt : float
         Time step (no stability limit).
-    steps, save_every, callback : see :func:`physconv.solvers.explicit.diffuse`
+    steps, save_every, callback, out : see :func:`physconv.solvers.explicit.diffuse`
 
     Returns
     -------
@@ -133,7 +133,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
             src, dst = dst, src
         return n % 2
 
-    return _drive(advance, u, steps, save_every, callback)
+    return _drive(advance, u, steps, save_every, callback, out=out)
 
 
 def _line_solver(n: int, kind: str, h: float):
