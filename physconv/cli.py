@@ -185,18 +185,19 @@ def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
     io.check_replaceable(target)  # everything this run will write is checked before it computes
     if plot:
         _check_figure_path(picture)
-    ds = runner.run(s, progress=None if not quiet else False)
-    io.write(ds, target, fmt)
+    with io.staged(target) as tmp:  # frames go to the file as they are reached; renamed into place at the end
+        runner.run(s, progress=None if not quiet else False, store=tmp).close()
     _WRITTEN.append(str(target))
-    cmp = metrics.compare(ds) if plot or not quiet else None
-    if not quiet:
-        click.echo(f"{s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
-                   f"methods: {', '.join(s.methods)}")
-        click.echo(metrics.table(cmp))
-    click.echo(f"result: {target}")
-    if plot:
-        _save_figure(lambda: _plot_module().overview(ds, cmp), picture)
-        click.echo(f"picture: {picture}")
+    with io.open_result(target, lazy=True) as ds:  # read back a frame at a time
+        cmp = metrics.compare(ds) if plot or not quiet else None
+        if not quiet:
+            click.echo(f"{s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
+                       f"methods: {', '.join(s.methods)}")
+            click.echo(metrics.table(cmp))
+        click.echo(f"result: {target}")
+        if plot:
+            _save_figure(lambda: _plot_module().overview(ds, cmp), picture)
+            click.echo(f"picture: {picture}")
 
 
 @cli.command()

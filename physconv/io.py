@@ -87,6 +87,21 @@ def write(ds: xr.Dataset, path, fmt: str | None = None) -> Path:
     """Write ``ds`` to ``path`` atomically; the format follows the suffix unless given."""
     path = Path(path)
     fmt = fmt or ("zarr" if path.suffix == ".zarr" else "netcdf")
+    with staged(path) as target:
+        with deferred_signals():  # an interrupt during the write is raised after it: nothing is renamed
+            if fmt == "zarr":
+                ds.to_zarr(target, mode="w", consolidated=False)
+            else:
+                _to_netcdf(ds, target)
+    return path
+
+
+@contextmanager
+def staged(path):
+    """Yield a temporary path beside ``path`` to write the result to; when the block ends normally it is
+    renamed into place (Ctrl-C held back during the rename); after an error or an interrupt nothing of
+    it is left, and what was at ``path`` stays as it was."""
+    path = Path(path)
     check_writable(path.parent)
     check_replaceable(path)
     remove_stale(path)
@@ -94,19 +109,65 @@ def write(ds: xr.Dataset, path, fmt: str | None = None) -> Path:
     tmp.mkdir()
     target = tmp / path.name
     try:
-        with deferred_signals() as caught:
-            try:
-                if fmt == "zarr":
-                    ds.to_zarr(target, mode="w", consolidated=False)
-                else:
-                    _to_netcdf(ds, target)
+        try:
+            yield target
+            with deferred_signals() as caught:
                 if not caught:
                     _replace(target, path)
-            except OSError as exc:
-                raise ResultError(f"{path}: cannot write the result ({exc.strerror or exc})") from None
+        except OSError as exc:
+            raise ResultError(f"{path}: cannot write the result ({exc.strerror or exc})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return path
+
+
+class FrameFile:
+    """A result file filled a frame at a time: netCDF (``.nc``) or Zarr (``.zarr``, by the suffix).
+
+    The small variables, coordinates and attributes of ``template`` are written at once; each name in
+    ``frames`` (``{name: (dims, shape, attrs)}``) becomes a float64 variable stored one frame per chunk,
+    missing (NaN) until written with ``file[name][i] = frame``. Reading it back gives the Dataset that
+    holds the same values in memory.
+    """
+
+    def __init__(self, target, template: xr.Dataset, frames: dict):
+        self.path = Path(target)
+        self.zarr = self.path.suffix == ".zarr"
+        self.variables = {}
+        if self.zarr:
+            import zarr
+
+            template.to_zarr(self.path, mode="w", consolidated=False)
+            self._file = zarr.open_group(str(self.path), mode="a")
+            v3 = self._file.metadata.zarr_format == 3
+            for name, (dims, shape, attrs) in frames.items():
+                extra = {"dimension_names": list(dims)} if v3 else {}
+                arr = self._file.create_array(name, shape=shape, chunks=(1,) + tuple(shape[1:]), dtype="f8",
+                                              fill_value=np.nan, **extra)
+                arr.attrs.update(attrs if v3 else {**attrs, "_ARRAY_DIMENSIONS": list(dims)})
+                self.variables[name] = arr
+        else:
+            import h5netcdf
+
+            _to_netcdf(template, self.path)
+            self._file = h5netcdf.File(self.path, "a")
+            for name, (dims, shape, attrs) in frames.items():
+                var = self._file.create_variable(name, dims, "f8", chunks=(1,) + tuple(shape[1:]),
+                                                 fillvalue=np.nan)
+                var.attrs.update(attrs)
+                self.variables[name] = var
+
+    def __getitem__(self, name):
+        return self.variables[name]
+
+    def close(self) -> None:
+        if not self.zarr:
+            self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def _to_netcdf(ds: xr.Dataset, target: Path) -> None:
@@ -212,17 +273,20 @@ def _replace(new: Path, path: Path, attempts: int = 100) -> None:
     raise ResultError(f"{path}: could not be replaced (other writers kept it busy)")
 
 
-def open_result(path) -> xr.Dataset:
-    """Read a result written by :func:`write` (netCDF or Zarr) fully into memory, checking it is whole."""
+def open_result(path, lazy: bool = False) -> xr.Dataset:
+    """Read a result written by :func:`write` or :class:`FrameFile` (netCDF or Zarr) fully into memory,
+    checking it is whole; or, ``lazy``, open it to be read a frame at a time as it is used (the
+    values are then not checked; close the Dataset when done)."""
     path = Path(path)
     if not path.exists():
         raise ResultError(f"{path}: no such result")
     try:
         if path.is_dir():
-            with xr.open_zarr(path, consolidated=False) as ds:
-                ds = ds.load()
+            ds = xr.open_dataset(path, engine="zarr", chunks=None, consolidated=False)
         else:
-            with xr.open_dataset(path, engine="h5netcdf") as ds:
+            ds = xr.open_dataset(path, engine="h5netcdf")
+        if not lazy:
+            with ds:
                 ds = ds.load()
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ResultError(f"{path}: not a physconv result ({' '.join(str(exc).split())})") from None
@@ -237,6 +301,8 @@ def open_result(path) -> xr.Dataset:
         raise ResultError(f"{path}: not a physconv result (unreadable attributes)") from None
     if not isinstance(methods, list) or not methods or any(m not in ds for m in methods):
         raise ResultError(f"{path}: damaged result (the methods it lists are not all in it)")
+    if lazy:
+        return ds
     for name in ["initial", *methods]:
         if not np.all(np.isfinite(ds[name].values)):
             raise ResultError(f"{path}: damaged result ({name} has missing or non-finite values: lost chunks?)")

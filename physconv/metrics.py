@@ -91,26 +91,29 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     maxd, rel = np.zeros((len(names), nt)), np.zeros((len(names), nt))
     pmax, prel = np.full((len(names), nt), np.nan), np.full((len(names), nt), np.nan)
     mass = np.zeros((len(methods), nt))
+    predictor = _predictor(ds, grid)
+    if "implicit" in methods:
+        from .solvers import implicit
+
+        amplified = implicit.exact_at(ds["initial"].values, grid, diffusivity=float(ds.attrs["diffusivity"]),
+                                      dt=float(ds.attrs["dt"]))
     for i in range(nt):  # one saved time at a time: a result larger than memory is read frame by frame
         fields = {m: ds[m][i].values for m in methods}
         steps = ds["step"].values[i:i + 1]
         if "implicit" in methods:
-            from .solvers import implicit
-
-            fields["amplification"] = implicit.exact(ds["initial"].values, grid,
-                                                     diffusivity=float(ds.attrs["diffusivity"]),
-                                                     dt=float(ds.attrs["dt"]), steps=steps)[0]
-        predictions = _predictions(ds, grid, steps)
+            fields["amplification"] = amplified(steps)[0]
+        predictions = predictor(steps)
+        d = np.empty(grid.shape)  # one scratch frame: no temporaries of a frame's size per pair
         for j, name in enumerate(names):
             a, b = (fields[m] for m in name.split("-"))
-            d = a - b
-            norm = float(np.sqrt((b**2).sum())) or 1.0
-            maxd[j, i] = np.abs(d).max()
-            rel[j, i] = np.sqrt((d**2).sum()) / norm
+            np.subtract(a, b, out=d)
+            norm = _norm(b) or 1.0
+            maxd[j, i] = _max_abs(d)
+            rel[j, i] = _norm(d) / norm
             if name in predictions:
                 p = predictions[name][0]
-                pmax[j, i] = np.abs(p).max()
-                prel[j, i] = np.sqrt((p**2).sum()) / norm
+                pmax[j, i] = _max_abs(p)
+                prel[j, i] = _norm(p) / norm
         mass[:, i] = [fields[m].sum() * grid.cell_volume for m in methods]
     out = xr.Dataset(coords={"time": ds["time"], "step": ds["step"]})
     if names:
@@ -137,6 +140,16 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
+def _norm(a: np.ndarray) -> float:
+    """Euclidean norm, without a temporary array."""
+    a = a.ravel()
+    return float(np.sqrt(np.dot(a, a)))
+
+
+def _max_abs(a: np.ndarray) -> float:
+    return float(max(a.max(), -a.min()))
+
+
 def _tolerance(ds: xr.Dataset, grid: Grid, pair: str, scale: float) -> float:
     """Round-off allowed for a pair: EXACT_TOL; with float32 storage of ``explicit``, its bound
     (:func:`physconv.solvers.explicit.float32_bound`) relative to ``scale``."""
@@ -157,24 +170,31 @@ def _step_kernel(ds: xr.Dataset, grid: Grid) -> np.ndarray:
     return ftcs(float(ds.attrs["diffusivity"]), float(ds.attrs["dt"]), grid.spacing)
 
 
-def _predictions(ds: xr.Dataset, grid: Grid, steps) -> dict[str, np.ndarray]:
-    """Predicted ``a - b`` at ``steps`` for the approximate pairs (physconv.theory)."""
+def _predictor(ds: xr.Dataset, grid: Grid):
+    """A function of ``steps`` giving the predicted ``a - b`` of the approximate pairs (physconv.theory)."""
     from . import theory
 
     methods = set(methods_of(ds))
     if "gaussian" not in methods:
-        return {}
+        return lambda steps: {}
     u0, dt = ds["initial"].values, float(ds.attrs["dt"])
     D = np.atleast_1d(ds.attrs["diffusivity_per_axis"]).astype(float)
-    out = {}
-    if methods & {"explicit", "spectral"}:
-        steps_error = theory.kernel_error(u0, grid, _step_kernel(ds, grid), D, dt, steps)
-        out["explicit-gaussian"] = out["spectral-gaussian"] = steps_error
-    if "implicit" in methods:
-        out["implicit-gaussian"] = theory.implicit_error(u0, grid, float(ds.attrs["diffusivity"]), dt, steps)
-        if "spectral" in methods:
-            out["implicit-spectral"] = out["implicit-gaussian"] - out["spectral-gaussian"]
-    return out
+    kernel_error = theory.kernel_error_at(u0, grid, _step_kernel(ds, grid), D, dt) \
+        if methods & {"explicit", "spectral"} else None
+    implicit_error = theory.implicit_error_at(u0, grid, float(ds.attrs["diffusivity"]), dt) \
+        if "implicit" in methods else None
+
+    def predict(steps) -> dict[str, np.ndarray]:
+        out = {}
+        if kernel_error is not None:
+            out["explicit-gaussian"] = out["spectral-gaussian"] = kernel_error(steps)
+        if implicit_error is not None:
+            out["implicit-gaussian"] = implicit_error(steps)
+            if "spectral" in methods:
+                out["implicit-spectral"] = out["implicit-gaussian"] - out["spectral-gaussian"]
+        return out
+
+    return predict
 
 
 def prediction_factor(cmp: xr.Dataset, i: int) -> float:

@@ -84,7 +84,7 @@ def _norms(fields, idx, scale):
 
     if scale == "per-frame":
         return [Normalize(*limits([f.isel(time=i) for f in fields.values()])) for i in idx]
-    lo, hi = limits(list(fields.values()))
+    lo, hi = limits([f.isel(time=i) for f in fields.values() for i in idx])  # the shown frames, read one by one
     if scale == "log":
         top = hi if hi > 0 else 1.0
         return [LogNorm(top * 10.0**-LOG_DECADES, top, clip=True)] * len(idx)
@@ -114,9 +114,26 @@ def _draw(ax, f: xr.DataArray, norm, cmap="viridis", style=None):
             ax.set_yscale("log")
         ax.set_ylim(lo, hi)
         return line
-    image = ax.imshow(np.asarray(f), origin="lower", extent=_extent(f), norm=norm, cmap=cmap,
-                      interpolation="nearest", aspect="equal")
+    image = ax.imshow(block_mean(np.asarray(f), DISPLAY_CELLS), origin="lower", extent=_extent(f), norm=norm,
+                      cmap=cmap, interpolation="nearest", aspect="equal")
     return image
+
+
+DISPLAY_CELLS = 512  # a map panel is a few hundred pixels wide: larger fields are drawn as block means
+
+
+def block_mean(a: np.ndarray, limit: int) -> np.ndarray:
+    """``a`` with each axis longer than ``limit`` cells replaced by means over blocks of ``ceil(n / limit)``
+    cells (the last block may be shorter), so a picture of a huge field costs what a small one does."""
+    for axis in range(a.ndim):
+        n = a.shape[axis]
+        if n > limit:
+            starts = np.arange(0, n, -(-n // limit))
+            counts = np.diff(np.append(starts, n)).astype(float)
+            shape = [1] * a.ndim
+            shape[axis] = len(starts)
+            a = np.add.reduceat(a, starts, axis=axis) / counts.reshape(shape)
+    return a
 
 
 def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = None, scale: str = "auto") -> Figure:

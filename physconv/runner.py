@@ -39,7 +39,7 @@ class RunError(PhysconvError):
     """A method produced NaN or infinite values."""
 
 
-def run(s: Scenario, progress: bool | None = None, mc_seed=None) -> xr.Dataset:
+def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> xr.Dataset:
     """Advance the scenario's initial field by each of its methods.
 
     Parameters
@@ -51,6 +51,10 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None) -> xr.Dataset:
         the bar. False: nothing.
     mc_seed : int or numpy.random.SeedSequence, optional
         Seed of the Monte Carlo method instead of ``monte_carlo.seed`` (ensemble replicas).
+    store : path, optional
+        A new result file (``.nc``, or ``.zarr``) that each method's frames are written to as they
+        are reached, so that memory holds a method's working buffers and one frame, not the whole
+        run. The Dataset returned then reads from it lazily (close it when done).
 
     Returns
     -------
@@ -68,21 +72,54 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None) -> xr.Dataset:
     total = s.time.steps * sum(m in STEPPING for m in s.methods)
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, disable=not bar_on or total == 0, unit="step", desc=s.name, leave=False) as bar:
-        frames = {}
-        for method in s.methods:
-            bar.set_postfix_str(method)
-            start, clock = bar.n, time.perf_counter()
-            if lines:
-                _say(f"{s.name}: {method} started")
-            with np.errstate(all="ignore"):  # overflow is reported below as a RunError naming the step
-                extra = {"seed": mc_seed} if method == "monte_carlo" and mc_seed is not None else {}
-                frames[method] = _METHODS[method](s, grid, u0, kernel, keep,
-                                                  lambda n, st=start: bar.update(st + n - bar.n), **extra)
-            _check_finite(method, frames[method], keep)
-            if lines:
-                _say(f"{s.name}: {method} done in {time.perf_counter() - clock:.2f} s")
+    file = None
+    if store is not None:
+        from .io import FrameFile
+
+        dims, shape = ("time",) + grid.dims, (len(keep),) + grid.shape
+        file = FrameFile(store, to_dataset(s, grid, u0, kernel, keep, {}, methods=s.methods),
+                         {m: (dims, shape, _attrs(m)) for m in s.methods})
+    frames = {}
+    try:
+        with tqdm(total=total, disable=not bar_on or total == 0, unit="step", desc=s.name, leave=False) as bar:
+            for method in s.methods:
+                bar.set_postfix_str(method)
+                start, clock = bar.n, time.perf_counter()
+                if lines:
+                    _say(f"{s.name}: {method} started")
+                out = None if file is None else _Checked(file[method], method, keep)
+                with np.errstate(all="ignore"):  # overflow is reported as a RunError naming the step
+                    extra = {"seed": mc_seed} if method == "monte_carlo" and mc_seed is not None else {}
+                    result = _METHODS[method](s, grid, u0, kernel, keep,
+                                              lambda n, st=start: bar.update(st + n - bar.n), out=out, **extra)
+                if file is None:
+                    _check_finite(method, result, keep)
+                    frames[method] = result
+                if lines:
+                    _say(f"{s.name}: {method} done in {time.perf_counter() - clock:.2f} s")
+    finally:
+        if file is not None:
+            file.close()
+    if file is not None:
+        return xr.open_dataset(store, engine="zarr" if file.zarr else "h5netcdf",
+                               **({"chunks": None, "consolidated": False} if file.zarr else {}))
     return to_dataset(s, grid, u0, kernel, keep, frames)
+
+
+class _Checked:
+    """Frames written to ``target`` (``target[i] = frame``) after a check that they are finite."""
+
+    def __init__(self, target, method: str, keep, scale: float = 1.0):
+        self.target, self.method, self.keep, self.scale = target, method, keep, scale
+
+    def __setitem__(self, i, frame):
+        frame = np.asarray(frame)
+        if self.scale != 1.0:
+            frame = frame * self.scale
+        if not np.isfinite(frame).all():
+            after = f" (after step {self.keep[i - 1]})" if i else ""
+            raise RunError(f"{self.method}: NaN or overflow by step {self.keep[i]}{after}")
+        self.target[i] = frame
 
 
 def _say(line: str) -> None:
@@ -96,7 +133,9 @@ def compiled_code_is_cold() -> bool:
     return not any(Path(__file__).parent.rglob("*.nbi"))
 
 
-def _explicit(s, grid, u0, kernel, keep, tick):
+# Each method returns its frames, or with ``out`` writes them there (``out[i] = frame``) as it goes.
+
+def _explicit(s, grid, u0, kernel, keep, tick, out=None):
     from .solvers import explicit
 
     every = _every(keep)
@@ -105,52 +144,59 @@ def _explicit(s, grid, u0, kernel, keep, tick):
 
         frames = distributed.diffuse(u0, grid, steps=s.time.steps, chunks=tuple(s.chunks), save_every=every,
                                      dtype=s.dtype, **_step_args(s, kernel))
-        out = frames.compute()
+        result = frames.compute()
         tick(s.time.steps)
-        return out
+        if out is not None:
+            for i, f in enumerate(result):
+                out[i] = f
+        return result
     if kernel is None:
-        out = explicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
-                               save_every=every, callback=tick, dtype=s.dtype)
+        result = explicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
+                                  save_every=every, callback=tick, dtype=s.dtype, out=out)
     else:
-        out = explicit.propagate(u0, kernel, boundary=grid, steps=s.time.steps, save_every=every, callback=tick)
-    return out.frames if every else out[None]
+        result = explicit.propagate(u0, kernel, boundary=grid, steps=s.time.steps, save_every=every,
+                                    callback=tick, out=out)
+    return result.frames if every or out is not None else result[None]
 
 
-def _implicit(s, grid, u0, kernel, keep, tick):
+def _implicit(s, grid, u0, kernel, keep, tick, out=None):
     from .solvers import implicit
 
     every = _every(keep)
-    out = implicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
-                           save_every=every, callback=tick)
-    return out.frames if every else out[None]
+    result = implicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
+                              save_every=every, callback=tick, out=out)
+    return result.frames if every or out is not None else result[None]
 
 
-def _spectral(s, grid, u0, kernel, keep, tick):
+def _spectral(s, grid, u0, kernel, keep, tick, out=None):
     from . import spectral
 
     if kernel is None:
-        return spectral.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=keep)
-    return spectral.propagate(u0, kernel, boundary=grid, steps=keep)
+        return spectral.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=keep, out=out)
+    return spectral.propagate(u0, kernel, boundary=grid, steps=keep, out=out)
 
 
-def _gaussian(s, grid, u0, kernel, keep, tick):
+def _gaussian(s, grid, u0, kernel, keep, tick, out=None):
     from . import spectral
 
-    return spectral.heat(u0, grid, diffusivity=effective_diffusivity(s, grid, kernel), time=keep * s.time.dt)
+    return spectral.heat(u0, grid, diffusivity=effective_diffusivity(s, grid, kernel), time=keep * s.time.dt,
+                         out=out)
 
 
-def _monte_carlo(s, grid, u0, kernel, keep, tick, seed=None):
+def _monte_carlo(s, grid, u0, kernel, keep, tick, out=None, seed=None):
     from . import montecarlo as mc
 
     m = s.monte_carlo
     every = _every(keep)
+    if out is not None:  # counts to concentration as ParticleRun.concentration does, a frame at a time
+        out.scale = grid.mass(u0) / int(m.particles) / grid.cell_volume
     common = dict(steps=s.time.steps, particles=m.particles, seed=m.seed if seed is None else seed, save_every=every,
-                  placement=m.placement, callback=tick)
+                  placement=m.placement, callback=tick, out=out)
     if m.lattice:
         run = mc.lattice(u0, grid, mode=m.mode, jumps=m.jumps, **_step_args(s, kernel), **common)
     else:
         run = mc.brownian(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, bridge=m.bridge, jumps=m.jumps, **common)
-    return run.concentration
+    return run.counts if out is not None else run.concentration
 
 
 def _step_args(s, kernel) -> dict:
@@ -182,16 +228,21 @@ def _check_finite(method, frames, keep):
         raise RunError(f"{method}: NaN or overflow by step {keep[i]}{after}")
 
 
-def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict) -> xr.Dataset:
-    """Assemble the result Dataset (DESIGN §5)."""
+def _attrs(method: str) -> dict:
+    return {"long_name": LONG_NAMES[method], "units": "1"}
+
+
+def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=None) -> xr.Dataset:
+    """Assemble the result Dataset (DESIGN §5); ``methods`` (default: those of ``frames``) names the
+    methods of the result, also when their frames are written elsewhere."""
+    methods = list(frames) if methods is None else list(methods)
     dims = grid.dims
     coords = {"time": ("time", keep * s.time.dt, {"long_name": "time", "units": "1", "axis": "T"}),
               "step": ("time", keep, {"long_name": "time step number"})}
     for name, c, d in zip(dims, grid.coords().values(), grid.spacing):
         coords[name] = (name, c, {"long_name": f"cell-centre {name}", "units": "1", "axis": name.upper(),
                                   "spacing": d})
-    data = {m: (("time",) + dims, np.asarray(f, dtype=float), {"long_name": LONG_NAMES[m], "units": "1"})
-            for m, f in frames.items()}
+    data = {m: (("time",) + dims, np.asarray(f, dtype=float), _attrs(m)) for m, f in frames.items()}
     data["initial"] = (dims, u0, {"long_name": "initial concentration", "units": "1"})
     if kernel is not None:
         kdims = tuple(f"k{d}" for d in dims)
@@ -204,7 +255,7 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict) -> xr.Da
         "description": s.description,
         "Conventions": "CF-1.10",
         "scenario": s.text,
-        "methods": json.dumps(list(frames)),
+        "methods": json.dumps(methods),
         "boundary": json.dumps({name: b.kind for name, b in zip(grid.dims, grid.boundaries)}),
         "walls": json.dumps({name: {"rule": b.describe(), "positions": list(pos)}
                              for name, b, pos in zip(grid.dims, grid.boundaries, grid.wall_positions())}),
@@ -226,7 +277,7 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict) -> xr.Da
         ds.attrs.update({"kernel_normalize": s.kernel.normalize, "kernel_temperature": float(s.kernel.temperature)})
     if s.boundary_value is not None:
         ds.attrs["boundary_value"] = float(s.boundary_value)
-    if "monte_carlo" in frames:
+    if "monte_carlo" in methods:
         m = s.monte_carlo
         ds.attrs.update({"mc_particles": m.particles, "mc_seed": m.seed, "mc_mode": m.mode,
                          "mc_lattice": int(m.lattice), "mc_placement": m.placement, "mc_bridge": int(m.bridge)})

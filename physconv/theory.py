@@ -82,13 +82,24 @@ def kernel_error(u0, grid: Grid, kernel, diffusivity, dt: float, steps) -> np.nd
     dt : float
     steps : sequence of int
     """
+    return kernel_error_at(u0, grid, kernel, diffusivity, dt)(steps)
+
+
+def kernel_error_at(u0, grid: Grid, kernel, diffusivity, dt: float):
+    """:func:`kernel_error` as a function of ``steps``, its set-up done once (for frame-by-frame use)."""
     c0 = spectral.forward(np.asarray(u0, dtype=float) - wall_value(grid.boundaries), grid.boundaries)
     k4 = fourth_cumulant(kernel, grid) / 24.0
-    return _frames(c0, grid, steps, lambda n: n * k4 * spectral.heat_transfer(grid, 2.0 * _D(diffusivity) * n * dt))
+    return lambda steps: _frames(c0, grid, steps,
+                                 lambda n: n * k4 * spectral.heat_transfer(grid, 2.0 * _D(diffusivity) * n * dt))
 
 
 def implicit_error(u0, grid: Grid, diffusivity: float, dt: float, steps) -> np.ndarray:
     """Predicted ``Crank-Nicolson ADI - heat solution`` at each of ``steps`` (frames along axis 0)."""
+    return implicit_error_at(u0, grid, diffusivity, dt)(steps)
+
+
+def implicit_error_at(u0, grid: Grid, diffusivity: float, dt: float):
+    """:func:`implicit_error` as a function of ``steps``, its set-up done once."""
     from .solvers.implicit import amplification
 
     c0 = spectral.forward(np.asarray(u0, dtype=float) - wall_value(grid.boundaries), grid.boundaries)
@@ -97,8 +108,8 @@ def implicit_error(u0, grid: Grid, diffusivity: float, dt: float, steps) -> np.n
     for th, h, Da in zip(_thetas(grid), grid.spacing, D):
         exponent = np.add.outer(exponent, -Da * dt * (th / h) ** 2)
     per_step = amplification(grid, diffusivity, dt) - np.exp(exponent)  # against exp(-D |k|^2 dt)
-    return _frames(c0, grid, steps,
-                   lambda n: n * per_step * spectral.heat_transfer(grid, 2.0 * D * max(n - 1, 0) * dt))
+    return lambda steps: _frames(c0, grid, steps,
+                                 lambda n: n * per_step * spectral.heat_transfer(grid, 2.0 * D * max(n - 1, 0) * dt))
 
 
 def _D(diffusivity):

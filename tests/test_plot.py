@@ -142,3 +142,17 @@ def test_animation_has_one_frame_per_saved_time(tmp_path, results):
 def test_spacetime_refuses_2d_results(results):
     with pytest.raises(ValueError, match="1-D"):
         plot.spacetime(results["2d"])
+
+
+def test_block_mean_keeps_small_fields_and_averages_large_ones():
+    from physconv.plot import block_mean
+
+    rng = np.random.default_rng(0)
+    small = rng.random((40, 30))
+    assert block_mean(small, 64) is small
+    big = rng.random((1030, 70))
+    out = block_mean(big, 512)  # blocks of 3 rows (the last of 1): 344 rows; columns kept
+    assert out.shape == (344, 70)
+    np.testing.assert_allclose(out[0], big[:3].mean(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(out[-1], big[-1], rtol=1e-14)
+    np.testing.assert_allclose((out[:-1] * 3).sum() + out[-1].sum(), big.sum(), rtol=1e-12)  # mass kept

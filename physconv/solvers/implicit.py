@@ -49,13 +49,19 @@ def exact(u0, grid: Grid, *, diffusivity: float, dt: float, steps):
     Every mode is multiplied by :func:`amplification` per step; dirichlet walls
     add the scheme's one-step response to a zero field each step.
     """
+    return exact_at(u0, grid, diffusivity=diffusivity, dt=dt)(steps)
+
+
+def exact_at(u0, grid: Grid, *, diffusivity: float, dt: float):
+    """:func:`exact` as a function of ``steps``, its set-up done once (for frame-by-frame use)."""
     from .. import spectral
 
     u = grid.check_field(u0)
     source = None
     if any(b.kind == "dirichlet" and b.value != 0 for b in grid.boundaries):
         source = diffuse(np.zeros(grid.shape), grid, diffusivity=diffusivity, dt=dt, steps=1)
-    return spectral.evolve(u, amplification(grid, diffusivity, dt), grid.boundaries, steps, source)
+    G = amplification(grid, diffusivity, dt)
+    return lambda steps: spectral.evolve(u, G, grid.boundaries, steps, source)
 
 
 def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
