@@ -163,13 +163,16 @@ class Scenario(_Strict):
 
         return saved_steps(self.time.steps, self.save_every)
 
-    def memory_estimate(self, particles_only: bool = False) -> int:
+    def memory_estimate(self, particles_only: bool = False, held: bool = False) -> int:
         """Bytes ``physconv run`` needs at its peak, the process as a whole.
 
-        The libraries (about 300 MiB measured), the frames of every method, the comparison's
-        temporaries (differences, squares and theory's predictions: six frame sets at most), the
-        transforms' work arrays and the particles. Tested against the measured peak of real runs
-        (``tests/test_hardening.py``): measured / estimated between 0.5 and 1.25.
+        The libraries (about 300 MiB measured), the working arrays of a method or of the comparison
+        of one saved time (at most 24 fields, two per method) and the particles: ``physconv run``
+        writes each frame to the result file as it is reached. ``held``: a run that keeps every
+        frame in memory (``runner.run`` without ``store``, a sweep's variant), where the frames of
+        every method and the comparison's temporaries (six frame sets at most) add up. Tested
+        against the measured peak of real runs (``tests/test_hardening.py``): measured / estimated
+        between 0.5 and 1.25.
         """
         cells = math.prod(self.grid.shape)
         frames = self.frame_count()
@@ -179,7 +182,9 @@ class Scenario(_Strict):
             total += per_particle * self.monte_carlo.particles
         if particles_only:
             return total
-        return total + BASE_MEMORY + 8 * cells * (frames * (len(self.methods) + 6) + 24)
+        if held:
+            return total + BASE_MEMORY + 8 * cells * (frames * (len(self.methods) + 6) + 24)
+        return total + BASE_MEMORY + 8 * cells * (2 * len(self.methods) + 24)
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -187,6 +187,7 @@ def plan(source, axes: list[Axis], base_overrides=(), max_bytes: int | None = No
         own = [f"{a.key}={_text(a.values[i])}" for a, i in zip(axes, index)]
         try:
             s = _scenario.load(path, list(base_overrides) + own, max_bytes=max_bytes)
+            _check_held(s, path, max_bytes)
         except PhysconvError as exc:
             raise type(exc)(f"variant {' '.join(own)}: {exc}") from None
         mine = _layout(s)
@@ -200,6 +201,16 @@ def plan(source, axes: list[Axis], base_overrides=(), max_bytes: int | None = No
     return Plan(path, path.read_text(encoding="utf-8"), list(axes), variants, layout or {})
 
 
+def _check_held(s, path, max_bytes) -> None:
+    """A variant keeps all its frames in memory until its task returns them: refuse it if they do not fit."""
+    limit = max_bytes if max_bytes is not None else _scenario._default_max_bytes()
+    need = s.memory_estimate(held=True)
+    if limit is not None and need > limit:
+        raise SweepError(f"{path}: a variant holds its frames in memory and needs about {need / 2**30:.1f} GiB, "
+                         f"more than the {limit / 2**30:.1f} GiB allowed; use fewer cells or frames "
+                         "(time.save_every)")
+
+
 def plan_ensemble(source, replicas: int, base_overrides=(), max_bytes: int | None = None) -> Plan:
     """``replicas`` runs of the scenario's Monte Carlo method, replica ``r`` with the seed
     ``SeedSequence(monte_carlo.seed).spawn(replicas)[r]``."""
@@ -211,6 +222,7 @@ def plan_ensemble(source, replicas: int, base_overrides=(), max_bytes: int | Non
         raise SweepError(f"{path}: methods: an ensemble needs monte_carlo among the methods")
     overrides = list(base_overrides) + ["methods=[monte_carlo]"]
     s = _scenario.load(path, overrides, max_bytes=max_bytes)
+    _check_held(s, path, max_bytes)
     seeds = np.random.SeedSequence(s.monte_carlo.seed).spawn(replicas)
     variants = [Variant((r,), overrides, s, f"replica {r}", seeds[r], f"\n# replica {r} of {replicas}")
                 for r in range(replicas)]
