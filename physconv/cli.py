@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -183,6 +184,10 @@ def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
     target = io.result_path(out, s.name, fmt)
     picture = out / f"{s.name}.png"
     io.check_replaceable(target)  # everything this run will write is checked before it computes
+    free = shutil.disk_usage(out).free
+    if s.file_size() > free:
+        raise _Failure(f"{s.source}: time.save_every: the result needs about {s.file_size() / 2**30:.1f} GiB but "
+                       f"{out} has {free / 2**30:.1f} GiB free; save fewer frames or write elsewhere (--out)")
     if plot:
         _check_figure_path(picture)
     with io.staged(target) as tmp:  # frames go to the file as they are reached; renamed into place at the end

@@ -30,6 +30,7 @@ MAX_STEPS = 2**53  # counts stay exact in float64
 MAX_FILE_BYTES = 2**20  # a scenario file is text of at most 1 MiB
 MAX_NODES = 100_000  # values a scenario may hold once its YAML aliases are expanded
 BASE_MEMORY = 320 * 2**20  # the interpreter and its libraries (numpy, numba, xarray, matplotlib), measured
+PER_FRAME = 512  # steps, times, comparison rows and the file's index of one saved frame (bytes)
 MAX_VALUE = 1e100  # largest |initial value|: sums and squares of fields stay finite
 Method = Literal["explicit", "implicit", "spectral", "gaussian", "monte_carlo"]
 
@@ -168,7 +169,8 @@ class Scenario(_Strict):
 
         The libraries (about 300 MiB measured), the working arrays of a method or of the comparison
         of one saved time (at most 24 fields, two per method) and the particles: ``physconv run``
-        writes each frame to the result file as it is reached. ``held``: a run that keeps every
+        writes each frame to the result file as it is reached, and keeps per saved frame only its
+        step, time and comparison rows (:data:`PER_FRAME` bytes). ``held``: a run that keeps every
         frame in memory (``runner.run`` without ``store``, a sweep's variant), where the frames of
         every method and the comparison's temporaries (six frame sets at most) add up. Tested
         against the measured peak of real runs (``tests/test_hardening.py``): measured / estimated
@@ -184,7 +186,11 @@ class Scenario(_Strict):
             return total
         if held:
             return total + BASE_MEMORY + 8 * cells * (frames * (len(self.methods) + 6) + 24)
-        return total + BASE_MEMORY + 8 * cells * (2 * len(self.methods) + 24)
+        return total + BASE_MEMORY + 8 * cells * (2 * len(self.methods) + 24) + PER_FRAME * frames
+
+    def file_size(self) -> int:
+        """Bytes of the result file: a float64 frame per saved step and method (plus the initial field)."""
+        return 8 * math.prod(self.grid.shape) * (self.frame_count() * len(self.methods) + 1)
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -515,3 +515,18 @@ def test_ctrl_c_while_numba_compiles_is_not_lost(tmp_path, delay):
     _, rest = proc.communicate(timeout=60)
     assert proc.returncode == 130, rest
     assert _one_error_line(rest) == "error: interrupted; nothing was written"
+
+
+@pytest.mark.parametrize("free_mib", [0, 1])
+def test_a_result_larger_than_the_free_disk_is_refused_before_running(tmp_path, capsys, monkeypatch, free_mib):
+    """The frames go to the file as they are made: a file that cannot fit is refused first, naming the key."""
+    import collections
+    import shutil
+
+    path = _write(tmp_path, BASE.replace("save_every: 5", "save_every: 1"))
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(2**40, 2**40, free_mib * 2**20 // 64))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "time.save_every" in line and "GiB free" in line and str(path) in line
+    assert not any((tmp_path / "out").iterdir())
