@@ -119,6 +119,7 @@ def _draw(ax, f: xr.DataArray, norm, cmap="viridis", style=None):
     return image
 
 
+LEGEND_CURVES = 16  # profiles: up to this many saved times get a legend, more a colour bar of time
 DISPLAY_CELLS = 512  # a map panel is a few hundred pixels wide: larger fields are drawn as block means
 
 
@@ -256,7 +257,13 @@ def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
         ax.text(0.02, 0.97, f"t = 0 off scale (peak {first:.4g})", transform=ax.transAxes, va="top", fontsize=7)
     ax.set_xlabel(x)
     ax.set_ylabel(f"{method} concentration")
-    ax.legend(fontsize=7, ncol=2)
+    if n <= LEGEND_CURVES:
+        ax.legend(fontsize=7, ncol=2)
+    else:  # too many times for a legend: a colour bar of time
+        from matplotlib.cm import ScalarMappable
+
+        t = ds["time"].values
+        ax.figure.colorbar(ScalarMappable(Normalize(float(t[0]), float(t[-1])), cmap), ax=ax, label="time")
     where = f"\nat {', '.join(through)} (centre of mass)" if through else ""
     ax.set_title(f"profiles along {x}{where}", fontsize=10)
     return ax

@@ -156,3 +156,20 @@ def test_block_mean_keeps_small_fields_and_averages_large_ones():
     np.testing.assert_allclose(out[0], big[:3].mean(axis=0), rtol=1e-14)
     np.testing.assert_allclose(out[-1], big[-1], rtol=1e-14)
     np.testing.assert_allclose((out[:-1] * 3).sum() + out[-1].sum(), big.sum(), rtol=1e-12)  # mass kept
+
+
+def test_profiles_of_many_saved_times_get_a_colour_bar_instead_of_a_legend(tmp_path):
+    """A legend of dozens of times would cover the panel: beyond LEGEND_CURVES the times are a colour bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from physconv import plot, runner, scenario
+
+    few = runner.run(scenario.load("diffusion_1d", ["methods=[explicit]", "time.save_every=400"]), progress=False)
+    many = runner.run(scenario.load("diffusion_1d", ["methods=[explicit]", "time.save_every=50"]), progress=False)
+    ax = plot.profiles(few)
+    assert ax.get_legend() is not None and len(ax.figure.axes) == 1
+    ax = plot.profiles(many)
+    assert many.sizes["time"] > plot.LEGEND_CURVES
+    assert ax.get_legend() is None and len(ax.figure.axes) == 2  # the panel and its colour bar
+    assert len(ax.lines) == many.sizes["time"]
