@@ -28,6 +28,7 @@ class _Failure(Exception):
         self.status = status
 
 
+LOAD_WHOLE_BELOW = 256 * 2**20  # results up to this size are read back at once for the table and picture
 _WRITTEN: list[str] = []  # files this command has put in place, for the message after an interrupt
 
 
@@ -193,7 +194,9 @@ def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
     with io.staged(target) as tmp:  # frames go to the file as they are reached; renamed into place at the end
         runner.run(s, progress=None if not quiet else False, store=tmp).close()
     _WRITTEN.append(str(target))
-    with io.open_result(target, lazy=True) as ds:  # read back a frame at a time
+    with io.open_result(target, lazy=True) as ds:  # read back a frame at a time, or at once when small
+        if s.file_size() <= LOAD_WHOLE_BELOW:
+            ds.load()
         cmp = metrics.compare(ds) if plot or not quiet else None
         if not quiet:
             click.echo(f"{s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
