@@ -101,8 +101,9 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> 
         if file is not None:
             file.close()
     if file is not None:
-        return xr.open_dataset(store, engine="zarr" if file.zarr else "h5netcdf",
-                               **({"chunks": None, "consolidated": False} if file.zarr else {}))
+        from .io import open_result
+
+        return open_result(store, lazy=True)
     return to_dataset(s, grid, u0, kernel, keep, frames)
 
 
