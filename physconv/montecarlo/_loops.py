@@ -20,6 +20,8 @@ BLOCK = 4096  # particles per parallel work item (does not affect the results)
 @nb.njit(inline="always", cache=True)
 def _wall(p, n, kind):
     """Cell index after a jump to ``p``; -1 if removed (jumps reach at most n cells beyond a wall)."""
+    if 0 <= p < n:  # inside: the common case, whatever the wall
+        return p
     if kind == 0:
         while p < 0:
             p += n
@@ -50,6 +52,7 @@ def lattice_walk(pos, first_step, nsteps, key, offsets, prob, alias, shape, kind
     k0 = kinds[0]
     k1 = kinds[1] if ndim > 1 else 1
     k2 = kinds[2] if ndim > 2 else 1
+    removing = k0 == 2 or k1 == 2 or k2 == 2  # loop-invariant: walls that never remove skip the check
     nblocks = (npart + BLOCK - 1) // BLOCK
     for blk in prange(nblocks):
         for i in range(blk * BLOCK, min(npart, (blk + 1) * BLOCK)):
@@ -66,7 +69,7 @@ def lattice_walk(pos, first_step, nsteps, key, offsets, prob, alias, shape, kind
                     p1 = _wall(p1 + offsets[j, 1], n1, k1)
                 if ndim > 2:
                     p2 = _wall(p2 + offsets[j, 2], n2, k2)
-                if p0 < 0 or p1 < 0 or p2 < 0:
+                if removing and (p0 < 0 or p1 < 0 or p2 < 0):
                     p0 = -1
                     break
             pos[0, i] = p0
