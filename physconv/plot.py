@@ -137,6 +137,16 @@ def block_mean(a: np.ndarray, limit: int) -> np.ndarray:
     return a
 
 
+def row_height(ds: xr.Dataset) -> float:
+    """Inches per row of maps: a 2.25-inch-wide panel keeps the field's aspect ratio (between 0.8 and 2.4
+    inches, labels included), so that a long thin aquarium leaves no empty bands; 2.4 for lines."""
+    f = _field(ds["initial"], ds)
+    if f.ndim != 2:
+        return 2.4
+    x0, x1, y0, y1 = _extent(f)
+    return float(np.clip(2.25 * (y1 - y0) / (x1 - x0), 0.65, 2.25)) + 0.15
+
+
 def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = None, scale: str = "auto") -> Figure:
     """Maps: rows are methods, columns evenly spaced saved times, colour bars on every scale used.
     Lines (1-D results): one panel per time with every method drawn over the others."""
@@ -145,7 +155,7 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
     fields = {m: _field(ds[m], ds) for m in methods}
     maps = fields[methods[0]].ndim == 3  # time and two space axes
     rows = len(methods) if maps else 1
-    fig = fig or Figure(figsize=(2.7 * len(idx) + 1.4, 2.4 * rows + 1.2), layout="constrained")
+    fig = fig or Figure(figsize=(2.7 * len(idx) + 1.4, row_height(ds) * rows + 1.2), layout="constrained")
     axes = fig.subplots(rows, len(idx), squeeze=False, sharex=True, sharey=True)
     scale = choose_scale(fields, idx, scale)
     norms = _norms(fields, idx, scale)
@@ -291,9 +301,10 @@ def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto")
     cmp = compare(ds) if cmp is None else cmp
     with_mc = "mc_rel_l2" in cmp
     rows = len(methods) if ds[methods[0]].ndim >= 3 else 1  # maps: one row per method; lines: overlaid
-    fig = Figure(figsize=(max(2.7 * len(idx) + 1.4, 13 if with_mc else 10), 2.4 * rows + 5.2),
+    height = row_height(ds) * rows
+    fig = Figure(figsize=(max(2.7 * len(idx) + 1.4, 13 if with_mc else 10), height + 5.2),
                  layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[2.4 * rows + 1.2, 4.0])
+    top, bottom = fig.subfigures(2, 1, height_ratios=[height + 1.2, 4.0])
     snapshots(ds, methods, idx, fig=top, scale=scale)
     panels = bottom.subplots(1, 3 if with_mc else 2)
     errors(ds, ax=panels[0], cmp=cmp)

@@ -173,3 +173,16 @@ def test_profiles_of_many_saved_times_get_a_colour_bar_instead_of_a_legend(tmp_p
     assert many.sizes["time"] > plot.LEGEND_CURVES
     assert ax.get_legend() is None and len(ax.figure.axes) == 2  # the panel and its colour bar
     assert len(ax.lines) == many.sizes["time"]
+
+
+def test_rows_of_maps_follow_the_fields_aspect_ratio():
+    """A long thin field gets short rows (no empty bands between them); a square one keeps 2.4 inches."""
+    from physconv import plot, runner, scenario
+
+    wide = runner.run(scenario.load("barrier_removal", ["monte_carlo.particles=1000", "time.steps=20",
+                                                        "methods=[explicit]"]), progress=False)
+    square = runner.run(scenario.load("salt_aquarium", ["grid.shape=[32, 32]", "methods=[explicit]",
+                                                        "time.steps=20"]), progress=False)
+    assert plot.row_height(square) == pytest.approx(2.4)
+    assert plot.row_height(wide) == pytest.approx(max(0.65, 2.25 * 64 / 256) + 0.15)  # 4:1, at the floor
+    assert plot.snapshots(wide).get_figheight() < plot.snapshots(square).get_figheight()
