@@ -227,7 +227,7 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)
 
 
-CHUNK_MOVES = 20_000_000  # particle (or cell) steps per compiled call: well under a second, so Ctrl-C is prompt
+CHUNK_MOVES = 50_000_000  # particle (or cell) steps per compiled call: well under a second, so Ctrl-C is prompt
 
 
 def record(keep, shape, advance, current, callback=None, work: int = 1, stride: int | None = None, out=None):
