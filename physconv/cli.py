@@ -185,9 +185,9 @@ def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
     target = io.result_path(out, s.name, fmt)
     picture = out / f"{s.name}.png"
     io.check_replaceable(target)  # everything this run will write is checked before it computes
-    free = shutil.disk_usage(out).free
-    if s.file_size() > free:
-        raise _Failure(f"{s.source}: time.save_every: the result needs about {s.file_size() / 2**30:.1f} GiB but "
+    size, free = s.file_size(), shutil.disk_usage(out).free
+    if size > free:
+        raise _Failure(f"{s.source}: time.save_every: the result needs about {size / 2**30:.1f} GiB but "
                        f"{out} has {free / 2**30:.1f} GiB free; save fewer frames or write elsewhere (--out)")
     if plot:
         _check_figure_path(picture)
@@ -195,7 +195,7 @@ def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
         runner.run(s, progress=None if not quiet else False, store=tmp).close()
     _WRITTEN.append(str(target))
     with io.open_result(target, lazy=True) as ds:  # read back a frame at a time, or at once when small
-        if s.file_size() <= LOAD_WHOLE_BELOW:
+        if size <= LOAD_WHOLE_BELOW:
             ds.load()
         cmp = metrics.compare(ds) if plot or not quiet else None
         if not quiet:

@@ -85,8 +85,8 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     methods = methods_of(ds)
     grid = grid_of(ds)
     scale = float(np.abs(ds["initial"]).max()) or 1.0
-    names = [name for name, _ in pair_names(methods)]
-    kinds = [kind for _, kind in pair_names(methods)]
+    named = pair_names(methods)
+    names, kinds = [name for name, _ in named], [kind for _, kind in named]
     nt = ds.sizes["time"]
     maxd, rel = np.zeros((len(names), nt)), np.zeros((len(names), nt))
     pmax, prel = np.full((len(names), nt), np.nan), np.full((len(names), nt), np.nan)
@@ -97,13 +97,13 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
 
         amplified = implicit.exact_at(ds["initial"].values, grid, diffusivity=float(ds.attrs["diffusivity"]),
                                       dt=float(ds.attrs["dt"]))
+    d = np.empty(grid.shape)  # one scratch frame: no temporaries of a frame's size per pair
     for i in range(nt):  # one saved time at a time: a result larger than memory is read frame by frame
         fields = {m: ds[m][i].values for m in methods}
         steps = ds["step"].values[i:i + 1]
         if "implicit" in methods:
             fields["amplification"] = amplified(steps)[0]
         predictions = predictor(steps)
-        d = np.empty(grid.shape)  # one scratch frame: no temporaries of a frame's size per pair
         for j, name in enumerate(names):
             a, b = (fields[m] for m in name.split("-"))
             np.subtract(a, b, out=d)

@@ -87,7 +87,7 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> 
                 start, clock = bar.n, time.perf_counter()
                 if lines:
                     _say(f"{s.name}: {method} started")
-                out = None if file is None else _Checked(file[method], method, keep)
+                out = None if file is None else _Checked(file[method], method, keep, _per_value(s, grid, u0, method))
                 with np.errstate(all="ignore"):  # overflow is reported as a RunError naming the step
                     extra = {"seed": mc_seed} if method == "monte_carlo" and mc_seed is not None else {}
                     result = _METHODS[method](s, grid, u0, kernel, keep,
@@ -121,6 +121,14 @@ class _Checked:
             after = f" (after step {self.keep[i - 1]})" if i else ""
             raise RunError(f"{self.method}: NaN or overflow by step {self.keep[i]}{after}")
         self.target[i] = frame
+
+
+def _per_value(s, grid, u0, method: str) -> float:
+    """What one unit of a method's frames is in concentration: for Monte Carlo counts, one particle
+    (as ``ParticleRun.concentration`` converts them), else 1."""
+    if method != "monte_carlo":
+        return 1.0
+    return grid.mass(u0) / int(s.monte_carlo.particles) / grid.cell_volume
 
 
 def _say(line: str) -> None:
@@ -189,8 +197,6 @@ def _monte_carlo(s, grid, u0, kernel, keep, tick, out=None, seed=None):
 
     m = s.monte_carlo
     every = _every(keep)
-    if out is not None:  # counts to concentration as ParticleRun.concentration does, a frame at a time
-        out.scale = grid.mass(u0) / int(m.particles) / grid.cell_volume
     common = dict(steps=s.time.steps, particles=m.particles, seed=m.seed if seed is None else seed, save_every=every,
                   placement=m.placement, callback=tick, out=out)
     if m.lattice:

@@ -130,14 +130,8 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         _, tables = _ftcs_tables(grid.shape, grid.boundaries, r)
         scratch = np.empty((-(-grid.shape[0] // band), 2, band + 2 * k), dtype=u.dtype)
         periodic = grid.boundaries[0].kind == "periodic"
-
-        def advance(a, b, n):
-            src, dst, done = a.reshape(-1), b.reshape(-1), 0
-            while done < n:
-                kk = min(k, n - done)
-                _loops.ftcs_blocked_1d(src, dst, kk, band, scratch, r[0], *tables[4:], periodic)
-                src, dst, done = dst, src, done + kk
-            return 0 if (n // k + (n % k != 0)) % 2 == 0 else 1
+        advance = _fused(k, (grid.shape[0],), lambda src, dst, kk: _loops.ftcs_blocked_1d(
+            src, dst, kk, band, scratch, r[0], *tables[4:], periodic))
     elif blocking is None:
         r3, tables = _ftcs_tables(grid.shape, grid.boundaries, r)
 
@@ -149,16 +143,25 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         shape, r3, tables, periodic = banded(grid, r)
         rows = (shape[0] * shape[1], shape[2])
         ring = np.empty((-(-shape[0] // band) * k * 3 * shape[1], shape[2]), dtype=u.dtype)
-
-        def advance(a, b, n):
-            src, dst, done = a.reshape(rows), b.reshape(rows), 0
-            while done < n:
-                kk = min(k, n - done)
-                _loops.ftcs_blocked(src, dst, shape[1], kk, band, ring, r3, *tables, periodic)
-                src, dst, done = dst, src, done + kk
-            return 0 if (n // k + (n % k != 0)) % 2 == 0 else 1
+        advance = _fused(k, rows, lambda src, dst, kk: _loops.ftcs_blocked(
+            src, dst, shape[1], kk, band, ring, r3, *tables, periodic))
 
     return _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out)
+
+
+def _fused(k: int, view, call):
+    """``advance(a, b, n)`` for :func:`_drive` from a fused loop ``call(src, dst, kk)`` that moves
+    ``kk <= k`` steps from ``src`` into ``dst`` (both ``a``/``b`` reshaped to ``view``); returns the
+    index of the buffer holding the result."""
+    def advance(a, b, n):
+        src, dst, done = a.reshape(view), b.reshape(view), 0
+        while done < n:
+            kk = min(k, n - done)
+            call(src, dst, kk)
+            src, dst, done = dst, src, done + kk
+        return 0 if -(-n // k) % 2 == 0 else 1
+
+    return advance
 
 
 def banded(grid: Grid, r):
