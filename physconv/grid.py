@@ -108,13 +108,19 @@ class Grid:
         a = np.asarray(u, dtype=np.float64)
         if a.shape != self.shape:
             raise GridError(f"{name} has shape {a.shape} but the grid is {self.shape}")
-        if not np.all(np.isfinite(a)):
+        if not all_finite(a):
             raise GridError(f"{name} contains NaN or infinite values")
         return a
 
     @property
     def boundary_names(self) -> dict[str, str]:
         return {name: str(b) for name, b in zip(self.dims, self.boundaries)}
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """Whether every value of ``a`` is finite, without a mask the size of ``a`` (NaN propagates through
+    ``min``; infinities are its extremes)."""
+    return a.size == 0 or bool(np.isfinite(a.min()) and np.isfinite(a.max()))
 
 
 def as_boundaries(boundary, ndim: int, value=None) -> tuple[Boundary, ...]:

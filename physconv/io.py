@@ -28,6 +28,7 @@ import xarray as xr
 from ._interrupt import Terminated  # noqa: F401 (part of this module's interface)
 from ._interrupt import exception as interrupt_exception
 from .errors import PhysconvError
+from .grid import all_finite
 
 FORMATS = {"netcdf": ".nc", "zarr": ".zarr"}
 REQUIRED_ATTRS = ("methods", "boundary", "spacing", "dt", "mass_initial")
@@ -304,6 +305,6 @@ def open_result(path, lazy: bool = False) -> xr.Dataset:
     if lazy:
         return ds
     for name in ["initial", *methods]:
-        if not np.all(np.isfinite(ds[name].values)):
+        if not all_finite(ds[name].values):
             raise ResultError(f"{path}: damaged result ({name} has missing or non-finite values: lost chunks?)")
     return ds

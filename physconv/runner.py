@@ -22,7 +22,7 @@ import xarray as xr
 from . import __version__
 from . import kernels as _k
 from .errors import PhysconvError
-from .grid import Grid
+from .grid import Grid, all_finite
 from .scenario import Scenario
 
 LONG_NAMES = {
@@ -117,7 +117,7 @@ class _Checked:
         frame = np.asarray(frame)
         if self.scale != 1.0:
             frame = frame * self.scale
-        if not np.isfinite(frame).all():
+        if not all_finite(frame):
             after = f" (after step {self.keep[i - 1]})" if i else ""
             raise RunError(f"{self.method}: NaN or overflow by step {self.keep[i]}{after}")
         self.target[i] = frame

@@ -25,6 +25,7 @@ from typing import Sequence
 import numpy as np
 import scipy.fft as sfft
 
+from . import _modes
 from . import kernels as _k
 from .boundary import Boundary, wall_value
 from .errors import KernelError
@@ -50,6 +51,23 @@ def eigenvalues(n: int, kind: str) -> np.ndarray:
     return -4.0 * np.sin(angles(n, kind) / 2) ** 2
 
 
+def _real_transforms(c, bcs, prefix: str, overwrite: bool):
+    """The DCT/DST of ``c`` along every non-periodic axis, one call per transform type.
+
+    ``overwrite``: ``c`` is a scratch array the transforms may reuse (fewer fresh arrays: on a
+    large grid their first touch costs as much as a transform).
+    """
+    groups: dict[tuple[str, int], list[int]] = {}
+    for axis, b in enumerate(bcs):
+        if b.kind in _REAL:
+            groups.setdefault(_REAL[b.kind], []).append(axis)
+    for (name, t), axes in groups.items():
+        c = getattr(sfft, prefix + name + "n")(c, type=t, axes=axes, norm="ortho", workers=WORKERS,
+                                                overwrite_x=overwrite)
+        overwrite = True
+    return c
+
+
 def forward(u: np.ndarray, bcs: Sequence[Boundary]) -> np.ndarray:
     """Coefficients of ``u`` in the product basis of its boundaries (orthonormal transforms).
 
@@ -57,25 +75,19 @@ def forward(u: np.ndarray, bcs: Sequence[Boundary]) -> np.ndarray:
     ``0 .. n // 2`` are kept (the others are their complex conjugates); multiply by :func:`half`
     of a full-shape transfer function, and give :func:`inverse` the field's shape.
     """
-    c = np.asarray(u, dtype=float)
-    for axis, b in enumerate(bcs):
-        if b.kind in _REAL:
-            name, t = _REAL[b.kind]
-            c = getattr(sfft, name)(c, type=t, axis=axis, norm="ortho", workers=WORKERS)
+    c = _real_transforms(np.asarray(u, dtype=float), bcs, "", overwrite=False)
     periodic = [a for a, b in enumerate(bcs) if b.kind == "periodic"]
     return sfft.rfftn(c, axes=periodic, norm="ortho", workers=WORKERS) if periodic else c
 
 
-def inverse(c: np.ndarray, bcs: Sequence[Boundary], shape) -> np.ndarray:
-    """The real field of shape ``shape`` whose coefficients are ``c`` (inverse of :func:`forward`)."""
+def inverse(c: np.ndarray, bcs: Sequence[Boundary], shape, overwrite: bool = False) -> np.ndarray:
+    """The real field of shape ``shape`` whose coefficients are ``c`` (inverse of :func:`forward`);
+    with ``overwrite``, ``c`` may be destroyed."""
     periodic = [a for a, b in enumerate(bcs) if b.kind == "periodic"]
-    u = (sfft.irfftn(c, s=[shape[a] for a in periodic], axes=periodic, norm="ortho", workers=WORKERS)
-         if periodic else np.asarray(c, dtype=float))
-    for axis, b in enumerate(bcs):
-        if b.kind in _REAL:
-            name, t = _REAL[b.kind]
-            u = getattr(sfft, "i" + name)(u, type=t, axis=axis, norm="ortho", workers=WORKERS)
-    return u
+    if periodic:
+        c, overwrite = sfft.irfftn(c, s=[shape[a] for a in periodic], axes=periodic, norm="ortho",
+                                   workers=WORKERS), True
+    return _real_transforms(np.asarray(c, dtype=float), bcs, "i", overwrite)
 
 
 def half(transfer: np.ndarray, bcs: Sequence[Boundary], shape=None) -> np.ndarray:
@@ -105,6 +117,19 @@ def ftcs_transfer(grid: Grid, diffusivity: float, dt: float, kept: bool = False)
         lam = eigenvalues(n, b.kind)
         m = np.add.outer(m, ra * (lam[: n // 2 + 1] if a == last else lam))
     return 1.0 + m
+
+
+def _ftcs_sum(grid: Grid, diffusivity: float, dt: float):
+    """:func:`ftcs_transfer` on the kept modes as ``1 + (rows[i] + cols[j])`` over the flat leading axes ``i``
+    and the last axis ``j`` (the same sums in the same order)."""
+    r = _k.ftcs_numbers(diffusivity, dt, grid.spacing)
+    last = max((a for a, b in enumerate(grid.boundaries) if b.kind == "periodic"), default=None)
+    terms = [ra * (eigenvalues(n, b.kind)[: n // 2 + 1] if a == last else eigenvalues(n, b.kind))
+             for a, (ra, n, b) in enumerate(zip(r, grid.shape, grid.boundaries))]
+    rows = np.zeros(())
+    for t in terms[:-1]:
+        rows = np.add.outer(rows, t)
+    return np.ravel(rows), np.ascontiguousarray(terms[-1])
 
 
 def check_kernel(kernel, bcs: Sequence[Boundary], shape) -> np.ndarray:
@@ -145,7 +170,7 @@ def kernel_transfer(kernel: np.ndarray, bcs: Sequence[Boundary], shape) -> np.nd
     return m
 
 
-UNDERFLOW = -745.2  # exp of anything below is exactly 0 in float64 (the smallest subnormal is exp(-744.4))
+UNDERFLOW = _modes.UNDERFLOW
 
 
 def power(transfer: np.ndarray, n: int) -> np.ndarray:
@@ -157,15 +182,8 @@ def power(transfer: np.ndarray, n: int) -> np.ndarray:
     units in the last place of ``n log|G|``.
     """
     G = np.asarray(transfer)
-    with np.errstate(divide="ignore", under="ignore", invalid="ignore"):
-        if np.iscomplexobj(G):
-            z = n * np.log(np.where(G == 0, 1.0, G))
-            z.real[G == 0] = -np.inf
-            out = np.zeros(G.shape, dtype=complex)
-            return np.exp(z, out=out, where=z.real > UNDERFLOW)
-        x = n * np.log(np.abs(G))
-        out = np.exp(x, out=np.zeros(G.shape), where=x > UNDERFLOW)  # no slow path for what rounds to 0
-    return np.copysign(out, G) if n % 2 else out
+    p = np.empty(G.shape, complex if np.iscomplexobj(G) else float)
+    return _modes.power_into(p, _modes.log(G), G, n)
 
 
 def _geometric(mu: np.ndarray, n: int) -> np.ndarray:
@@ -199,23 +217,55 @@ def evolve(u0, transfer, bcs, steps, source=None, out=None):
         result file, so that a long run does not hold its frames in memory); shape
         ``(n_saved, *shape)``. It is returned in place of a new array.
     """
+    G = np.asarray(half(transfer, bcs, np.shape(u0)))  # a no-op for a transfer built on the kept modes
+    kept = forward_shape(np.shape(u0), bcs)
+    G2 = np.broadcast_to(G, kept).reshape(-1, kept[-1])
+    return _evolve(u0, bcs, steps, lambda i0, i1, j0, j1: G2[i0:i1, j0:j1], None if source is None else (source, G), out)
+
+
+def _evolve(u0, bcs, steps, factor, source, out):
+    """:func:`evolve` given ``factor(i0, i1, j0, j1)``, the block ``G[i0:i1, j0:j1]`` of the transfer on the
+    coefficients with their leading axes flattened, and ``source`` = ``(h, G)`` or None."""
     single = isinstance(steps, numbers.Integral)
     step_list = np.atleast_1d(np.asarray(steps))
     if step_list.dtype.kind not in "iu" or np.any(step_list < 0):
         raise ValueError(f"steps must be non-negative whole numbers, got {steps!r}")
-    c0 = forward(u0, bcs)
-    cb = forward(source, bcs) if source is not None else None
-    transfer = half(transfer, bcs, np.shape(u0))  # a no-op for a transfer built on the kept modes
-    frames = np.empty((len(step_list),) + np.shape(u0)) if out is None else out
+    shape = np.shape(u0)
+    c0 = np.ascontiguousarray(forward(u0, bcs))
+    cb = forward(source[0], bcs) if source is not None else None
+    frames = None if single and out is None else np.empty((len(step_list),) + shape) if out is None else out
+    c = None
     for i, n in enumerate(step_list):
         if n == 0:  # exactly the initial field, not its round trip through the transforms
-            frames[i] = u0
-            continue
-        c = c0 * power(transfer, int(n))
-        if cb is not None:
-            c = c + cb * _geometric(transfer, int(n))
-        frames[i] = inverse(c, bcs, np.shape(u0))
-    return frames[0] if single and out is None else frames
+            field = np.array(u0, dtype=float)
+        else:
+            # the last frame scales the coefficients in place; the others into one scratch array
+            c = c0 if i == len(step_list) - 1 else np.empty_like(c0) if c is None else c
+            _modes.scale(_rows(c), _rows(c0), factor, int(n))
+            if cb is not None:
+                c += cb * _geometric(source[1], int(n))
+            field = inverse(c, bcs, shape, overwrite=True)
+        if frames is None:
+            return field
+        frames[i] = field
+    return frames
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """``a`` with its leading axes flattened, ``(rows, last)``; a view of a C-contiguous array (the blocks are
+    written through it)."""
+    v = a.reshape(-1, a.shape[-1])
+    if not np.shares_memory(v, a):
+        raise ValueError("expected a C-contiguous array")
+    return v
+
+
+def forward_shape(shape, bcs) -> tuple:
+    """Shape of :func:`forward`'s coefficients for a field of ``shape``."""
+    periodic = [a for a, b in enumerate(bcs) if b.kind == "periodic"]
+    if not periodic:
+        return tuple(shape)
+    return tuple(n // 2 + 1 if a == periodic[-1] else n for a, n in enumerate(shape))
 
 
 def _wall_source(kernel, bcs, shape):
@@ -256,9 +306,16 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps, out=None):
     True
     """
     u = grid.check_field(u0)
-    transfer = ftcs_transfer(grid, diffusivity, dt, kept=True)
-    source = _wall_source(_k.ftcs(diffusivity, dt, grid.spacing), grid.boundaries, grid.shape)
-    return evolve(u, transfer, grid.boundaries, steps, source, out)
+    rows, cols = _ftcs_sum(grid, diffusivity, dt)
+    h = _wall_source(_k.ftcs(diffusivity, dt, grid.spacing), grid.boundaries, grid.shape)
+    source = None if h is None else (h, ftcs_transfer(grid, diffusivity, dt, kept=True))
+
+    def factor(i0, i1, j0, j1):  # 1 + (rows + cols): the sums of ftcs_transfer, in its order
+        g = np.add.outer(rows[i0:i1], cols[j0:j1])
+        g += 1.0
+        return g
+
+    return _evolve(u, grid.boundaries, steps, factor, source, out)
 
 
 def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps, out=None):
@@ -345,5 +402,5 @@ def heat(u0, grid: Grid, *, diffusivity: float, time, out=None):
             frames[i] = u
             continue
         frames[i] = c + inverse(c0 * half(heat_transfer(grid, 2.0 * D * t), grid.boundaries), grid.boundaries,
-                                grid.shape)
+                                grid.shape, overwrite=True)
     return frames[0] if single and out is None else frames

@@ -122,5 +122,5 @@ def _frames(c0, grid, steps, multiplier) -> np.ndarray:
     for i, n in enumerate(steps):
         if n > 0:
             out[i] = spectral.inverse(c0 * spectral.half(multiplier(int(n)), grid.boundaries), grid.boundaries,
-                                      grid.shape)
+                                      grid.shape, overwrite=True)
     return out

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from physconv.errors import BoundaryError, GridError
-from physconv.grid import Grid
+from physconv.grid import Grid, all_finite
 
 
 def test_cell_centres_lie_half_a_cell_inside_the_walls():
@@ -58,6 +58,17 @@ def test_check_field_refuses_wrong_shape_and_nan():
         g.check_field(np.zeros((3, 4)))
     with pytest.raises(GridError, match="NaN"):
         g.check_field(np.full((3, 3), np.nan))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [(0, 0), (2, 1), (4, 3)])
+def test_one_non_finite_value_anywhere_is_found(bad, where):
+    u = np.random.default_rng(0).normal(size=(5, 4))
+    assert all_finite(u) and all_finite(np.zeros((0, 3)))
+    u[where] = bad
+    assert not all_finite(u)
+    with pytest.raises(GridError, match="NaN or infinite"):
+        Grid((5, 4)).check_field(u)
 
 
 def test_grids_are_equal_when_their_walls_are():

@@ -195,3 +195,43 @@ def test_heat_with_a_diffusivity_per_axis_decays_each_axis_at_its_own_rate():
     u0 = np.cos(qy * y) * np.cos(qx * x)
     got = spectral.heat(u0, g, diffusivity=(0.3, 1.2), time=40.0)
     np.testing.assert_allclose(got, np.exp(-(0.3 * qy**2 + 1.2 * qx**2) * 40.0) * u0, atol=1e-13)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 999, 10**6])
+@pytest.mark.parametrize("complex_g", [False, True])
+def test_power_is_the_correctly_rounded_power_to_the_accuracy_of_n_log_g(n, complex_g):
+    """G**n = exp(n log G): relative error a few ulps of |n log G| against numpy's pow, and exactly 0 for 0."""
+    rng = np.random.default_rng(n)
+    G = np.concatenate([rng.uniform(-1, 1, 500), [0.0, 1.0, -1.0, 0.5, -0.5]])
+    if complex_g:
+        G = G * np.exp(1j * rng.uniform(0, 2 * np.pi, G.size))
+    got = spectral.power(G, n)
+    exact = np.power(np.abs(G), n) * np.exp(1j * n * np.angle(G)) if complex_g else np.power(G, n)
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0
+        size = np.abs(n * np.log(G.astype(complex)))  # |n log G|, the phase n arg G included
+    live = np.abs(exact) > 1e-300
+    err = np.abs(got[live] - exact[live]) / np.abs(exact[live])
+    assert np.all(err <= 8 * np.finfo(float).eps * (1 + size[live])), err.max()
+    assert np.all(np.abs(got[~live]) <= 1e-299)
+    assert got[G == 0].tolist() == [0.0]
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 513, 10**6])
+@pytest.mark.parametrize("shape", [(1000,), (9, 40), (6, 5, 11)])
+def test_blocks_of_modes_give_the_same_field_bit_for_bit(monkeypatch, block, shape):
+    """Rows grouped, rows split, one block or one per mode, on any number of threads: the same numbers."""
+    from physconv import _modes
+
+    rng = np.random.default_rng(1)
+    u0 = rng.random(shape)
+    for wall in ("periodic", "reflecting", {"x": "absorbing"} if len(shape) == 1 else "absorbing"):
+        g = Grid(shape, boundary=wall)
+        G = rng.uniform(-1.1, 1.1, spectral.forward_shape(shape, g.boundaries))
+        whole = [spectral.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=[0, 3, 700]),
+                 spectral.evolve(u0, G, g.boundaries, [5, 2000])]
+        monkeypatch.setattr(_modes, "BLOCK", block)
+        blocked = [spectral.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=[0, 3, 700]),
+                   spectral.evolve(u0, G, g.boundaries, [5, 2000])]
+        monkeypatch.undo()
+        for a, b in zip(whole, blocked):
+            assert np.array_equal(a, b)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import kernels as _k
 from ..boundary import pad
-from ..grid import as_boundaries
+from ..grid import all_finite, as_boundaries
 from ._random import alias_table, key_of
 
 
@@ -53,7 +53,7 @@ def stochastic_convolve(field, kernel, *, boundary="periodic", boundary_value=No
     True
     """
     u = np.asarray(field, dtype=float)
-    if not np.all(np.isfinite(u)):
+    if not all_finite(u):
         raise ValueError("field contains NaN or infinite values")
     k = _k.probability(kernel, u.ndim)
     if not isinstance(draws, numbers.Integral) or isinstance(draws, bool) or draws < 1:

@@ -16,7 +16,7 @@ from .._interrupt import check as check_interrupt
 from .._threads import threads_for
 from ..boundary import image_index, wall_value
 from ..errors import KernelError, StabilityError
-from ..grid import Grid, as_boundaries
+from ..grid import Grid, all_finite, as_boundaries
 
 
 class Trajectory(NamedTuple):
@@ -267,7 +267,7 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
     steps, save_every, callback, out : see :func:`diffuse`
     """
     u = np.asarray(u0, dtype=np.float64)
-    if not np.all(np.isfinite(u)):
+    if not all_finite(u):
         raise ValueError("u0 contains NaN or infinite values")
     k = _k.check(kernel, u.ndim)
     bcs = as_boundaries(boundary, u.ndim, boundary_value)
