@@ -561,8 +561,13 @@ def _json_safe(value):
     return value
 
 
+PNG_COMPRESSION = 3  # zlib level: half the encoding time of the default 6, files about 10 % larger
+
+
 def _save_figure(make, path: Path) -> None:
-    _atomic(path, lambda tmp: make().savefig(tmp, dpi=100, format=path.suffix.lstrip(".") or "png"))
+    kind = path.suffix.lstrip(".").lower() or "png"
+    extra = {"pil_kwargs": {"compress_level": PNG_COMPRESSION}} if kind == "png" else {}
+    _atomic(path, lambda tmp: make().savefig(tmp, dpi=100, format=kind, **extra))
 
 
 def _atomic(path: Path, write) -> None:

@@ -22,6 +22,7 @@ import xarray as xr
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatterSciNotation
 
 from .metrics import compare, methods_of
 
@@ -100,6 +101,28 @@ def _extent(f: xr.DataArray):
 
 
 LINE_STYLES = ("-", "--", "-.", ":")
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+class PowerLabels(LogFormatterSciNotation):
+    """Log-axis labels such as ``10⁻¹⁴`` and ``1.27×10⁻¹`` in plain text: the same labels as matplotlib's
+    default, without typesetting each one as mathematics (which took a third of the time of a run's picture)."""
+
+    def __call__(self, x, pos=None):
+        text = super().__call__(x, pos)
+        if not text.startswith("$"):
+            return text
+        body = text.strip("$").replace("\\mathdefault", "").replace("\\times", "\u00d7").replace("{", "").replace("}", "")
+        head, hat, power = body.partition("^")
+        return head + power.translate(_SUPERSCRIPT) if hat else head
+
+
+def log_axis(ax, axis: str = "y") -> None:
+    """A logarithmic ``axis`` of ``ax`` labelled with :class:`PowerLabels`."""
+    getattr(ax, f"set_{axis}scale")("log")
+    a = getattr(ax, f"{axis}axis")
+    a.set_major_formatter(PowerLabels(labelOnlyBase=False))
+    a.set_minor_formatter(PowerLabels(labelOnlyBase=False))  # labelled only when few decades show
 
 
 def _draw(ax, f: xr.DataArray, norm, cmap="viridis", style=None):
@@ -111,7 +134,7 @@ def _draw(ax, f: xr.DataArray, norm, cmap="viridis", style=None):
                           lw=max(3.0 - 0.5 * k, 1.0), label=f.name)
         lo, hi = (norm.vmin, norm.vmax)
         if isinstance(norm, LogNorm):
-            ax.set_yscale("log")
+            log_axis(ax)
         ax.set_ylim(lo, hi)
         return line
     image = ax.imshow(block_mean(np.asarray(f), DISPLAY_CELLS), origin="lower", extent=_extent(f), norm=norm,
@@ -205,6 +228,7 @@ def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
     the difference theory predicts (dashed). ``cmp`` is :func:`physconv.metrics.compare` of ``ds``."""
     ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
     cmp = compare(ds) if cmp is None else cmp
+    log_axis(ax)
     t = ds["time"].values
     later = t > 0
     scale = cmp.attrs["scale"]
@@ -213,15 +237,15 @@ def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
             color = f"C{i % 10}"
             kind = str(cmp["pair_kind"].values[i])
             y = cmp["max_abs_diff"][i].values / scale
-            ax.semilogy(t[later], np.maximum(y[later], 1e-18), marker="o", ms=3, color=color, label=f"{pair} ({kind})")
+            ax.plot(t[later], np.maximum(y[later], 1e-18), marker="o", ms=3, color=color, label=f"{pair} ({kind})")
             p = cmp["predicted_max_abs_diff"][i].values / scale
             if not np.isnan(p[later]).all():
-                ax.semilogy(t[later], np.maximum(p[later], 1e-18), ls="--", color=color, lw=1,
+                ax.plot(t[later], np.maximum(p[later], 1e-18), ls="--", color=color, lw=1,
                             label=f"{pair}: theory")
     ax.axhline(cmp.attrs["exact_tolerance"], color="k", lw=0.6, ls=":", label="round-off bound (exact pairs)")
     if "tolerance" in cmp and float(cmp["tolerance"].max()) > cmp.attrs["exact_tolerance"]:
         steps = cmp["step"].values.astype(float)  # the bound grows with the steps: (n + 1) 2**-24 (...)
-        ax.semilogy(t[later], float(cmp["tolerance"].max()) * (steps[later] + 1) / (steps[-1] + 1), color="k",
+        ax.plot(t[later], float(cmp["tolerance"].max()) * (steps[later] + 1) / (steps[-1] + 1), color="k",
                     lw=0.8, ls="-.", label="float32 round-off bound (explicit)")
     ax.set_xlabel("time")
     ax.set_ylabel("max |a - b| / max |u0|")
@@ -234,10 +258,11 @@ def monte_carlo_errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
     """Relative L2 error of the Monte Carlo frames against their exact expectation, and the binomial expectation."""
     ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
     cmp = compare(ds) if cmp is None else cmp
+    log_axis(ax)
     t = ds["time"].values
     later = t > 0
-    ax.semilogy(t[later], cmp["mc_rel_l2"].values[later], marker="s", ms=3, color="C3", label="measured")
-    ax.semilogy(t[later], cmp["mc_expected_rel_l2"].values[later], ls="--", color="gray", label="expected (binomial)")
+    ax.plot(t[later], cmp["mc_rel_l2"].values[later], marker="s", ms=3, color="C3", label="measured")
+    ax.plot(t[later], cmp["mc_expected_rel_l2"].values[later], ls="--", color="gray", label="expected (binomial)")
     ax.set_xlabel("time")
     ax.set_ylabel("||mc - exact|| / ||exact||  (relative L2)")
     ax.set_title(f"monte_carlo against {cmp.attrs['mc_reference']}", fontsize=10)

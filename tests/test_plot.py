@@ -186,3 +186,16 @@ def test_rows_of_maps_follow_the_fields_aspect_ratio():
     assert plot.row_height(square) == pytest.approx(2.4)
     assert plot.row_height(wide) == pytest.approx(max(0.65, 2.25 * 64 / 256) + 0.15)  # 4:1, at the floor
     assert plot.snapshots(wide).get_figheight() < plot.snapshots(square).get_figheight()
+
+
+@pytest.mark.parametrize("limits, ticks, labels", [
+    ((1e-15, 1e-2), [1e-14, 1e-10, 1e-2, 1.0, 10.0], ["10⁻¹⁴", "10⁻¹⁰", "10⁻²", "10⁰", "10¹"]),
+    ((0.1235, 0.1275), [0.124, 0.125, 0.127], ["1.24×10⁻¹", "1.25×10⁻¹", "1.27×10⁻¹"]),  # minor ticks labelled
+])
+def test_log_axes_are_labelled_in_plain_text_with_the_default_numbers(limits, ticks, labels):
+    ax = plot.Figure().subplots()
+    plot.log_axis(ax)
+    ax.set_ylim(*limits)
+    for formatter in (ax.yaxis.get_major_formatter(), ax.yaxis.get_minor_formatter()):
+        formatter.set_locs(ticks)
+        assert [formatter(t) for t in ticks] == labels
