@@ -23,6 +23,7 @@ from physconv.solvers import explicit
 from . import peers
 from .timing import interleaved
 from .timing import load as _load
+from .whole import whole_runs
 
 ROWS: list[dict] = []
 
@@ -272,7 +273,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (about a minute)")
     ap.add_argument("--json", metavar="FILE", help="also write every row as JSON")
     ap.add_argument("--only", nargs="+", metavar="TASK",
-                    choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "small"),
+                    choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "small",
+                             "whole"),
                     help="run only these tasks (default: all)")
     args = ap.parse_args(argv)
     repeat = 3 if args.quick else 5
@@ -294,6 +296,8 @@ def main(argv=None):
         "gaussian": lambda: gaussian(512 if q else 1024, repeat),
         "walks": lambda: walks(10**5 if q else 10**6, 20 if q else 100, repeat),
         "small": lambda: small_grids(repeat),
+        "whole": lambda: whole_runs("salt_aquarium", repeat, ROWS) if peers.have("pde") else print(
+            "py-pde is not installed: the whole-run comparison is skipped"),
     }
     for name in args.only or tasks:
         tasks[name]()
