@@ -447,3 +447,24 @@ def test_brownian_frame_jumps_give_the_exact_law_at_every_frame(bounds):
     for counts, e in zip(run.counts[1:], exact):
         assert stats.chi_square(counts, n * e / e.sum(), n).p_value > ALPHA / 3
     assert np.all(run.alive == n)
+
+
+@pytest.mark.parametrize("splits", [[1, 2, 3, 6], [5, 7], [2, 2, 2, 2, 2, 2], [11, 1]])
+def test_a_walk_advanced_in_any_pieces_is_the_same_walk(splits):
+    """Two steps share a random word (its halves): a piece that starts at an odd step takes the low half."""
+    from physconv.montecarlo import _loops
+    from physconv.montecarlo._random import alias_table, alias_thresholds
+
+    rng = np.random.default_rng(8)
+    pos0 = np.stack([rng.integers(0, 9, 3000), rng.integers(0, 7, 3000)]).astype(np.int32)
+    offsets = np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]], dtype=np.int64)
+    prob, alias = alias_table(np.array([0.4, 0.1, 0.2, 0.15, 0.15]))
+    args = (np.uint64(77), offsets, alias_thresholds(prob), alias, np.array([9, 7]), np.array([1, 0]))
+    whole = pos0.copy()
+    _loops.lattice_walk(whole, 0, 12, *args)
+    pieces, first = pos0.copy(), 0
+    for n in splits:
+        _loops.lattice_walk(pieces, first, n, *args)
+        first += n
+    np.testing.assert_array_equal(pieces, whole)
+    assert not np.array_equal(whole, pos0)

@@ -78,3 +78,47 @@ def test_uniform_streams_are_uniform_and_differ_by_stream():
     v = draws(R.key_of(1), 1, 200_000)
     assert st.kstest(u, "uniform").pvalue > ALPHA / 2  # the two assertions share alpha = 1e-6
     assert abs(np.corrcoef(u, v)[0, 1]) < st.norm.isf(ALPHA / 4) / np.sqrt(len(u))
+
+
+def _alias_pick_law(p):
+    """The exact law of alias_pick over all 2**32 values of its random bits (integer arithmetic)."""
+    prob, alias = R.alias_table(p)
+    threshold = [int(t) for t in R.alias_thresholds(prob)]
+    k, one = len(p), 2**32
+    law = np.zeros(k)
+    for j in range(k):
+        lo, hi = -(-j * one // k), -(-(j + 1) * one // k)  # r32 with floor(r32 k / 2**32) = j
+        kept = min(hi, max(lo, -(-(j * one + threshold[j]) // k))) - lo  # ... and r32 k - j 2**32 < threshold
+        law[j] += kept / one
+        law[alias[j]] += (hi - lo - kept) / one
+    return law
+
+
+@pytest.mark.parametrize("p", [
+    np.full(5, 0.2),  # FTCS at r = 0.2 in 2-D
+    np.array([0.6, 0.1, 0.1, 0.1, 0.1]),
+    np.array([1.0]),
+    np.array([1 / 3, 2 / 3]),
+    np.random.default_rng(0).random(27),  # a 3x3x3 kernel
+    np.random.default_rng(1).random(169) ** 4,  # a 13x13 kernel with small entries
+])
+def test_two_moves_per_word_draw_the_table_within_k_times_2_to_the_minus_32(p):
+    p = p / p.sum()
+    law = _alias_pick_law(p)
+    assert law.sum() == pytest.approx(1.0, abs=1e-15)
+    assert 0.5 * np.abs(law - p).sum() <= len(p) * 2.0**-32
+
+
+def test_alias_pick_draws_what_the_exact_law_above_counts():
+    """The compiled draw is the rule _alias_pick_law counts (column = high word of r32 k, kept when the low
+    word is below the threshold), on the edges between columns and on random bits."""
+    p = np.array([0.5, 0.3, 0.15, 0.05])
+    prob, alias = R.alias_table(p)
+    threshold = R.alias_thresholds(prob)
+    pick = nb.njit(lambda r: R.alias_pick(np.uint64(r), threshold, alias))
+    k = len(p)
+    edges = [j * 2**32 // k + d for j in range(k) for d in (-1, 0, 1)]
+    for r in [0, 2**32 - 1, *[e for e in edges if 0 <= e < 2**32],
+              *np.random.default_rng(2).integers(0, 2**32, 1000).tolist()]:
+        j = r * k >> 32
+        assert pick(r) == (j if r * k - (j << 32) < int(threshold[j]) else alias[j])

@@ -12,7 +12,7 @@ import numba as nb
 import numpy as np
 from numba import prange
 
-from ._random import alias_draw, binomial, normal_pair_at, stream, uniform_at
+from ._random import alias_draw, alias_pick, binomial, half_word, normal_pair_at, stream, uniform_at, word_at
 
 BLOCK = 4096  # particles per parallel work item (does not affect the results)
 
@@ -40,10 +40,12 @@ def _wall(p, n, kind):
 
 
 @nb.njit(parallel=True, cache=True)
-def lattice_walk(pos, first_step, nsteps, key, offsets, prob, alias, shape, kinds):
+def lattice_walk(pos, first_step, nsteps, key, offsets, threshold, alias, shape, kinds):
     """Move every live particle ``nsteps`` times by offsets drawn from the alias table.
 
-    A particle's coordinates stay in registers for all its steps (up to 3 axes).
+    Step ``s`` draws from 32 bits of word ``s // 2`` of the particle's stream (the high half for even
+    ``s``, the low half for odd), so any split of the steps into calls gives the same walk. A particle's
+    coordinates stay in registers for all its steps (up to 3 axes).
     """
     ndim, npart = pos.shape
     n0 = shape[0]
@@ -62,8 +64,11 @@ def lattice_walk(pos, first_step, nsteps, key, offsets, prob, alias, shape, kind
             p1 = np.int64(pos[1, i]) if ndim > 1 else np.int64(0)
             p2 = np.int64(pos[2, i]) if ndim > 2 else np.int64(0)
             base = stream(key, i)
+            word = word_at(base, first_step >> 1) if first_step & 1 else np.uint64(0)
             for s in range(first_step, first_step + nsteps):
-                j = alias_draw(uniform_at(base, s), prob, alias)
+                if not s & 1:
+                    word = word_at(base, s >> 1)
+                j = alias_pick(half_word(word, s & 1), threshold, alias)
                 p0 = _wall(p0 + offsets[j, 0], n0, k0)
                 if ndim > 1:
                     p1 = _wall(p1 + offsets[j, 1], n1, k1)
@@ -97,8 +102,9 @@ def lattice_jump(pos, counter, key, offsets, prob, alias, shape, kinds):
     """Move every particle by one displacement drawn from a multi-step kernel's alias table.
 
     Uniforms ``2 counter`` and ``2 counter + 1`` of the particle's stream pick
-    the table's column and decide between the column and its alias; the walls
-    fold the free displacement (:func:`_fold`).
+    the table's column and decide between the column and its alias (53 bits
+    each: a jump table has up to thousands of columns); the walls fold the free
+    displacement (:func:`_fold`).
     """
     ndim, npart = pos.shape
     k = prob.shape[0]

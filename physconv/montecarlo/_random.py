@@ -19,6 +19,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+_S32, _LOW32 = np.uint64(32), np.uint64(0xFFFFFFFF)
 
 
 @nb.njit(inline="always", cache=True)
@@ -39,6 +40,18 @@ def stream(key, index):
 def uniform_at(base, counter):
     """The ``counter``-th uniform in [0, 1) of the stream starting at ``base``."""
     return float(mix(base + np.uint64(counter + 1) * GOLDEN) >> _S11) * _TO_UNIT
+
+
+@nb.njit(inline="always", cache=True)
+def word_at(base, counter):
+    """The ``counter``-th 64-bit word of the stream starting at ``base`` (:func:`uniform_at` is its top 53 bits)."""
+    return mix(base + np.uint64(counter + 1) * GOLDEN)
+
+
+@nb.njit(inline="always", cache=True)
+def half_word(word, low):
+    """The low (``low`` true) or high 32 bits of a 64-bit word, as a uint64."""
+    return word & _LOW32 if low else word >> _S32
 
 
 @nb.njit(inline="always", cache=True)
@@ -65,6 +78,29 @@ def alias_draw(u, prob, alias):
     if x - j >= prob[j]:
         j = alias[j]
     return j
+
+
+@nb.njit(inline="always", cache=True)
+def alias_pick(r32, threshold, alias):
+    """Index drawn from a ``k``-column alias table with 32 random bits ``r32`` (a uint64 below 2**32).
+
+    In fixed point, ``r32 * k / 2**32`` splits into a column ``j`` (the high word of the product) and a
+    fraction (the low word), which keeps ``j`` when below ``threshold[j]`` (:func:`alias_thresholds`) and
+    takes its alias otherwise. The drawn distribution is within ``k 2**-32`` of the table's in total
+    variation (each column is hit by floor or ceil of ``2**32 / k`` values of ``r32``, and its fractions are
+    spaced ``k`` apart); two draws share one 64-bit word.
+    """
+    x = r32 * np.uint64(threshold.shape[0])
+    j = np.int64(x >> _S32)
+    if (x & _LOW32) >= threshold[j]:
+        j = alias[j]
+    return j
+
+
+def alias_thresholds(prob: np.ndarray) -> np.ndarray:
+    """The columns' probabilities of keeping their own index, ``prob``, as 32-bit fixed point (uint64;
+    ``2**32`` for a column that always keeps it)."""
+    return np.minimum(np.floor(np.asarray(prob) * 2.0**32 + 0.5), 2.0**32).astype(np.uint64)
 
 
 @nb.njit(cache=True)

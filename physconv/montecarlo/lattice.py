@@ -36,7 +36,7 @@ from .._threads import threads_for
 from ..errors import BoundaryError, KernelError
 from ..grid import Grid
 from ..solvers.explicit import check_stable, saved_steps
-from ._random import alias_table, key_of, seed_sequence
+from ._random import alias_table, alias_thresholds, key_of, seed_sequence
 
 WALL_CODES = {"periodic": 0, "reflecting": 1, "absorbing": 2}
 MAX_PARTICLES = 2**53  # counts stay exact in float64 and in the binomial sampler
@@ -258,9 +258,10 @@ def _particle_mover(counts0, grid, key, offsets, probs, shape, kinds):
 
     pos = _positions(counts0, grid)
     prob, alias = alias_table(probs)
+    threshold = alias_thresholds(prob)
 
     def advance(first, n):
-        _loops.lattice_walk(pos, first, n, key, offsets, prob, alias, shape, kinds)
+        _loops.lattice_walk(pos, first, n, key, offsets, threshold, alias, shape, kinds)
 
     return advance, _binner(pos, grid, shape)
 
