@@ -103,7 +103,8 @@ def test_asymmetric_kernels_follow_the_particle_rule(rng, boundary):
     np.testing.assert_allclose(explicit.propagate(u0, k, boundary=boundary, steps=3), ref, atol=1e-14)
 
 
-@pytest.mark.parametrize("shape, width", [((300,), 7), ((40, 33), 5), ((9, 12, 20), 3), ((6, 50), 11)])
+@pytest.mark.parametrize("shape, width", [((300,), 7), ((40, 33), 5), ((9, 12, 20), 3), ((6, 50), 11), ((40, 33), 3),
+                                          ((300,), 3), ((5, 4), 3)])
 def test_periodic_kernel_steps_are_the_sum_of_shifted_copies_to_the_last_bit(rng, shape, width):
     """u' = sum_d k[d] u(x - d), added offset by offset in the kernel's order: the vectorised rows and the
     rows beside the walls give exactly numpy's sum of rolled copies."""
@@ -307,6 +308,33 @@ def test_temporal_blocking_is_bit_identical_to_the_one_step_loop(boundary, value
     assert np.array_equal(fused, one)
     if explicit.temporal_blocking(shape) is None:
         assert np.array_equal(explicit.diffuse(u, g, diffusivity=0.2, dt=0.7, steps=steps, dtype=dtype), one)
+
+
+@pytest.mark.parametrize("boundary, value", WALLS + [({"y": "absorbing", "x": "periodic"}, None),
+                                                     ({"y": "periodic", "x": "dirichlet"}, -0.3)])
+@pytest.mark.parametrize("shape, kernel_shape, k, band", [((130, 127), (3, 3), 8, 20), ((200, 64), (3, 5), 16, 37),
+                                                          ((96, 41), (3, 1), 5, 96), ((64, 9), (3, 7), 1, 16),
+                                                          ((31, 200), (3, 3), 6, 4)])
+def test_fused_kernel_steps_are_bit_identical_to_one_step_per_sweep(monkeypatch, boundary, value, shape, kernel_shape,
+                                                                    k, band):
+    """Kernels of three rows fused k steps per sweep in bands (rings of three rows per level): the same numbers
+    to the last bit, any wall, any k and band (bands thinner than the halo too), asymmetric kernels."""
+    kern = kernels.softmax(np.random.default_rng(6).normal(size=kernel_shape))
+    u = np.random.default_rng(7).random(shape)
+    kw = dict(boundary=boundary, boundary_value=value, steps=3 * k + 2, save_every=k + 1)
+    monkeypatch.setattr(explicit, "kernel_blocking", lambda s, ks: None)
+    one = explicit.propagate(u, kern, **kw)
+    monkeypatch.setattr(explicit, "kernel_blocking", lambda s, ks: (k, band))
+    fused = explicit.propagate(u, kern, **kw)
+    assert np.array_equal(fused.frames, one.frames)
+
+
+def test_kernels_of_three_rows_on_large_planes_are_fused():
+    assert explicit.kernel_blocking((1024, 1024), (3, 3)) is not None
+    assert explicit.kernel_blocking((1024, 1024), (3, 7)) is not None
+    assert explicit.kernel_blocking((1024, 1024), (5, 5)) is None  # compute-bound: no gain, more halo
+    assert explicit.kernel_blocking((64, 64), (3, 3)) is None  # small: one thread, step by step
+    assert explicit.kernel_blocking((64, 64, 64), (3, 3, 3)) is None
 
 
 @pytest.mark.parametrize("boundary, value", WALLS + [({"z": "periodic", "y": "dirichlet", "x": "absorbing"}, 0.4),

@@ -137,18 +137,127 @@ def _kernel_row(u, out, row, k, src_z, w_z, src_y, w_y, src_x, w_x, add, acc):
         out[z, y, x] = acc0 + add[z, y, x]
 
 
+@nb.njit(inline="always", cache=True)
+def _kernel_3x3(r0, r1, r2, o, add, k):
+    """``o[x] = sum_{jy, jx} k[jy, jx] r_jy[x + 1 - jx] + add[x]`` for 0 < x < nx - 1, the terms added
+    to 0 in the order of the offset-by-offset accumulation (so the same values), in one pass."""
+    n = o.shape[0] - 2
+    a0, a1, a2 = r0[2:], r0[1:-1], r0[:-2]
+    b0, b1, b2 = r1[2:], r1[1:-1], r1[:-2]
+    c0, c1, c2 = r2[2:], r2[1:-1], r2[:-2]
+    out, ad = o[1:-1], add[1:-1]
+    k00, k01, k02, k10, k11, k12, k20, k21, k22 = (k[0, 0], k[0, 1], k[0, 2], k[1, 0], k[1, 1], k[1, 2], k[2, 0],
+                                                   k[2, 1], k[2, 2])
+    for i in range(n):
+        out[i] = (0.0 + k00 * a0[i] + k01 * a1[i] + k02 * a2[i] + k10 * b0[i] + k11 * b1[i] + k12 * b2[i]
+                  + k20 * c0[i] + k21 * c1[i] + k22 * c2[i]) + ad[i]
+
+
+@nb.njit(inline="always", cache=True)
+def _kernel_plane_row(src, base, mod, v, y, o, k, src_y, w_y, src_x, w_x, add, acc, wrap):
+    """Row ``y`` (virtual row ``v``) of one step of a 2-D kernel ``k`` into ``o``: the sums of
+    :func:`_kernel_row` for a plane, term for term, reading source row ``t`` at ``src[base + t % mod]``
+    (the field itself: ``base = 0, mod = ny``; a ring of rows: ``mod`` = its length).
+
+    Rows away from the walls (all rows with ``wrap``, a periodic axis walked by virtual index) are
+    accumulated offset by offset over the whole row; the others use the image tables of real rows.
+    """
+    ny = src_y.shape[0]
+    nx = o.shape[0]
+    ky, kx = k.shape
+    hy, hx = ky // 2, kx // 2
+    lo, hi = 0, 0
+    if (wrap or hy <= y < ny - hy) and nx > 2 * hx and ky == 3 and kx == 3:  # the common 3x3: one pass
+        lo, hi = 1, nx - 1
+        _kernel_3x3(src[base + (v + 1) % mod], src[base + v % mod], src[base + (v - 1) % mod], o, add, k)
+    elif (wrap or hy <= y < ny - hy) and nx > 2 * hx:
+        lo, hi = hx, nx - hx
+        a = acc[lo:hi]
+        a[:] = 0.0
+        for jy in range(ky):
+            urow = src[base + (v + hy - jy) % mod]
+            for jx in range(kx):
+                kk = k[jy, jx]
+                seg = urow[lo + hx - jx:hi + hx - jx]
+                for i in range(hi - lo):
+                    a[i] += kk * seg[i]
+        ol = o[lo:hi]
+        ad = add[lo:hi]
+        for i in range(hi - lo):
+            ol[i] = a[i] + ad[i]
+    for x in range(nx):
+        if lo <= x < hi:
+            continue
+        acc0 = 0.0
+        for jy in range(ky):
+            for iy in range(3):
+                gy = w_y[y, jy, iy]
+                if gy == 0.0:
+                    continue
+                t = v + hy - jy if wrap else src_y[y, jy, iy]
+                urow = src[base + t % mod]
+                for jx in range(kx):
+                    kk = k[jy, jx] * gy
+                    for ix in range(3):
+                        gx = w_x[x, jx, ix]
+                        if gx != 0.0:
+                            acc0 += kk * gx * urow[src_x[x, jx, ix]]
+        o[x] = acc0 + add[x]
+
+
+@nb.njit(parallel=True, cache=True)
+def kernel_blocked(a, b, nsteps, band, ring, k, src_y, w_y, src_x, w_x, add, wrap):
+    """``nsteps`` steps of a 2-D kernel from ``a`` (ny, nx) into ``b``, temporally blocked along y.
+
+    As :func:`ftcs_blocked` with a kernel reaching ``R = ky // 2`` rows: each band of ``band`` rows is
+    advanced ``nsteps`` steps at once, row v at level s from rows v - R .. v + R at level s - 1, held
+    in a ring of 2R + 1 rows per level; bands overlap by R rows per remaining level (computed twice).
+    With ``wrap`` (periodic y) rows are indexed virtually. ``ring``: scratch rows
+    (bands * nsteps * (2R + 1), nx). Bit-identical to :func:`kernel_steps`.
+    """
+    ny, nx = a.shape
+    R = k.shape[0] // 2
+    W = 2 * R + 1
+    nbands = (ny + band - 1) // band
+    for bi in prange(nbands):
+        acc = np.empty(nx)
+        y0 = bi * band
+        y1 = min(ny, y0 + band)
+        for j in range(y0 - (nsteps - 1) * R, y1 + (nsteps - 1) * R):  # j: the row level 1 reaches
+            for s in range(1, nsteps + 1):
+                v = j - (s - 1) * R
+                halo = (nsteps - s) * R
+                vlo, vhi = y0 - halo, y1 + halo
+                if not wrap:
+                    vlo, vhi = max(vlo, 0), min(vhi, ny)
+                if v < vlo or v >= vhi:
+                    continue
+                y = v % ny
+                if s == 1:
+                    src, base, mod = a, 0, ny
+                else:
+                    src, base, mod = ring, (bi * nsteps + s - 1) * W, W
+                o = b[y] if s == nsteps else ring[(bi * nsteps + s) * W + v % W]
+                _kernel_plane_row(src, base, mod, v, y, o, k, src_y, w_y, src_x, w_x, add[y], acc, wrap)
+
+
 @nb.njit(parallel=True, cache=True)
 def kernel_steps(a, b, nsteps, k, src_z, w_z, src_y, w_y, src_x, w_x, add):
     """Advance ``a`` by ``nsteps`` kernel steps using ``b`` as the second buffer."""
     nz, ny, nx = a.shape
     rows = nz * ny
     nblocks = min(rows, 64)  # each block of rows owns one accumulator row
+    plane = k.shape[0] == 1 and nz == 1  # 1-D and 2-D: the plane loop, shared with kernel_blocked
     for s in range(nsteps):
         src, dst = (a, b) if s % 2 == 0 else (b, a)
         for blk in prange(nblocks):
             acc = np.empty(nx)
             for row in range(blk * rows // nblocks, (blk + 1) * rows // nblocks):
-                _kernel_row(src, dst, row, k, src_z, w_z, src_y, w_y, src_x, w_x, add, acc)
+                if plane:
+                    _kernel_plane_row(src[0], 0, ny, row, row, dst[0, row], k[0], src_y, w_y, src_x, w_x, add[0, row],
+                                      acc, False)
+                else:
+                    _kernel_row(src, dst, row, k, src_z, w_z, src_y, w_y, src_x, w_x, add, acc)
     return nsteps % 2
 
 
