@@ -51,10 +51,12 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> 
         the bar. False: nothing.
     mc_seed : int or numpy.random.SeedSequence, optional
         Seed of the Monte Carlo method instead of ``monte_carlo.seed`` (ensemble replicas).
-    store : path, optional
+    store : path or dict, optional
         A new result file (``.nc``, or ``.zarr``) that each method's frames are written to as they
         are reached, so that memory holds a method's working buffers and one frame, not the whole
-        run. The Dataset returned then reads from it lazily (close it when done).
+        run. The Dataset returned then reads from it lazily (close it when done). Or a dict of
+        method name to frames (``target[i] = frame`` as each is reached, ``target[key]`` reads back,
+        with ``shape`` and ``dtype``): the Dataset returned reads them lazily (dask).
 
     Returns
     -------
@@ -73,7 +75,9 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> 
     from tqdm.auto import tqdm
 
     file = None
-    if store is not None:
+    if isinstance(store, dict):
+        file = _Targets(store)
+    elif store is not None:
         from .io import FrameFile
 
         dims, shape = ("time",) + grid.dims, (len(keep),) + grid.shape
@@ -100,11 +104,23 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> 
     finally:
         if file is not None:
             file.close()
+    if isinstance(store, dict):
+        import dask.array as da
+
+        return to_dataset(s, grid, u0, kernel, keep, {m: da.from_array(store[m], chunks=(1,) + grid.shape)
+                                                      for m in s.methods})
     if file is not None:
         from .io import open_result
 
         return open_result(store, lazy=True)
     return to_dataset(s, grid, u0, kernel, keep, frames)
+
+
+class _Targets(dict):
+    """Frame targets given by the caller, used as a :class:`physconv.io.FrameFile` is (nothing to close)."""
+
+    def close(self) -> None:
+        pass
 
 
 class _Checked:
@@ -249,7 +265,8 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
     for name, c, d in zip(dims, grid.coords().values(), grid.spacing):
         coords[name] = (name, c, {"long_name": f"cell-centre {name}", "units": "1", "axis": name.upper(),
                                   "spacing": d})
-    data = {m: (("time",) + dims, np.asarray(f, dtype=float), _attrs(m)) for m, f in frames.items()}
+    data = {m: (("time",) + dims, f if hasattr(f, "dask") else np.asarray(f, dtype=float), _attrs(m))
+            for m, f in frames.items()}  # lazy frames stay lazy
     data["initial"] = (dims, u0, {"long_name": "initial concentration", "units": "1"})
     if kernel is not None:
         kdims = tuple(f"k{d}" for d in dims)

@@ -6,8 +6,11 @@ A sweep is the Cartesian product of the values given for some scenario keys
 Dataset with one dimension per swept key, then ``frame`` (the saved steps)
 and the grid's axes: one variable per method, the initial field, ``time`` and
 ``step`` per frame, and the comparison (:func:`physconv.metrics.compare`) of
-every variant. A variant is written to its own region as soon as it comes
-back, then marked done with a hash of its scenario text, so an interrupted
+every variant. A worker that sees the store (a local cluster, a shared disk)
+writes each frame to its variant's region as it is reached; one that does not
+sends the frames back with the rest. A variant is completed in its region as
+soon as it comes back, then marked done with a hash of its scenario text (a
+failed variant's frames are cleared), so an interrupted
 sweep loses nothing finished, and the same command resumes it: variants whose
 mark matches their text are skipped, and a changed scenario runs again.
 
@@ -257,8 +260,16 @@ def connect(workers: int | None = None, scheduler: str | None = None):
 
 
 def run_variant(text: str, source: str, base_dir: str, overrides: list, threads: int | None = None,
-                mc_seed=None, compare: bool = True):
-    """Parse and run one variant where it lands (a worker); return ``(result, comparison)``."""
+                mc_seed=None, compare: bool = True, stream=None):
+    """Parse and run one variant where it lands (a worker); return ``(result, comparison, written)``.
+
+    ``stream`` = ``(store, token, index)``: if this worker sees the store (its token file holds
+    ``token``), each method's frames go to the variant's region of the store as they are reached
+    (cleared again if the variant fails), the result returned holds the rest (initial field, times),
+    and ``written`` is True. Otherwise, as on workers that do not share the client's disk, the frames
+    come back in the result.
+    """
+    import dask
     import numba
 
     from . import metrics, runner
@@ -266,8 +277,54 @@ def run_variant(text: str, source: str, base_dir: str, overrides: list, threads:
     if threads:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     s = _scenario.parse(text, source=source, base_dir=base_dir, overrides=overrides)
-    ds = runner.run(s, progress=False, mc_seed=mc_seed)
-    return ds, (metrics.compare(ds) if compare else None)
+    regions = _regions(stream, s.methods) if stream is not None else None
+    try:
+        ds = runner.run(s, progress=False, mc_seed=mc_seed, store=regions)
+        with dask.config.set(scheduler="synchronous"):  # frames read back here, not as tasks of the cluster
+            cmp = metrics.compare(ds) if compare else None
+    except BaseException:
+        for region in (regions or {}).values():
+            region.clear()
+        raise
+    if regions is not None:
+        ds = ds.drop_vars(s.methods)
+    return ds, cmp, regions is not None
+
+
+TOKEN = "done/.physconv-token"  # in a store: a random text the client wrote, that a worker reads to know it
+# sees the store (beside the done-marks' chunks, where listing the store's members does not look)
+
+
+def _regions(stream, methods) -> dict | None:
+    """The variant's region of each method in the store, if this process sees the store, else None."""
+    store, token, index = stream
+    try:
+        seen = (Path(store) / TOKEN).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if seen != token:
+        return None
+    import zarr
+
+    return {m: _Region(zarr.open_array(str(Path(store) / m), mode="r+", zarr_format=2), tuple(index)) for m in methods}
+
+
+class _Region:
+    """One variant's frames of one method in a sweep store: ``region[i] = frame`` writes frame i,
+    ``region[key]`` reads (an array-like for dask)."""
+
+    def __init__(self, array, index: tuple):
+        self.array, self.index = array, index
+        self.shape, self.dtype, self.ndim = array.shape[len(index):], np.dtype(array.dtype), array.ndim - len(index)
+
+    def __setitem__(self, i, frame):
+        self.array[self.index + (i,)] = frame
+
+    def __getitem__(self, key):
+        return self.array[self.index + (key if isinstance(key, tuple) else (key,))]
+
+    def clear(self) -> None:
+        self.array[self.index] = np.nan
 
 
 @dataclass
@@ -300,8 +357,9 @@ def run(p: Plan, store: Path, client, say=print, threads: int | None = None, pol
     out = Outcome(skipped=[v.label for v in skipped])
     say(f"{len(p.variants)} variants: {len(out.skipped)} done before, {len(todo)} to run")
     start = time.perf_counter()
+    token = _write_token(store)
     futures = {client.submit(run_variant, p.text, str(p.source), str(p.source.parent), v.overrides, threads,
-                             v.mc_seed, p.compare, pure=False): v
+                             v.mc_seed, p.compare, (str(store.resolve()), token, v.index), pure=False): v
                for v in todo}
     waiting = set(futures)
     count = len(out.skipped)
@@ -320,8 +378,8 @@ def run(p: Plan, store: Path, client, say=print, threads: int | None = None, pol
                     out.failed[v.label] = f"{type(exc).__name__}: {exc}" if not isinstance(exc, PhysconvError) else str(exc)
                     say(f"[{count}/{len(p.variants)}] {v.label}: FAILED: {out.failed[v.label]}")
                     continue
-                ds, cmp = fut.result()
-                write_variant(store, p, v, ds, cmp)
+                ds, cmp, written = fut.result()
+                write_variant(store, p, v, ds, cmp, frames_written=written)
                 out.ran.append(v.label)
                 say(f"[{count}/{len(p.variants)}] {v.label}: done ({time.perf_counter() - start:.1f} s)")
             if poll is not None:
@@ -409,13 +467,23 @@ def open_or_create(store: Path, p: Plan, create: bool = True) -> np.ndarray:
     return old["done"].values.astype(np.int64)
 
 
-def write_variant(store: Path, p: Plan, v: Variant, ds: xr.Dataset, cmp) -> None:
-    """Write one variant's result and comparison to its region, then its done-mark."""
+def _write_token(store: Path) -> str:
+    """A new random token in the store, for :func:`run_variant` to tell whether a worker sees the store."""
+    import secrets
+
+    token = secrets.token_hex(16)
+    (store / TOKEN).write_text(token, encoding="utf-8")
+    return token
+
+
+def write_variant(store: Path, p: Plan, v: Variant, ds: xr.Dataset, cmp, frames_written: bool = False) -> None:
+    """Write one variant's result and comparison to its region (its frames too, unless a worker wrote
+    them already: ``frames_written``), then its done-mark."""
     region = {a.dim: slice(i, i + 1) for a, i in zip(p.axes, v.index)}
     def plain(da):
         return tuple("frame" if d == "time" else d for d in da.dims), da.values
 
-    one = xr.Dataset({m: plain(ds[m]) for m in v.scenario.methods})
+    one = xr.Dataset({m: plain(ds[m]) for m in ([] if frames_written else v.scenario.methods)})
     one["initial"] = plain(ds["initial"])
     one["time"] = ("frame", ds["time"].values)
     one["step"] = ("frame", ds["step"].values.astype(np.int64))

@@ -100,6 +100,46 @@ def test_a_sweep_equals_its_variants_run_one_by_one(tmp_path, client, capsys):
     assert np.array(data["data_vars"]["rel_l2"]["data"]).shape == (2, 3, 2, 3)  # 2 x 3 variants, 2 pairs, 3 frames
 
 
+@pytest.mark.parametrize("sees_store", [True, False])
+def test_workers_that_see_the_store_write_the_frames_themselves(tmp_path, client, monkeypatch, sees_store):
+    """Frames go from the worker to the store as they are reached (nothing but the comparison comes back);
+    a worker that does not see the store (another machine) sends them back instead: the same store."""
+    path = _write(tmp_path)
+    p = sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.2")])
+    if not sees_store:
+        monkeypatch.setattr(sweep, "_regions", lambda stream, methods: None)
+    written = []
+    write = sweep.write_variant
+    monkeypatch.setattr(sweep, "write_variant", lambda *a, frames_written=False, **kw: (
+        written.append((frames_written, set(a[3].data_vars))), write(*a, frames_written=frames_written, **kw)))
+    assert not sweep.run(p, tmp_path / "s.zarr", client, say=lambda line: None).failed
+    methods = set(p.variants[0].scenario.methods)
+    assert [w for w, _ in written] == [sees_store] * 2
+    assert all((names & methods == set()) == sees_store for _, names in written)
+    store = sweep.open_sweep(tmp_path / "s.zarr")
+    for D in (0.1, 0.2):
+        alone = runner.run(scenario.load(path, [f"diffusivity={D}"]), progress=False)
+        for m in methods:
+            np.testing.assert_array_equal(store[m].sel(diffusivity=D).values, alone[m].values)
+
+
+def _overflowing(method, diffusivity, calls=None):
+    """``method`` whose frames overflow for the variant of ``diffusivity`` (an injected run-time failure);
+    frames written through ``out`` as the methods stream them to the store."""
+    def run(s, grid, u0, kernel, keep, tick, out=None, **kw):
+        if calls is not None:
+            calls.append(float(s.diffusivity))
+        frames = method(s, grid, u0, kernel, keep, tick, **kw)
+        frames = frames * np.inf if s.diffusivity == diffusivity else frames
+        if out is None:
+            return frames
+        for i, f in enumerate(frames):
+            out[i] = f
+        return out
+
+    return run
+
+
 def test_a_failing_variant_is_reported_and_a_rerun_runs_only_what_is_missing(tmp_path, client, monkeypatch):
     """A variant that passes validation and overflows at run time (injected) fails alone; the next run of
     the same sweep runs exactly that variant (counted task executions)."""
@@ -108,12 +148,7 @@ def test_a_failing_variant_is_reported_and_a_rerun_runs_only_what_is_missing(tmp
     calls = []
     spectral = runner._METHODS["spectral"]
 
-    def overflowing(s, grid, u0, kernel, keep, tick, **kw):
-        calls.append(float(s.diffusivity))
-        frames = spectral(s, grid, u0, kernel, keep, tick, **kw)
-        return frames * np.inf if s.diffusivity == 0.15 else frames
-
-    monkeypatch.setitem(runner._METHODS, "spectral", overflowing)
+    monkeypatch.setitem(runner._METHODS, "spectral", _overflowing(spectral, 0.15, calls))
     store = tmp_path / "s.zarr"
     first = sweep.run(sweep.plan(path, axes), store, client, say=lambda line: None)
     assert sorted(first.ran) == ["diffusivity=0.05", "diffusivity=0.1", "diffusivity=0.2"]
@@ -234,8 +269,7 @@ def test_the_command_line_reports_failures_with_status_one(tmp_path, monkeypatch
 
     monkeypatch.setattr(sweep, "connect", local)
     spectral = runner._METHODS["spectral"]
-    monkeypatch.setitem(runner._METHODS, "spectral",
-                        lambda s, *a, **kw: spectral(s, *a, **kw) * (np.inf if s.diffusivity == 0.2 else 1.0))
+    monkeypatch.setitem(runner._METHODS, "spectral", _overflowing(spectral, 0.2))
     path = _write(tmp_path)
     store = tmp_path / "s.zarr"
     assert cli.main(["sweep", str(path), "--set", "diffusivity=0.1,0.2", "--out", str(store)]) == 1
