@@ -12,7 +12,16 @@ import numba as nb
 import numpy as np
 from numba import prange
 
-from ._random import alias_draw, alias_pick, binomial, half_word, normal_pair_at, stream, uniform_at, word_at
+from ._random import (
+    alias_draw,
+    alias_pick,
+    binomial,
+    half_word,
+    normal_pair_at,
+    stream,
+    uniform_at,
+    word_at,
+)
 
 BLOCK = 4096  # particles per parallel work item (does not affect the results)
 

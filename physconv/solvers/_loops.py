@@ -81,6 +81,36 @@ def ftcs_steps(a, b, nsteps, r, src_z, cf_z, src_y, cf_y, src_x, cf_x):
 
 
 @nb.njit(inline="always", cache=True)
+def _add_shifted(a, urow, krow, lo, hi, hx):
+    """``a[i] += krow[jx] * urow[lo + i + hx - jx]`` for the offsets ``jx`` in order: one kernel row's terms
+    for the cells ``lo .. hi - 1``, accumulated offset by offset over the whole row."""
+    for jx in range(krow.shape[0]):
+        kk = krow[jx]
+        seg = urow[lo + hx - jx:hi + hx - jx]
+        for i in range(hi - lo):
+            a[i] += kk * seg[i]
+
+
+@nb.njit(inline="always", cache=True)
+def _edge_terms(acc0, urow, krow, g, x, src_x, w_x):
+    """``acc0`` plus one kernel row's terms for cell ``x`` near a wall: ``(krow[jx] g) gx u[source]`` over the
+    images (source, gx) of each offset. Image weights are 0 or +-1, so ``k (gz gy)`` is ``(k gz) gy``."""
+    for jx in range(krow.shape[0]):
+        kk = krow[jx] * g
+        for ix in range(3):
+            gx = w_x[x, jx, ix]
+            if gx != 0.0:
+                acc0 += kk * gx * urow[src_x[x, jx, ix]]
+    return acc0
+
+
+@nb.njit(inline="always", cache=True)
+def _sum_into(o, a, add):
+    for i in range(o.shape[0]):
+        o[i] = a[i] + add[i]
+
+
+@nb.njit(inline="always", cache=True)
 def _kernel_row(u, out, row, k, src_z, w_z, src_y, w_y, src_x, w_x, add, acc):
     """One row of out[x] = sum_d k[d] sum_images w * u[source] + add[x].
 
@@ -102,16 +132,8 @@ def _kernel_row(u, out, row, k, src_z, w_z, src_y, w_y, src_x, w_x, add, acc):
         a[:] = 0.0
         for jz in range(kz):
             for jy in range(ky):
-                urow = u[z + hz - jz, y + hy - jy]
-                for jx in range(kx):
-                    kk = k[jz, jy, jx]
-                    seg = urow[lo + hx - jx:hi + hx - jx]
-                    for i in range(hi - lo):
-                        a[i] += kk * seg[i]
-        o = out[z, y, lo:hi]
-        ad = add[z, y, lo:hi]
-        for i in range(hi - lo):
-            o[i] = a[i] + ad[i]
+                _add_shifted(a, u[z + hz - jz, y + hy - jy], k[jz, jy], lo, hi, hx)
+        _sum_into(out[z, y, lo:hi], a, add[z, y, lo:hi])
     for x in range(nx):
         if lo <= x < hi:
             continue
@@ -127,13 +149,7 @@ def _kernel_row(u, out, row, k, src_z, w_z, src_y, w_y, src_x, w_x, add, acc):
                         gy = w_y[y, jy, iy]
                         if gy == 0.0:
                             continue
-                        urow = u[sz, src_y[y, jy, iy]]
-                        for jx in range(kx):
-                            kk = k[jz, jy, jx] * gz * gy
-                            for ix in range(3):
-                                gx = w_x[x, jx, ix]
-                                if gx != 0.0:
-                                    acc0 += kk * gx * urow[src_x[x, jx, ix]]
+                        acc0 = _edge_terms(acc0, u[sz, src_y[y, jy, iy]], k[jz, jy], gz * gy, x, src_x, w_x)
         out[z, y, x] = acc0 + add[z, y, x]
 
 
@@ -175,16 +191,8 @@ def _kernel_plane_row(src, base, mod, v, y, o, k, src_y, w_y, src_x, w_x, add, a
         a = acc[lo:hi]
         a[:] = 0.0
         for jy in range(ky):
-            urow = src[base + (v + hy - jy) % mod]
-            for jx in range(kx):
-                kk = k[jy, jx]
-                seg = urow[lo + hx - jx:hi + hx - jx]
-                for i in range(hi - lo):
-                    a[i] += kk * seg[i]
-        ol = o[lo:hi]
-        ad = add[lo:hi]
-        for i in range(hi - lo):
-            ol[i] = a[i] + ad[i]
+            _add_shifted(a, src[base + (v + hy - jy) % mod], k[jy], lo, hi, hx)
+        _sum_into(o[lo:hi], a, add[lo:hi])
     for x in range(nx):
         if lo <= x < hi:
             continue
@@ -195,13 +203,7 @@ def _kernel_plane_row(src, base, mod, v, y, o, k, src_y, w_y, src_x, w_x, add, a
                 if gy == 0.0:
                     continue
                 t = v + hy - jy if wrap else src_y[y, jy, iy]
-                urow = src[base + t % mod]
-                for jx in range(kx):
-                    kk = k[jy, jx] * gy
-                    for ix in range(3):
-                        gx = w_x[x, jx, ix]
-                        if gx != 0.0:
-                            acc0 += kk * gx * urow[src_x[x, jx, ix]]
+                acc0 = _edge_terms(acc0, src[base + t % mod], k[jy], gy, x, src_x, w_x)
         o[x] = acc0 + add[x]
 
 
