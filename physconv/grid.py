@@ -118,9 +118,15 @@ class Grid:
 
 
 def all_finite(a: np.ndarray) -> bool:
-    """Whether every value of ``a`` is finite, without a mask the size of ``a`` (NaN propagates through
-    ``min``; infinities are its extremes)."""
-    return a.size == 0 or bool(np.isfinite(a.min()) and np.isfinite(a.max()))
+    """Whether every value of ``a`` is finite, without a mask the size of ``a``: one pass when the sum is
+    finite (NaN and infinities propagate through it), else ``min`` and ``max`` (a sum of large finite
+    values can overflow; NaN propagates through ``min``, infinities are its extremes)."""
+    if a.size == 0:
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(a.sum()):
+            return True
+    return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
 
 
 def as_boundaries(boundary, ndim: int, value=None) -> tuple[Boundary, ...]:

@@ -65,6 +65,7 @@ def test_check_field_refuses_wrong_shape_and_nan():
 def test_one_non_finite_value_anywhere_is_found(bad, where):
     u = np.random.default_rng(0).normal(size=(5, 4))
     assert all_finite(u) and all_finite(np.zeros((0, 3)))
+    assert all_finite(np.full((5, 4), 1e308))  # finite values whose sum overflows
     u[where] = bad
     assert not all_finite(u)
     with pytest.raises(GridError, match="NaN or infinite"):
