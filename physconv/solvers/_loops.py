@@ -37,20 +37,9 @@ def _ftcs_line(mid, ylo, yhi, zlo, zhi, o, c0, rx, wyl, wyh, wzl, wzh, const, sr
     term in the same order, so their results are bit-identical.
     """
     nx = mid.shape[0]
-    # A grid with one axis fewer, or a row whose neighbours along an axis are walls that give nothing,
-    # has two terms that are 0: the same sums without them (adding 0.0 changes no value).
-    if wzl == 0.0 and wzh == 0.0:
-        for x in range(1, nx - 1):
-            o[x] = (c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1])
-                    + wyl * ylo[x] + wyh * yhi[x] + const)
-    elif wyl == 0.0 and wyh == 0.0:
-        for x in range(1, nx - 1):
-            o[x] = (c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1])
-                    + wzl * zlo[x] + wzh * zhi[x] + const)
-    else:
-        for x in range(1, nx - 1):
-            o[x] = (c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1])
-                    + wyl * ylo[x] + wyh * yhi[x] + wzl * zlo[x] + wzh * zhi[x] + const)
+    for x in range(1, nx - 1):
+        o[x] = (c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1])
+                + wyl * ylo[x] + wyh * yhi[x] + wzl * zlo[x] + wzh * zhi[x] + const)
     for x in (0, nx - 1):
         left = cf_x[x, 0, 0] * mid[src_x[x, 0]] + cf_x[x, 0, 1]
         right = cf_x[x, 1, 0] * mid[src_x[x, 1]] + cf_x[x, 1, 1]
