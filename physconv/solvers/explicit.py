@@ -256,7 +256,10 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
     jump back off the wall (for an asymmetric kernel this differs from
     mirror padding), absorbing removes it; dirichlet walls use the odd
     extension about the face, shifted by the wall value. Kernels reach at
-    most ``n`` cells across non-periodic axes.
+    most ``n`` cells across non-periodic axes. On 2-D grids large enough for
+    two threads, kernels of three rows advance :data:`KERNEL_STEPS_FUSED`
+    steps per sweep over the grid (:func:`kernel_blocking`), with the same
+    numbers as one step per sweep.
 
     Parameters
     ----------
