@@ -290,11 +290,12 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
         fixed = [a for a in parsed if len(a.values) > 1]
         if fixed:
             raise _Failure(f"--set {fixed[0].key}: an ensemble takes single values only (one scenario, R replicas)")
-        p = sw.plan_ensemble(scenario, replicas, [f"{a.key}={sw._text(a.values[0])}" for a in parsed], limit)
+        p = sw.plan_ensemble(scenario, replicas, [f"{a.key}={sw._text(a.values[0])}" for a in parsed], limit,
+                             held=bool(scheduler))
     else:
         if not parsed:
             raise _Failure("give at least one --set KEY=V1,V2,... to sweep (or --replicas R)")
-        p = sw.plan(scenario, parsed, max_bytes=limit)
+        p = sw.plan(scenario, parsed, max_bytes=limit, held=bool(scheduler))  # local workers write to the store
     name = p.variants[0].scenario.name
     store = Path(out_path) if out_path else Path("outputs") / f"{name}-{'ensemble' if replicas else 'sweep'}.zarr"
     todo, done = sw.pending(store, p, create=False)  # refuses a store of another sweep before a cluster starts

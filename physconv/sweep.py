@@ -170,8 +170,12 @@ class Plan:
         return tuple(len(a.values) for a in self.axes)
 
 
-def plan(source, axes: list[Axis], base_overrides=(), max_bytes: int | None = None) -> Plan:
+def plan(source, axes: list[Axis], base_overrides=(), max_bytes: int | None = None, held: bool = True) -> Plan:
     """Validate every variant (the product of the axes' values) and check that all share one layout.
+
+    ``max_bytes`` bounds a variant's memory: with ``held`` (workers that may not see the store, so send
+    their frames back) all its frames, else (local workers, which write them to the store) its working
+    arrays and one frame, as for a single run.
 
     Raises
     ------
@@ -190,7 +194,8 @@ def plan(source, axes: list[Axis], base_overrides=(), max_bytes: int | None = No
         own = [f"{a.key}={_text(a.values[i])}" for a, i in zip(axes, index)]
         try:
             s = _scenario.load(path, list(base_overrides) + own, max_bytes=max_bytes)
-            _check_held(s, path, max_bytes)
+            if held:
+                _check_held(s, path, max_bytes)
         except PhysconvError as exc:
             raise type(exc)(f"variant {' '.join(own)}: {exc}") from None
         mine = _layout(s)
@@ -214,9 +219,10 @@ def _check_held(s, path, max_bytes) -> None:
                          "(time.save_every)")
 
 
-def plan_ensemble(source, replicas: int, base_overrides=(), max_bytes: int | None = None) -> Plan:
+def plan_ensemble(source, replicas: int, base_overrides=(), max_bytes: int | None = None,
+                  held: bool = True) -> Plan:
     """``replicas`` runs of the scenario's Monte Carlo method, replica ``r`` with the seed
-    ``SeedSequence(monte_carlo.seed).spawn(replicas)[r]``."""
+    ``SeedSequence(monte_carlo.seed).spawn(replicas)[r]`` (``max_bytes``, ``held``: as for :func:`plan`)."""
     if not isinstance(replicas, int) or not 2 <= replicas <= MAX_VARIANTS:
         raise SweepError(f"--replicas must be a whole number from 2 to {MAX_VARIANTS}")
     path = _scenario.resolve(source)
@@ -225,7 +231,8 @@ def plan_ensemble(source, replicas: int, base_overrides=(), max_bytes: int | Non
         raise SweepError(f"{path}: methods: an ensemble needs monte_carlo among the methods")
     overrides = list(base_overrides) + ["methods=[monte_carlo]"]
     s = _scenario.load(path, overrides, max_bytes=max_bytes)
-    _check_held(s, path, max_bytes)
+    if held:
+        _check_held(s, path, max_bytes)
     seeds = np.random.SeedSequence(s.monte_carlo.seed).spawn(replicas)
     variants = [Variant((r,), overrides, s, f"replica {r}", seeds[r], f"\n# replica {r} of {replicas}")
                 for r in range(replicas)]

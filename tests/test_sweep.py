@@ -304,3 +304,21 @@ def test_local_workers_share_the_memory_limit(tmp_path, monkeypatch, capsys):
     args = ["sweep", str(_write(tmp_path)), "--set", "diffusivity=0.1,0.2", "--out", str(store)]
     assert cli.main(args + ["--workers", "16"]) == 2
     assert "GiB allowed" in capsys.readouterr().err and not store.exists()
+
+
+def test_local_workers_are_checked_for_one_frame_remote_ones_for_all(tmp_path):
+    """Local workers write their frames to the store, so a variant needs what a single run needs; workers
+    that may send their frames back need room for all of them: the same limit refuses only the latter."""
+    path = _write(tmp_path)
+    axes = [sweep.parse_axis("diffusivity=0.1,0.2")]
+    over = ["time.steps=2000", "time.save_every=1"]
+    s = scenario.load(path, over)
+    streamed, held = s.memory_estimate(), s.memory_estimate(held=True)
+    assert held > streamed
+    limit = (streamed + held) // 2
+    assert len(sweep.plan(path, axes, over, max_bytes=limit, held=False).variants) == 2
+    with pytest.raises(sweep.SweepError, match="holds its frames in memory"):
+        sweep.plan(path, axes, over, max_bytes=limit, held=True)
+    assert len(sweep.plan_ensemble(path, 3, over, max_bytes=limit, held=False).variants) == 3
+    with pytest.raises(sweep.SweepError, match="holds its frames in memory"):
+        sweep.plan_ensemble(path, 3, over, max_bytes=limit, held=True)
