@@ -90,6 +90,11 @@ def inverse(c: np.ndarray, bcs: Sequence[Boundary], shape, overwrite: bool = Fal
     return _real_transforms(np.asarray(c, dtype=float), bcs, "i", overwrite)
 
 
+def _halved_axis(bcs: Sequence[Boundary]) -> int | None:
+    """The axis whose modes :func:`forward` keeps only up to ``n // 2`` (the last periodic one), or None."""
+    return max((a for a, b in enumerate(bcs) if b.kind == "periodic"), default=None)
+
+
 def half(transfer: np.ndarray, bcs: Sequence[Boundary], shape=None) -> np.ndarray:
     """A transfer function on the modes :func:`forward` keeps: the last periodic axis cut to ``n // 2 + 1``
     (``n``: that axis of ``shape``, the field's shape; default the transfer's own, i.e. a full one).
@@ -97,39 +102,48 @@ def half(transfer: np.ndarray, bcs: Sequence[Boundary], shape=None) -> np.ndarra
     Exact for the transfer functions of real kernels and schemes, whose values at opposite
     frequencies are complex conjugates.
     """
-    periodic = [a for a, b in enumerate(bcs) if b.kind == "periodic"]
-    if not periodic or np.ndim(transfer) == 0:
+    a = _halved_axis(bcs)
+    if a is None or np.ndim(transfer) == 0:
         return transfer
-    a = periodic[-1]
     n = (np.shape(transfer) if shape is None else shape)[a]
     index = [slice(None)] * np.ndim(transfer)
     index[a] = slice(0, n // 2 + 1)
     return transfer[tuple(index)]
 
 
+def forward_shape(shape, bcs) -> tuple:
+    """Shape of :func:`forward`'s coefficients for a field of ``shape``."""
+    a = _halved_axis(bcs)
+    return tuple(n // 2 + 1 if i == a else n for i, n in enumerate(shape))
+
+
+def _ftcs_terms(grid: Grid, diffusivity: float, dt: float, kept: bool) -> list:
+    """``r_a lambda_a`` per axis (on the modes :func:`forward` keeps, with ``kept``)."""
+    r = _k.ftcs_numbers(diffusivity, dt, grid.spacing)
+    last = _halved_axis(grid.boundaries) if kept else None
+    return [ra * (eigenvalues(n, b.kind)[: n // 2 + 1] if a == last else eigenvalues(n, b.kind))
+            for a, (ra, n, b) in enumerate(zip(r, grid.shape, grid.boundaries))]
+
+
+def _outer_sum(terms) -> np.ndarray:
+    """``((0 + t0) + t1) + ...`` over the outer product of the axes of ``terms``."""
+    m = np.zeros(())
+    for t in terms:
+        m = np.add.outer(m, t)
+    return m
+
+
 def ftcs_transfer(grid: Grid, diffusivity: float, dt: float, kept: bool = False) -> np.ndarray:
     """Amplification factor of one FTCS step per mode: ``1 + sum_a r_a lambda_a``; with ``kept``, only
     on the modes :func:`forward` keeps (see :func:`half`)."""
-    r = _k.ftcs_numbers(diffusivity, dt, grid.spacing)
-    last = max((a for a, b in enumerate(grid.boundaries) if b.kind == "periodic"), default=None) if kept else None
-    m = np.zeros(())
-    for a, (ra, n, b) in enumerate(zip(r, grid.shape, grid.boundaries)):
-        lam = eigenvalues(n, b.kind)
-        m = np.add.outer(m, ra * (lam[: n // 2 + 1] if a == last else lam))
-    return 1.0 + m
+    return 1.0 + _outer_sum(_ftcs_terms(grid, diffusivity, dt, kept))
 
 
 def _ftcs_sum(grid: Grid, diffusivity: float, dt: float):
     """:func:`ftcs_transfer` on the kept modes as ``1 + (rows[i] + cols[j])`` over the flat leading axes ``i``
     and the last axis ``j`` (the same sums in the same order)."""
-    r = _k.ftcs_numbers(diffusivity, dt, grid.spacing)
-    last = max((a for a, b in enumerate(grid.boundaries) if b.kind == "periodic"), default=None)
-    terms = [ra * (eigenvalues(n, b.kind)[: n // 2 + 1] if a == last else eigenvalues(n, b.kind))
-             for a, (ra, n, b) in enumerate(zip(r, grid.shape, grid.boundaries))]
-    rows = np.zeros(())
-    for t in terms[:-1]:
-        rows = np.add.outer(rows, t)
-    return np.ravel(rows), np.ascontiguousarray(terms[-1])
+    terms = _ftcs_terms(grid, diffusivity, dt, kept=True)
+    return np.ravel(_outer_sum(terms[:-1])), np.ascontiguousarray(terms[-1])
 
 
 def check_kernel(kernel, bcs: Sequence[Boundary], shape) -> np.ndarray:
@@ -258,14 +272,6 @@ def _rows(a: np.ndarray) -> np.ndarray:
     if not np.shares_memory(v, a):
         raise ValueError("expected a C-contiguous array")
     return v
-
-
-def forward_shape(shape, bcs) -> tuple:
-    """Shape of :func:`forward`'s coefficients for a field of ``shape``."""
-    periodic = [a for a, b in enumerate(bcs) if b.kind == "periodic"]
-    if not periodic:
-        return tuple(shape)
-    return tuple(n // 2 + 1 if a == periodic[-1] else n for a, n in enumerate(shape))
 
 
 def _wall_source(kernel, bcs, shape):

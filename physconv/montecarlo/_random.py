@@ -37,15 +37,15 @@ def stream(key, index):
 
 
 @nb.njit(inline="always", cache=True)
-def uniform_at(base, counter):
-    """The ``counter``-th uniform in [0, 1) of the stream starting at ``base``."""
-    return float(mix(base + np.uint64(counter + 1) * GOLDEN) >> _S11) * _TO_UNIT
-
-
-@nb.njit(inline="always", cache=True)
 def word_at(base, counter):
     """The ``counter``-th 64-bit word of the stream starting at ``base`` (:func:`uniform_at` is its top 53 bits)."""
     return mix(base + np.uint64(counter + 1) * GOLDEN)
+
+
+@nb.njit(inline="always", cache=True)
+def uniform_at(base, counter):
+    """The ``counter``-th uniform in [0, 1) of the stream starting at ``base``."""
+    return float(word_at(base, counter) >> _S11) * _TO_UNIT
 
 
 @nb.njit(inline="always", cache=True)

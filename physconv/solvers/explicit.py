@@ -291,8 +291,7 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
             return _loops.kernel_steps(a, b, n, k3, *tables, add3)
     else:
         kk, band = blocking
-        rows = 2 * (k.shape[0] // 2) + 1
-        ring = np.empty((-(-u.shape[0] // band) * kk * rows, u.shape[1]))
+        ring = np.empty((-(-u.shape[0] // band) * kk * k.shape[0], u.shape[1]))  # k.shape[0] rows per level
         wrap = bcs[0].kind == "periodic"
         advance = _fused(kk, u.shape, lambda src, dst, n: _loops.kernel_blocked(
             src, dst, n, band, ring, k, *tables[2:], add, wrap))
