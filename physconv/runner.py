@@ -18,6 +18,7 @@ from importlib import metadata
 
 import numpy as np
 import xarray as xr
+from xarray.core import indexing
 
 from . import __version__
 from . import kernels as _k
@@ -56,7 +57,8 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> 
         are reached, so that memory holds a method's working buffers and one frame, not the whole
         run. The Dataset returned then reads from it lazily (close it when done). Or a dict of
         method name to frames (``target[i] = frame`` as each is reached, ``target[key]`` reads back,
-        with ``shape`` and ``dtype``): the Dataset returned reads them lazily (dask).
+        with ``shape`` and ``dtype``): the Dataset returned reads them back as indexed (a frame read is
+        one ``target[key]``; no dask, so it is safe inside a task of a dask cluster).
 
     Returns
     -------
@@ -105,15 +107,28 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> 
         if file is not None:
             file.close()
     if isinstance(store, dict):
-        import dask.array as da
-
-        return to_dataset(s, grid, u0, kernel, keep, {m: da.from_array(store[m], chunks=(1,) + grid.shape)
-                                                      for m in s.methods})
+        return to_dataset(s, grid, u0, kernel, keep, {m: _lazy(store[m]) for m in s.methods})
     if file is not None:
         from .io import open_result
 
         return open_result(store, lazy=True)
     return to_dataset(s, grid, u0, kernel, keep, frames)
+
+
+def _lazy(target):
+    """Frames read from ``target`` (``target[key]``, ``shape``, ``dtype``) as they are indexed, as xarray's
+    file backends read theirs."""
+    from xarray.backends import BackendArray
+
+    class Frames(BackendArray):
+        def __init__(self):
+            self.shape, self.dtype = tuple(target.shape), np.dtype(target.dtype)
+
+        def __getitem__(self, key):
+            return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.BASIC,
+                                                      lambda k: np.asarray(target[k]))
+
+    return indexing.LazilyIndexedArray(Frames())
 
 
 class _Targets(dict):
@@ -265,8 +280,8 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
     for name, c, d in zip(dims, grid.coords().values(), grid.spacing):
         coords[name] = (name, c, {"long_name": f"cell-centre {name}", "units": "1", "axis": name.upper(),
                                   "spacing": d})
-    data = {m: (("time",) + dims, f if hasattr(f, "dask") else np.asarray(f, dtype=float), _attrs(m))
-            for m, f in frames.items()}  # lazy frames stay lazy
+    data = {m: (("time",) + dims, f if isinstance(f, indexing.LazilyIndexedArray) else np.asarray(f, dtype=float),
+                _attrs(m)) for m, f in frames.items()}  # frames read as indexed stay so
     data["initial"] = (dims, u0, {"long_name": "initial concentration", "units": "1"})
     if kernel is not None:
         kdims = tuple(f"k{d}" for d in dims)

@@ -276,7 +276,6 @@ def run_variant(text: str, source: str, base_dir: str, overrides: list, threads:
     and ``written`` is True. Otherwise, as on workers that do not share the client's disk, the frames
     come back in the result.
     """
-    import dask
     import numba
 
     from . import metrics, runner
@@ -287,8 +286,7 @@ def run_variant(text: str, source: str, base_dir: str, overrides: list, threads:
     regions = _regions(stream, s.methods) if stream is not None else None
     try:
         ds = runner.run(s, progress=False, mc_seed=mc_seed, store=regions)
-        with dask.config.set(scheduler="synchronous"):  # frames read back here, not as tasks of the cluster
-            cmp = metrics.compare(ds) if compare else None
+        cmp = metrics.compare(ds) if compare else None
     except BaseException:
         for region in (regions or {}).values():
             region.clear()

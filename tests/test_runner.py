@@ -252,3 +252,31 @@ def test_a_run_written_as_it_goes_does_not_hold_its_frames(tmp_path):
     frame = 1024 * 1024 * 8
     grown = (peak(1024) - peak(16)) / frame
     assert grown < 20, f"peak memory grew by {grown:.1f} frames"
+
+
+def test_frames_given_to_targets_are_read_back_one_frame_at_a_time_without_dask(tmp_path):
+    """runner.run(store={method: target}) writes each frame there and reads a frame back only when it is
+    indexed, with no dask graph (a sweep's worker compares them inside a dask task)."""
+    s = load(tmp_path)
+    alone = runner.run(s, progress=False)
+
+    class Target:
+        def __init__(self, shape):
+            self.data, self.reads = np.full(shape, np.nan), 0
+            self.shape, self.dtype = shape, self.data.dtype
+
+        def __setitem__(self, i, frame):
+            self.data[i] = frame
+
+        def __getitem__(self, key):
+            self.reads += 1
+            return self.data[key]
+
+    shape = alone[s.methods[0]].shape
+    targets = {m: Target(shape) for m in s.methods}
+    ds = runner.run(s, progress=False, store=targets)
+    for m in s.methods:
+        assert ds[m].chunks is None and targets[m].reads == 0
+        np.testing.assert_array_equal(ds[m].isel(time=1).values, alone[m].isel(time=1).values)
+        assert targets[m].reads == 1
+        np.testing.assert_array_equal(ds[m].values, alone[m].values)
