@@ -214,6 +214,27 @@ def test_console_script_prints_one_line_without_traceback(tmp_path):
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
+def test_main_called_from_a_program_leaves_its_garbage_collector_alone(tmp_path, capsys):
+    """Only the ``physconv`` command, which ends with the run, takes objects out of the collector's walks;
+    a program calling :func:`cli.main` keeps collecting its garbage."""
+    import gc
+
+    before = gc.get_freeze_count()
+    sets = sum((["--set", s] for s in REDUCED["gaussian_blur"]), [])
+    assert run_cli("run", "gaussian_blur", "--out", tmp_path, *sets) == 0
+    assert gc.get_freeze_count() == before
+
+
+def test_console_script_run_writes_a_whole_result_and_picture(tmp_path):
+    sets = sum((["--set", s] for s in REDUCED["diffusion_1d"]), [])
+    proc = subprocess.run([sys.executable, "-m", "physconv", "run", "diffusion_1d", "--out", str(tmp_path), *sets],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    ds = io.open_result(tmp_path / "diffusion_1d.nc")
+    assert np.isfinite(ds["explicit"].values).all() and ds.sizes["time"] >= 2
+    assert (tmp_path / "diffusion_1d.png").read_bytes()[-8:] == b"IEND\xaeB`\x82"  # a complete PNG
+
+
 def test_grid_of_rebuilds_the_walls():
     import xarray as xr
 
