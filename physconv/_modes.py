@@ -55,7 +55,7 @@ def power_into(p: np.ndarray, log_g: np.ndarray, G: np.ndarray, n: int) -> np.nd
     return p
 
 
-def scale(out: np.ndarray, c: np.ndarray, factor, n: int) -> None:
+def scale(out: np.ndarray, c: np.ndarray, factor, n: int, mirror: int = 1) -> None:
     """``out = c * G**n`` block by block; ``out`` may be ``c``.
 
     Parameters
@@ -65,18 +65,38 @@ def scale(out: np.ndarray, c: np.ndarray, factor, n: int) -> None:
     factor : callable
         ``factor(i0, i1, j0, j1)`` gives ``G[i0:i1, j0:j1]`` (a new or read-only array).
     n : int
+    mirror : int
+        The rows are ``mirror`` equal groups (the modes of a periodic first axis) and group ``g`` has
+        exactly the factors of group ``(mirror - g) % mirror``: the powers are computed for groups
+        ``0 ... mirror // 2`` only and used for their mirror images as well (half the work). 1: no such
+        repetition.
     """
     rows, cols = c.shape
+    if mirror < 1 or rows % mirror:
+        raise ValueError(f"{rows} rows are not {mirror} equal groups")
+    per_group = rows // mirror
+    c3, out3 = c.reshape(mirror, per_group, cols), out.reshape(mirror, per_group, cols)
+    kept = mirror // 2 + 1 if mirror > 1 else 1
     per_row = max(1, BLOCK // max(cols, 1))
     width = min(cols, BLOCK)
-    blocks = [(i0, min(rows, i0 + per_row), j0, min(cols, j0 + width))
-              for i0 in range(0, rows, per_row) for j0 in range(0, cols, width)]
+    if per_group >= per_row:  # blocks within one group
+        spans = [(g, g + 1, r0, min(per_group, r0 + per_row)) for g in range(kept)
+                 for r0 in range(0, per_group, per_row)]
+    else:  # blocks of whole groups
+        spans = [(g0, min(kept, g0 + per_row // per_group), 0, per_group)
+                 for g0 in range(0, kept, per_row // per_group)]
+    blocks = [span + (j0, min(cols, j0 + width)) for span in spans for j0 in range(0, cols, width)]
 
     def run(part):
-        for i0, i1, j0, j1 in part:
-            g = factor(i0, i1, j0, j1)
+        for g0, g1, r0, r1, j0, j1 in part:
+            g = factor(g0 * per_group + r0, (g1 - 1) * per_group + r1, j0, j1)
             p = power_into(np.empty(g.shape, complex if np.iscomplexobj(g) else float), log(g), g, n)
-            np.multiply(c[i0:i1, j0:j1], p, out=out[i0:i1, j0:j1])
+            p = p.reshape(g1 - g0, r1 - r0, j1 - j0)
+            np.multiply(c3[g0:g1, r0:r1, j0:j1], p, out=out3[g0:g1, r0:r1, j0:j1])
+            m0, m1 = max(g0, 1), min(g1, (mirror + 1) // 2)  # groups g with a mirror image other than g
+            if m1 > m0:
+                images = slice(mirror - m1 + 1, mirror - m0 + 1)
+                np.multiply(c3[images, r0:r1, j0:j1], p[m0 - g0:m1 - g0][::-1], out=out3[images, r0:r1, j0:j1])
 
     threads = min(len(blocks), os.cpu_count() or 1)
     if threads < 2:

@@ -47,8 +47,15 @@ def angles(n: int, kind: str) -> np.ndarray:
 
 
 def eigenvalues(n: int, kind: str) -> np.ndarray:
-    """Eigenvalues ``-4 sin^2(theta_k / 2)`` of the 1-D second difference with boundary ``kind``."""
-    return -4.0 * np.sin(angles(n, kind) / 2) ** 2
+    """Eigenvalues ``-4 sin^2(theta_k / 2)`` of the 1-D second difference with boundary ``kind``.
+
+    Periodic: the modes ``k`` and ``n - k`` get the same value to the last bit (computed from the
+    smaller of the two), as they have in exact arithmetic.
+    """
+    theta = angles(n, kind)
+    if kind == "periodic":
+        theta = np.minimum(theta, angles(n, kind)[(n - np.arange(n)) % n])
+    return -4.0 * np.sin(theta / 2) ** 2
 
 
 def _real_transforms(c, bcs, prefix: str, overwrite: bool):
@@ -237,9 +244,10 @@ def evolve(u0, transfer, bcs, steps, source=None, out=None):
     return _evolve(u0, bcs, steps, lambda i0, i1, j0, j1: G2[i0:i1, j0:j1], None if source is None else (source, G), out)
 
 
-def _evolve(u0, bcs, steps, factor, source, out):
+def _evolve(u0, bcs, steps, factor, source, out, mirror=1):
     """:func:`evolve` given ``factor(i0, i1, j0, j1)``, the block ``G[i0:i1, j0:j1]`` of the transfer on the
-    coefficients with their leading axes flattened, and ``source`` = ``(h, G)`` or None."""
+    coefficients with their leading axes flattened, and ``source`` = ``(h, G)`` or None; ``mirror`` as in
+    :func:`physconv._modes.scale`."""
     single = isinstance(steps, numbers.Integral)
     step_list = np.atleast_1d(np.asarray(steps))
     if step_list.dtype.kind not in "iu" or np.any(step_list < 0):
@@ -255,7 +263,7 @@ def _evolve(u0, bcs, steps, factor, source, out):
         else:
             # the last frame scales the coefficients in place; the others into one scratch array
             c = c0 if i == len(step_list) - 1 else np.empty_like(c0) if c is None else c
-            _modes.scale(_rows(c), _rows(c0), factor, int(n))
+            _modes.scale(_rows(c), _rows(c0), factor, int(n), mirror)
             if cb is not None:
                 c += cb * _geometric(source[1], int(n))
             field = inverse(c, bcs, shape, overwrite=True)
@@ -321,7 +329,18 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps, out=None):
         g += 1.0
         return g
 
-    return _evolve(u, grid.boundaries, steps, factor, source, out)
+    return _evolve(u, grid.boundaries, steps, factor, source, out, _mirror(rows, grid))
+
+
+def _mirror(rows: np.ndarray, grid: Grid) -> int:
+    """The number of mirrored row groups of :func:`_ftcs_sum`'s ``rows`` (see :func:`physconv._modes.scale`):
+    the first axis's length when it is periodic, not the halved axis, and its modes ``k`` and ``n - k`` have
+    bit for bit the same row terms; else 1."""
+    n = grid.shape[0]
+    if grid.ndim < 2 or grid.boundaries[0].kind != "periodic" or _halved_axis(grid.boundaries) == 0:
+        return 1
+    groups = rows.reshape(n, -1)
+    return n if np.array_equal(groups[1:], groups[:0:-1]) else 1
 
 
 def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps, out=None):

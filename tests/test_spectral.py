@@ -235,3 +235,62 @@ def test_blocks_of_modes_give_the_same_field_bit_for_bit(monkeypatch, block, sha
         monkeypatch.undo()
         for a, b in zip(whole, blocked):
             assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 9, 1000, 1023])
+def test_periodic_modes_k_and_n_minus_k_have_the_same_eigenvalue_to_the_last_bit(n):
+    lam = spectral.eigenvalues(n, "periodic")
+    assert np.array_equal(lam[1:], lam[1:][::-1])
+    np.testing.assert_allclose(lam, 2 * np.cos(2 * np.pi * np.arange(n) / n) - 2, atol=1e-13)
+
+
+@pytest.mark.parametrize("block", [1, 5, 64, 10**6])
+@pytest.mark.parametrize("groups, per_group, cols", [(1, 7, 9), (2, 3, 4), (7, 1, 13), (8, 3, 5), (9, 20, 3)])
+@pytest.mark.parametrize("complex_g", [False, True])
+def test_mirrored_groups_of_modes_get_the_powers_of_their_images(monkeypatch, block, groups, per_group, cols,
+                                                                complex_g):
+    """With factors repeating as group g = group (N - g) % N, computing the powers for half the groups and
+    using them for the images gives the numbers of the whole computation bit for bit, and c * G**n."""
+    from physconv import _modes
+
+    rng = np.random.default_rng(groups * 100 + per_group)
+    half = rng.uniform(-1.05, 1.05, (groups, per_group, cols))
+    if complex_g:
+        half = half * np.exp(1j * rng.uniform(0, 2 * np.pi, half.shape))
+    g = np.arange(groups)
+    G = half[np.minimum(g, (groups - g) % groups)].reshape(groups * per_group, cols)  # mirror-symmetric
+    c = rng.normal(size=G.shape) + 1j * rng.normal(size=G.shape)
+    monkeypatch.setattr(_modes, "BLOCK", block)
+    for n in (1, 4, 999):
+        whole, mirrored = np.empty_like(c), np.full_like(c, np.nan)
+        _modes.scale(whole, c, lambda i0, i1, j0, j1: G[i0:i1, j0:j1], n)
+        _modes.scale(mirrored, c, lambda i0, i1, j0, j1: G[i0:i1, j0:j1], n, mirror=groups)
+        assert np.array_equal(whole, mirrored)
+        np.testing.assert_allclose(mirrored, c * G.astype(complex) ** n, rtol=1e-11, atol=1e-300)
+
+
+def test_groups_that_do_not_divide_the_rows_are_refused():
+    from physconv import _modes
+
+    c = np.ones((6, 2))
+    with pytest.raises(ValueError, match="equal groups"):
+        _modes.scale(c, c, lambda i0, i1, j0, j1: c[i0:i1, j0:j1], 2, mirror=4)
+
+
+@pytest.mark.parametrize("shape, wall", [((12, 10), "periodic"), ((7, 6, 5), "periodic"),
+                                         ((9, 8), {"y": "periodic", "x": "reflecting"}),
+                                         ((6, 7), {"y": "absorbing", "x": "periodic"})])
+def test_diffuse_with_a_periodic_first_axis_halves_the_powers_and_changes_no_bit(monkeypatch, shape, wall):
+    from physconv import _modes
+
+    g = Grid(shape, boundary=wall)
+    u0 = np.random.default_rng(3).random(shape)
+    seen = []
+    scale = _modes.scale
+    monkeypatch.setattr(_modes, "scale", lambda *a, **k: seen.append(a[4]) or scale(*a, **k))
+    mirrored = spectral.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=[2, 50])
+    monkeypatch.setattr(spectral, "_mirror", lambda rows, grid: 1)
+    plain = spectral.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=[2, 50])
+    assert np.array_equal(mirrored, plain)
+    periodic_first = g.boundaries[0].kind == "periodic" and g.ndim > 1 and g.boundaries[-1].kind == "periodic"
+    assert seen[0] == (shape[0] if periodic_first else 1)
