@@ -236,6 +236,30 @@ def walks(particles: int, steps: int, repeat: int):
            "particle-steps/s", reference="physconv lattice", checks=checks)
 
 
+def counts_mode(steps: int, repeat: int):
+    """Counts mode (a multinomial split of every cell's count per step) at 10^6 and 10^12 particles on 256^2,
+    against the same process in numpy (``Generator.multinomial`` over the cells)."""
+    shape = (256, 256)
+    g = Grid(shape, boundary="reflecting")
+    u0 = np.random.default_rng(3).random(shape)
+    exact = explicit.diffuse(u0, g, diffusivity=peers.D, dt=peers.DT, steps=steps)
+    for particles in (10**6, 10**12):
+        counts0 = mc.place(u0, g, particles, 0)
+        rng = np.random.default_rng(6)
+        methods = {"physconv counts mode": lambda n=particles: mc.lattice(u0, g, steps=steps, particles=n, seed=1,
+                                                                          diffusivity=peers.D, dt=peers.DT,
+                                                                          mode="counts", save_every=steps).counts[-1],
+                   "numpy multinomial": lambda c=counts0, r=rng: peers.numpy_counts(c, steps, shape, r)}
+        checks = {}
+        expected = exact * particles / u0.sum()
+        for name, fn in methods.items():
+            check = stats.check(fn(), expected, particles, 1e-6)
+            assert check.passed, (name, check)
+            checks[name] = f"consistent with explicit (max|z| {check.max_abs_z:.1f})"
+        report("counts mode", f"{particles:.0e} x{steps}", interleaved(methods, repeat), g.size * steps,
+               "cell-steps/s", reference="physconv counts mode", checks=checks)
+
+
 def _spin(stop):
     while not stop.is_set():
         pass
@@ -273,7 +297,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (about a minute)")
     ap.add_argument("--json", metavar="FILE", help="also write every row as JSON")
     ap.add_argument("--only", nargs="+", metavar="TASK",
-                    choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "small",
+                    choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "counts", "small",
                              "whole"),
                     help="run only these tasks (default: all)")
     args = ap.parse_args(argv)
@@ -295,6 +319,7 @@ def main(argv=None):
         "spectral": lambda: spectral_flat(512 if q else 1024, repeat),
         "gaussian": lambda: gaussian(512 if q else 1024, repeat),
         "walks": lambda: walks(10**5 if q else 10**6, 20 if q else 100, repeat),
+        "counts": lambda: counts_mode(10 if q else 50, repeat),
         "small": lambda: small_grids(repeat),
         "whole": lambda: whole_runs("salt_aquarium", repeat, ROWS) if peers.have("pde") else print(
             "py-pde is not installed: the whole-run comparison is skipped"),

@@ -142,6 +142,25 @@ def numpy_walk_integers(pos, steps, shape, rng):
     return pos
 
 
+def numpy_counts(counts, steps, shape, rng):
+    """Counts mode in numpy: every cell's count split among the five FTCS moves by ``Generator.multinomial``
+    (vectorised over the cells), then the moves added up with mirrored walls."""
+    offsets, p = walk_offsets()
+    counts = counts.reshape(shape)
+    for _ in range(steps):
+        split = rng.multinomial(counts, p)
+        new = np.zeros_like(counts)
+        for j, (dy, dx) in enumerate(offsets):
+            moved = split[..., j]
+            y = np.arange(shape[0]) + dy
+            x = np.arange(shape[1]) + dx
+            y = np.where(y < 0, -1 - y, np.where(y >= shape[0], 2 * shape[0] - 1 - y, y))
+            x = np.where(x < 0, -1 - x, np.where(x >= shape[1], 2 * shape[1] - 1 - x, x))
+            np.add.at(new, (y[:, None], x[None, :]), moved)
+        counts = new
+    return counts
+
+
 class DevitoFTCS:
     """Devito's generated C/OpenMP for the same FTCS update, float64, zero halo (= physconv's absorbing walls).
 

@@ -8,8 +8,10 @@ seed. ``stats.check(..., alpha=ALPHA)`` splits ALPHA over its three parts.
 import numba
 import numpy as np
 import pytest
+from scipy import stats as st
 
-from physconv import kernels, montecarlo as mc, spectral, stats
+from physconv import kernels, spectral, stats
+from physconv import montecarlo as mc
 from physconv.convolve import fft_convolve
 from physconv.errors import BoundaryError, KernelError
 from physconv.grid import Grid
@@ -468,3 +470,70 @@ def test_a_walk_advanced_in_any_pieces_is_the_same_walk(splits):
         first += n
     np.testing.assert_array_equal(pieces, whole)
     assert not np.array_equal(whole, pos0)
+
+
+def _isolated_sources(count, spacing=4, sources=4000):
+    """A periodic 1-D count array with ``count`` in every ``spacing``-th cell (their moves never meet)."""
+    c = np.zeros(spacing * sources, dtype=np.int64)
+    c[::spacing] = count
+    return c
+
+
+def _one_count_step(counts, probs, seed=5, chunks=2, step=0):
+    from physconv.montecarlo import _loops
+    from physconv.montecarlo._random import binomial_tables
+    from physconv.montecarlo.lattice import _count_mover
+
+    offsets = np.array([[0], [-1], [1]], dtype=np.int64)
+    advance, current = _count_mover(counts.copy(), np.uint64(seed), offsets, np.asarray(probs, float),
+                                    np.array([counts.size], dtype=np.int64), np.array([0], dtype=np.int64))
+    if chunks is None:
+        advance(step, 1)
+        return current()
+    order = np.argsort(-np.asarray(probs), kind="stable")
+    p, off = np.asarray(probs, float)[order], np.ascontiguousarray(offsets[order])  # the mover's chain
+    tails = np.cumsum(p[::-1])[::-1]
+    q = np.where(tails > 0, np.minimum(1.0, p / tails), 0.0)
+    prob, alias = binomial_tables(q[:-1], 64)
+    out = counts.copy()
+    _loops.counts_step(out, np.uint64(seed), step, q, prob, alias, np.array([counts.size], dtype=np.int64), off,
+                       np.array([0], dtype=np.int64), np.empty((chunks, counts.size), dtype=np.int64))
+    return out
+
+
+@pytest.mark.parametrize("count", [3, 5, 64, 65, 300])
+def test_a_counts_step_splits_each_cell_by_the_multinomial(count):
+    """Cells far apart, each holding ``count``: after one step the three cells around each source hold a
+    multinomial draw (probabilities 0.5, 0.2, 0.3). Small counts: Pearson chi-square over every way of
+    splitting the count; larger ones (table and BTRS draws): over the pooled left-move counts. alpha = 1e-6."""
+    probs = (0.5, 0.2, 0.3)  # stay, left, right
+    c = _isolated_sources(count)
+    new = _one_count_step(c, probs, seed=count, chunks=None)
+    assert new.sum() == c.sum()
+    stay, right = new[::4], new[1::4]
+    left = np.roll(new, 1)[::4]
+    assert np.array_equal(stay + left + right, np.full(stay.size, count))
+    if count <= 5:
+        keys = left * (count + 1) + right
+        O = np.bincount(keys, minlength=(count + 1) ** 2)
+        ll, rr = np.divmod(np.arange((count + 1) ** 2), count + 1)
+        ok = ll + rr <= count
+        E = st.multinomial.pmf(np.stack([count - ll[ok] - rr[ok], ll[ok], rr[ok]], axis=1), count, probs) * stay.size
+        O = O[ok]
+    else:
+        O = np.bincount(left, minlength=count + 1)
+        E = st.binom.pmf(np.arange(count + 1), count, 0.2) * stay.size
+    keep = E >= 5
+    O, E = np.append(O[keep], O[~keep].sum()), np.append(E[keep], E[~keep].sum())
+    if E[-1] < 5:
+        O, E = np.append(O[:-2], O[-2:].sum()), np.append(E[:-2], E[-2:].sum())
+    assert st.chi2.sf(np.sum((O - E) ** 2 / E), len(E) - 1) > ALPHA
+
+
+def test_a_counts_step_does_not_depend_on_the_chunks_of_cells():
+    rng = np.random.default_rng(2)
+    c = rng.integers(0, 200, 9000) * rng.integers(0, 2, 9000) ** 3 * rng.integers(1, 10**6, 9000)
+    runs = [_one_count_step(c, (0.4, 0.35, 0.25), chunks=k, step=3) for k in (1, 2, 3, 4, 7)]
+    for r in runs[1:]:
+        assert np.array_equal(r, runs[0])
+    assert runs[0].sum() == c.sum()

@@ -122,3 +122,39 @@ def test_alias_pick_draws_what_the_exact_law_above_counts():
               *np.random.default_rng(2).integers(0, 2**32, 1000).tolist()]:
         j = r * k >> 32
         assert pick(r) == (j if r * k - (j << 32) < int(threshold[j]) else alias[j])
+
+
+@pytest.mark.parametrize("q", [0.0, 1e-9, 0.2, 1 / 3, 0.5, 0.93, 1.0])
+def test_binomial_tables_give_the_binomial_pmf(q):
+    """What an alias table draws: column x kept with prob[x], else its alias; each of the n + 1 columns
+    taken with 1 / (n + 1). That law equals scipy's Binomial(n, q) pmf to round-off, for every n."""
+    prob, alias = R.binomial_tables(np.array([q]), 40)
+    for n in range(41):
+        p, a = prob[0, n, : n + 1], alias[0, n, : n + 1]
+        law = p.copy()
+        np.add.at(law, a, 1.0 - p)
+        np.testing.assert_allclose(law / (n + 1), st.binom.pmf(np.arange(n + 1), n, q), rtol=1e-12, atol=1e-15)
+
+
+@nb.njit(cache=True)
+def _draw_small(seed, n, prob, alias, m):
+    out = np.empty(m, np.int64)
+    s = np.uint64(seed)
+    for i in range(m):
+        s, out[i] = R.binomial_small(s, n, prob, alias)
+    return out
+
+
+@pytest.mark.parametrize("n, q", [(1, 0.3), (9, 0.25), (40, 0.5), (64, 0.07)])
+def test_table_draws_fit_the_binomial_pmf(n, q):
+    """Pearson chi-square of 100 000 draws, cells of expectation >= 5 (the rest pooled), alpha = 1e-6."""
+    prob, alias = R.binomial_tables(np.array([q]), 64)
+    m = 100_000
+    x = _draw_small(n + 7, n, prob[0], alias[0], m)
+    E = st.binom.pmf(np.arange(n + 1), n, q) * m
+    O = np.bincount(x, minlength=n + 1)
+    keep = E >= 5
+    O, E = np.append(O[keep], O[~keep].sum()), np.append(E[keep], E[~keep].sum())
+    if E[-1] < 5:
+        O, E = np.append(O[:-2], O[-2:].sum()), np.append(E[:-2], E[-2:].sum())
+    assert st.chi2.sf(np.sum((O - E) ** 2 / E), len(E) - 1) > ALPHA

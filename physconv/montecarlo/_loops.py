@@ -16,6 +16,7 @@ from ._random import (
     alias_draw,
     alias_pick,
     binomial,
+    binomial_small,
     half_word,
     normal_pair_at,
     stream,
@@ -148,51 +149,63 @@ def bin_cells(pos, shape, out):
 
 
 @nb.njit(parallel=True, cache=True)
-def counts_split(counts, split, key, step, probs, tails):
-    """Split each cell's count among the kernel's destinations by a chain of binomials."""
-    ncell, k = split.shape
-    for c in prange(ncell):
-        rem = counts[c]
-        state = stream(stream(key, c), step)
-        for j in range(k - 1):
-            if rem == 0 or tails[j] <= 0.0:
-                split[c, j] = 0
-                continue
-            q = min(1.0, probs[j] / tails[j])
-            state, b = binomial(state, rem, q)
-            split[c, j] = b
-            rem -= b
-        split[c, k - 1] = rem
+def counts_step(counts, key, step, q, prob, alias, shape, offsets, kinds, partial):
+    """One step of counts mode: each cell's count split among the kernel's destinations by a chain of
+    binomials (``q[j]``: destination ``j``'s share of what the earlier ones left; counts up to the
+    tables' size drawn from them, larger ones by :func:`binomial`) and sent there, walls applied.
 
-
-@nb.njit(cache=True)
-def counts_scatter(split, shape, offsets, kinds, out):
-    """Send the split counts to their destinations (walls applied); return the number removed."""
-    ncell, k = split.shape
+    The cells are cut into ``len(partial)`` chunks, each adding into its own ``partial`` row; their sum,
+    the new counts, goes to ``counts``. Every cell draws from its own stream (``key``, cell, ``step``),
+    so the result does not depend on the chunks. Returns the number removed by absorbing walls.
+    """
+    ncell = counts.shape[0]
+    k = offsets.shape[0]
     ndim = shape.shape[0]
-    idx = np.empty(ndim, dtype=np.int64)
-    lost = 0
-    for c in range(ncell):
-        rest = c
-        for a in range(ndim - 1, -1, -1):
-            idx[a] = rest % shape[a]
-            rest //= shape[a]
-        for j in range(k):
-            m = split[c, j]
-            if m == 0:
+    largest = prob.shape[1] - 1
+    nchunks = partial.shape[0]
+    lost = np.zeros(nchunks, dtype=np.int64)
+    for t in prange(nchunks):
+        out = partial[t]
+        out[:] = 0
+        idx = np.empty(ndim, dtype=np.int64)
+        for c in range(t * ncell // nchunks, (t + 1) * ncell // nchunks):
+            rem = counts[c]
+            if rem == 0:
                 continue
-            flat = 0
-            for a in range(ndim):
-                q = _wall(idx[a] + offsets[j, a], shape[a], kinds[a])
-                if q < 0:
-                    flat = -1
-                    break
-                flat = flat * shape[a] + q
-            if flat < 0:
-                lost += m
-            else:
-                out[flat] += m
-    return lost
+            rest = c
+            for a in range(ndim - 1, -1, -1):
+                idx[a] = rest % shape[a]
+                rest //= shape[a]
+            state = stream(stream(key, c), step)
+            for j in range(k):
+                if j == k - 1:
+                    m = rem
+                elif rem == 0 or q[j] <= 0.0:
+                    continue
+                elif rem <= largest:
+                    state, m = binomial_small(state, rem, prob[j], alias[j])
+                else:
+                    state, m = binomial(state, rem, q[j])
+                if m == 0:
+                    continue
+                rem -= m
+                flat = 0
+                for a in range(ndim):
+                    p = _wall(idx[a] + offsets[j, a], shape[a], kinds[a])
+                    if p < 0:
+                        flat = -1
+                        break
+                    flat = flat * shape[a] + p
+                if flat < 0:
+                    lost[t] += m
+                else:
+                    out[flat] += m
+    for c in prange(ncell):
+        total = partial[0, c]
+        for t in range(1, nchunks):
+            total += partial[t, c]
+        counts[c] = total
+    return lost.sum()
 
 
 @nb.njit(parallel=True, cache=True)

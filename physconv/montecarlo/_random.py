@@ -108,8 +108,9 @@ def _stirling_tail(k):
     """log(k!) minus its Stirling approximation (k >= 0)."""
     if k < 10:
         return math.lgamma(k + 1.0) - (k + 0.5) * math.log(k + 1.0) + (k + 1.0) - 0.5 * math.log(2.0 * math.pi)
-    kp1sq = (k + 1.0) * (k + 1.0)
-    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1.0)
+    t = 1.0 / (k + 1.0)  # one division: 1/12 t - 1/360 t^3 + 1/1260 t^5
+    t2 = t * t
+    return t * (1.0 / 12 - t2 * (1.0 / 360 - t2 * (1.0 / 1260)))
 
 
 @nb.njit(cache=True)
@@ -151,16 +152,18 @@ def binomial(state, n, p):
         b = 1.15 + 2.53 * spq
         a = -0.0873 + 0.0248 * b + 0.01 * p
         c = fn * p + 0.5
-        vr = 0.92 - 4.2 / b
+        inv_b = 1.0 / b
+        vr = 0.92 - 4.2 * inv_b
         r = p / q
-        alpha = (2.83 + 5.1 / b) * spq
+        alpha = (2.83 + 5.1 * inv_b) * spq
         m = math.floor((fn + 1.0) * p)
+        two_a = 2.0 * a
         while True:
             state, u = next_uniform(state)
             state, v = next_uniform(state)
             u -= 0.5
             us = 0.5 - abs(u)
-            kf = math.floor((2.0 * a / us + b) * u + c)
+            kf = math.floor((two_a / us + b) * u + c)
             if kf < 0.0 or kf > fn:
                 continue
             if us >= 0.07 and v <= vr:
@@ -174,6 +177,42 @@ def binomial(state, n, p):
                 break
         k = np.int64(kf)
     return state, (n - k if flip else k)
+
+
+def binomial_tables(q: np.ndarray, largest: int) -> tuple[np.ndarray, np.ndarray]:
+    """Alias tables of Binomial(n, q[j]) for n = 0 ... ``largest``: ``prob[j, n, :n + 1]`` and
+    ``alias[j, n, :n + 1]`` (see :func:`binomial_small`).
+
+    The probabilities are ``exp(log C(n, x) + x log q + (n - x) log(1 - q))``, normalised; each table
+    gives its pmf to within a few units of round-off.
+    """
+    from scipy.special import gammaln
+
+    q = np.asarray(q, dtype=float)
+    prob = np.ones((len(q), largest + 1, largest + 1))
+    alias = np.zeros((len(q), largest + 1, largest + 1), dtype=np.int64)
+    for j, qj in enumerate(q):
+        for n in range(largest + 1):
+            x = np.arange(n + 1)
+            if qj <= 0.0 or qj >= 1.0:
+                pmf = (x == (n if qj >= 1.0 else 0)).astype(float)
+            else:
+                pmf = np.exp(gammaln(n + 1.0) - gammaln(x + 1.0) - gammaln(n - x + 1.0)
+                             + x * np.log(qj) + (n - x) * np.log1p(-qj))
+            _alias_build(pmf / pmf.sum(), prob[j, n, : n + 1], alias[j, n, : n + 1])
+    return prob, alias
+
+
+@nb.njit(inline="always", cache=True)
+def binomial_small(state, n, prob, alias):
+    """Draw Binomial(n, q) from its alias table (``prob[n, :n + 1]``, ``alias[n, :n + 1]`` of
+    :func:`binomial_tables`) with one uniform; return ``(state, k)``."""
+    state, u = next_uniform(state)
+    x = u * (n + 1)
+    k = min(int(x), n)
+    if x - k >= prob[n, k]:
+        k = alias[n, k]
+    return state, k
 
 
 @nb.njit(inline="always", cache=True)

@@ -328,21 +328,27 @@ def _jumping_mover(counts0, grid, key, k, shape, kinds):
     return advance, _binner(pos, grid, shape), _longest_jump(k)
 
 
+SMALL_COUNTS = 64  # counts mode: a cell's count up to this is split with tables of the binomials ...
+TABLE_BYTES = 2**19  # ... as long as the tables of all the kernel's binomials fit in this
+COUNT_CHUNKS = 4  # counts mode: at most this many chunks of cells, each adding into its own copy of the grid
+
+
 def _count_mover(counts0, key, offsets, probs, shape, kinds):
     from . import _loops
+    from ._random import binomial_tables
 
-    state = {"counts": counts0.ravel().astype(np.int64)}
+    counts = counts0.ravel().astype(np.int64)
     order = np.argsort(-probs, kind="stable")  # large probabilities first: shorter binomial chains
-    offsets, probs = offsets[order], probs[order]
-    tails = np.cumsum(probs[::-1])[::-1].copy()
-    split = np.empty((len(state["counts"]), len(probs)), dtype=np.int64)
+    offsets, probs = np.ascontiguousarray(offsets[order]), probs[order]
+    tails = np.cumsum(probs[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(tails > 0, np.minimum(1.0, probs / tails), 0.0)
+    largest = min(SMALL_COUNTS, int(np.sqrt(TABLE_BYTES / 16 / max(1, len(q) - 1))) - 1)
+    prob, alias = binomial_tables(q[:-1], largest)
+    partial = np.empty((min(COUNT_CHUNKS, max(1, counts.size // 4096)), counts.size), dtype=np.int64)
 
     def advance(first, n):
-        c = state["counts"]
         for s in range(first, first + n):
-            _loops.counts_split(c, split, key, s, probs, tails)
-            c = np.zeros_like(c)
-            _loops.counts_scatter(split, shape, offsets, kinds, c)
-        state["counts"] = c
+            _loops.counts_step(counts, key, s, q, prob, alias, shape, offsets, kinds, partial)
 
-    return advance, lambda: state["counts"]
+    return advance, lambda: counts
