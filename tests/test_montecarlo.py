@@ -480,23 +480,15 @@ def _isolated_sources(count, spacing=4, sources=4000):
 
 
 def _one_count_step(counts, probs, seed=5, chunks=2, step=0):
+    """One counts-mode step on a periodic 1-D grid (moves: stay, left, right), the cells cut into ``chunks``."""
     from physconv.montecarlo import _loops
     from physconv.montecarlo._random import binomial_tables
-    from physconv.montecarlo.lattice import _count_mover
+    from physconv.montecarlo.lattice import count_chain
 
-    offsets = np.array([[0], [-1], [1]], dtype=np.int64)
-    advance, current = _count_mover(counts.copy(), np.uint64(seed), offsets, np.asarray(probs, float),
-                                    np.array([counts.size], dtype=np.int64), np.array([0], dtype=np.int64))
-    if chunks is None:
-        advance(step, 1)
-        return current()
-    order = np.argsort(-np.asarray(probs), kind="stable")
-    p, off = np.asarray(probs, float)[order], np.ascontiguousarray(offsets[order])  # the mover's chain
-    tails = np.cumsum(p[::-1])[::-1]
-    q = np.where(tails > 0, np.minimum(1.0, p / tails), 0.0)
+    offsets, q = count_chain(np.array([[0], [-1], [1]], dtype=np.int64), np.asarray(probs, float))
     prob, alias = binomial_tables(q[:-1], 64)
     out = counts.copy()
-    _loops.counts_step(out, np.uint64(seed), step, q, prob, alias, np.array([counts.size], dtype=np.int64), off,
+    _loops.counts_step(out, np.uint64(seed), step, q, prob, alias, np.array([counts.size], dtype=np.int64), offsets,
                        np.array([0], dtype=np.int64), np.empty((chunks, counts.size), dtype=np.int64))
     return out
 
@@ -508,7 +500,7 @@ def test_a_counts_step_splits_each_cell_by_the_multinomial(count):
     splitting the count; larger ones (table and BTRS draws): over the pooled left-move counts. alpha = 1e-6."""
     probs = (0.5, 0.2, 0.3)  # stay, left, right
     c = _isolated_sources(count)
-    new = _one_count_step(c, probs, seed=count, chunks=None)
+    new = _one_count_step(c, probs, seed=count)
     assert new.sum() == c.sum()
     stay, right = new[::4], new[1::4]
     left = np.roll(new, 1)[::4]

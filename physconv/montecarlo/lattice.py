@@ -333,16 +333,22 @@ TABLE_BYTES = 2**19  # ... as long as the tables of all the kernel's binomials f
 COUNT_CHUNKS = 4  # counts mode: at most this many chunks of cells, each adding into its own copy of the grid
 
 
+def count_chain(offsets, probs):
+    """The destinations in the order counts mode splits a count among them (large probabilities first: shorter
+    binomial chains) and ``q[j]``, destination ``j``'s share of what the earlier ones left."""
+    order = np.argsort(-probs, kind="stable")
+    offsets, probs = np.ascontiguousarray(offsets[order]), probs[order]
+    tails = np.cumsum(probs[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return offsets, np.where(tails > 0, np.minimum(1.0, probs / tails), 0.0)
+
+
 def _count_mover(counts0, key, offsets, probs, shape, kinds):
     from . import _loops
     from ._random import binomial_tables
 
     counts = counts0.ravel().astype(np.int64)
-    order = np.argsort(-probs, kind="stable")  # large probabilities first: shorter binomial chains
-    offsets, probs = np.ascontiguousarray(offsets[order]), probs[order]
-    tails = np.cumsum(probs[::-1])[::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(tails > 0, np.minimum(1.0, probs / tails), 0.0)
+    offsets, q = count_chain(offsets, probs)
     largest = min(SMALL_COUNTS, int(np.sqrt(TABLE_BYTES / 16 / max(1, len(q) - 1))) - 1)
     prob, alias = binomial_tables(q[:-1], largest)
     partial = np.empty((min(COUNT_CHUNKS, max(1, counts.size // 4096)), counts.size), dtype=np.int64)
