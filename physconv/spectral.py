@@ -54,7 +54,7 @@ def eigenvalues(n: int, kind: str) -> np.ndarray:
     """
     theta = angles(n, kind)
     if kind == "periodic":
-        theta = np.minimum(theta, angles(n, kind)[(n - np.arange(n)) % n])
+        theta = np.minimum(theta, theta[(n - np.arange(n)) % n])
     return -4.0 * np.sin(theta / 2) ** 2
 
 
