@@ -550,8 +550,13 @@ _SETTLE: list[bool] = [False]  # set by :func:`entry`: the process ends with the
 def _settle() -> None:
     """In the ``physconv`` command, take the objects made so far (modules, mostly, just imported) out of
     the garbage collector's walks: each full collection would walk them all again (0.3 s over a small
-    run). Not when :func:`main` is called from a longer-lived program, whose garbage would stay."""
+    run); and let xarray answer whether an array is a dask array without importing dask until one can
+    exist (:mod:`physconv._lazy_dask`, 0.2-0.3 s). Not when :func:`main` is called from a longer-lived
+    program, whose garbage would stay and whose libraries are its own."""
     if _SETTLE[0]:
+        from . import _lazy_dask
+
+        _lazy_dask.defer()
         gc.freeze()
 
 

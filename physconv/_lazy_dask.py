@@ -1,0 +1,68 @@
+"""Keep xarray from importing dask before any dask object exists (0.2-0.3 s of a small run's start).
+
+xarray asks "is this a dask array?" of every array it wraps, and to answer it imports ``dask.array``
+(its first ``Variable``) and ``dask.base`` (its ``is_dask_collection``), even when no dask object has
+been made. :func:`defer` answers the same questions without the import while the answer cannot depend
+on it, and hands over to xarray's own code as soon as it can:
+
+* the type of dask arrays is reported as ``dask.array.core.Array`` once that module is loaded, and as no
+  type before: no instance of a class can exist before the class does;
+* ``is_dask_collection(x)`` is False for objects without ``__dask_graph__``, which is dask's own first
+  test; every other object goes to dask's function.
+
+Both answers are the ones xarray would give, for every object. When xarray's internals differ from the
+ones known here, nothing is changed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+_DONE: list[bool] = []
+
+
+def defer() -> bool:
+    """Install the deferred dask checks in xarray, once; True when they are in place."""
+    if _DONE:
+        return _DONE[0]
+    _DONE.append(False)
+    if "dask.array" in sys.modules:  # nothing to save
+        return False
+    try:
+        from xarray.namedarray import pycompat, utils
+    except ImportError:
+        return False
+    cache = getattr(pycompat, "_cached_duck_array_modules", None)
+    module_type = getattr(pycompat, "DuckArrayModule", None)
+    real_check = getattr(utils, "is_dask_collection", None)
+    if not isinstance(cache, dict) or "dask" in cache or module_type is None or not callable(real_check):
+        return False
+    cache["dask"] = _DaskArrayModule(module_type)
+
+    def is_dask_collection(x) -> bool:
+        if isinstance(x, type) or not hasattr(x, "__dask_graph__"):
+            return False
+        return real_check(x)
+
+    utils.is_dask_collection = is_dask_collection
+    _DONE[0] = True
+    return True
+
+
+class _DaskArrayModule:
+    """xarray's record of the dask module, read without importing dask until something else than the
+    array type is asked for (the version, the module itself)."""
+
+    def __init__(self, module_type):
+        self._module_type = module_type
+        self._loaded = None
+
+    @property
+    def type(self) -> tuple:
+        array = getattr(sys.modules.get("dask.array.core"), "Array", None)
+        return () if array is None else (array,)
+
+    def __getattr__(self, name):
+        if self._loaded is None:
+            self._loaded = self._module_type("dask")
+        return getattr(self._loaded, name)
