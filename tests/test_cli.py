@@ -219,10 +219,28 @@ def test_main_called_from_a_program_leaves_its_garbage_collector_alone(tmp_path,
     a program calling :func:`cli.main` keeps collecting its garbage."""
     import gc
 
-    before = gc.get_freeze_count()
+    before, thresholds = gc.get_freeze_count(), gc.get_threshold()
     sets = sum((["--set", s] for s in REDUCED["gaussian_blur"]), [])
     assert run_cli("run", "gaussian_blur", "--out", tmp_path, *sets) == 0
     assert gc.get_freeze_count() == before
+    assert gc.get_threshold() == thresholds
+
+
+def test_the_command_collects_garbage_less_often(tmp_path):
+    argv = ["physconv", "run", "gaussian_blur", "--out", str(tmp_path), "--quiet", "--no-plot",
+            *sum((["--set", s] for s in REDUCED["gaussian_blur"]), [])]
+    code = (f"import atexit, gc, sys; atexit.register(lambda: print(gc.get_threshold())); sys.argv = {argv!r}; "
+            "from physconv.cli import entry; entry()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == str(cli.GC_THRESHOLDS)
+    assert cli.GC_THRESHOLDS[0] > gc_default_threshold()
+
+
+def gc_default_threshold() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import gc; print(gc.get_threshold()[0])"], capture_output=True,
+                          text=True, check=True)
+    return int(proc.stdout)
 
 
 def test_console_script_run_writes_a_whole_result_and_picture(tmp_path):
