@@ -24,9 +24,31 @@ def _ftcs_row(u, out, row, r, src_z, cf_z, src_y, cf_y, src_x, cf_x):
     z = row // ny
     y = row - z * ny
     const = ry * (cf_y[y, 0, 1] + cf_y[y, 1, 1]) + rz * (cf_z[z, 0, 1] + cf_z[z, 1, 1])
+    if nz == 1:  # a 2-D (or 1-D) field: no z terms
+        _ftcs_line2(u[z, y], u[z, src_y[y, 0]], u[z, src_y[y, 1]], out[z, y], 1.0 - 2.0 * (rz + ry + rx), rx,
+                    ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0], const, src_x, cf_x)
+        return
     _ftcs_line(u[z, y], u[z, src_y[y, 0]], u[z, src_y[y, 1]], u[src_z[z, 0], y], u[src_z[z, 1], y], out[z, y],
                1.0 - 2.0 * (rz + ry + rx), rx, ry * cf_y[y, 0, 0], ry * cf_y[y, 1, 0], rz * cf_z[z, 0, 0],
                rz * cf_z[z, 1, 0], const, src_x, cf_x)
+
+
+@nb.njit(inline="always", cache=True)
+def _ftcs_line2(mid, lo, hi, o, c0, rx, wl, wh, const, src_x, cf_x):
+    """One row ``o`` of a 2-D field from the row itself and its two neighbour rows (weights given).
+
+    The one-step loop (rows along y) and the fused loop (the same rows seen as planes along z) both
+    compute every value here, so their results are bit-identical. Per cell it is :func:`_ftcs_line`
+    without the two terms of weight zero of the absent axis (adding zero is exact): 9 operations
+    instead of 13, and 5 loads instead of 7.
+    """
+    nx = mid.shape[0]
+    for x in range(1, nx - 1):
+        o[x] = c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1]) + wl * lo[x] + wh * hi[x] + const
+    for x in (0, nx - 1):
+        left = cf_x[x, 0, 0] * mid[src_x[x, 0]] + cf_x[x, 0, 1]
+        right = cf_x[x, 1, 0] * mid[src_x[x, 1]] + cf_x[x, 1, 1]
+        o[x] = c0 * mid[x] + rx * (left + right) + wl * lo[x] + wh * hi[x] + const
 
 
 @nb.njit(inline="always", cache=True)
@@ -341,10 +363,9 @@ def ftcs_blocked(a, b, ny, k, band, ring, r, src_z, cf_z, src_y, cf_y, src_x, cf
                     dst, po = b, z * ny
                 else:
                     dst, po = ring, ((bi * k + s) * 3 + v % 3) * ny
-                if ny == 1:  # planes of one row: its y neighbours are itself (weight 0), loaded once
-                    m = src[pm]
-                    _ftcs_line(m, m, m, src[pl], src[ph], dst[po], c0, rx, ry * cf_y[0, 0, 0], ry * cf_y[0, 1, 0],
-                               wzl, wzh, ry * (cf_y[0, 0, 1] + cf_y[0, 1, 1]) + rz * (cl + ch), src_x, cf_x)
+                if ny == 1:  # planes of one row (a 2-D field): as the one-step loop's rows
+                    _ftcs_line2(src[pm], src[pl], src[ph], dst[po], c0, rx, wzl, wzh,
+                                ry * (cf_y[0, 0, 1] + cf_y[0, 1, 1]) + rz * (cl + ch), src_x, cf_x)
                     continue
                 for y in range(ny):  # term for term as _ftcs_row
                     const = ry * (cf_y[y, 0, 1] + cf_y[y, 1, 1]) + rz * (cl + ch)
