@@ -27,6 +27,16 @@ def test_each_mode_is_multiplied_by_the_amplification_factor(rng, shape, spacing
     assert np.abs(got - expected).max() <= 1e-12 * np.abs(u0).max()
 
 
+@pytest.mark.parametrize("boundary", ["periodic", "reflecting", "absorbing", "dirichlet"])
+def test_long_lines_are_solved_in_memory_proportional_to_their_length(rng, boundary):
+    """300 000 cells: a dense system would need 670 GiB; the three diagonals need a few MB."""
+    g = Grid((300_000,), (1.0,), boundary, 0.0 if boundary == "dirichlet" else None)
+    u0 = rng.random(g.shape)
+    got = implicit.diffuse(u0, g, diffusivity=1.0, dt=5.0, steps=3)
+    expected = spectral.evolve(u0, implicit.amplification(g, 1.0, 5.0), g.boundaries, 3)
+    assert np.abs(got - expected).max() <= 1e-12
+
+
 def test_amplification_factor_is_crank_nicolson_in_1d_and_peaceman_rachford_in_2d():
     g1 = Grid((9,), boundary="reflecting")
     a = 0.5 * 2.0 * spectral.eigenvalues(9, "reflecting")
