@@ -6,7 +6,7 @@ import pytest
 from physconv import kernels, spectral
 from physconv.errors import KernelError, StabilityError
 from physconv.grid import Grid
-from physconv.solvers import explicit
+from physconv.solvers import explicit, implicit
 
 from .reference import ftcs_numpy, scatter_step
 
@@ -168,6 +168,31 @@ def test_inputs_are_left_unmodified(rng):
     spectral.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=3)
     np.testing.assert_array_equal(u0, before)
     np.testing.assert_array_equal(k, kbefore)
+
+
+@pytest.mark.parametrize("shape", [(50,), (9, 9), (5, 6, 7), (20_000,), (200, 130), (40, 24, 24)])
+@pytest.mark.parametrize("steps", [0, 1, 7, 40])
+def test_the_first_step_reads_the_input_in_place_and_never_writes_it(rng, shape, steps):
+    """Small grids (one step per call) and large ones (fused sweeps), explicit, kernel and implicit steps:
+    the input is read where it lies, left as it was, and the result never shares its memory."""
+    g = Grid(shape, boundary="reflecting")
+    u0 = rng.random(shape)
+    before = u0.copy()
+    k = np.ones((3,) * len(shape)) / 3 ** len(shape)
+    results = [explicit.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=steps),
+               explicit.propagate(u0, k, boundary="reflecting", steps=steps),
+               implicit.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=steps),
+               explicit.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=steps, save_every=3).frames[-1]]
+    np.testing.assert_array_equal(u0, before)
+    for got in results:
+        assert not np.shares_memory(got, u0)
+    if steps == 0:
+        for got in results:
+            np.testing.assert_array_equal(got, u0)
+    if steps == 40:  # two calls of 20 steps: the same field as one of 40, whichever path ran
+        half = explicit.diffuse(explicit.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=20), g, diffusivity=0.1,
+                                dt=1.0, steps=20)
+        assert np.array_equal(results[0], half)
 
 
 @pytest.mark.parametrize(
