@@ -547,8 +547,8 @@ def _plot_module():
 
 _SETTLE: list[bool] = [False]  # set by :func:`entry`: the process ends with the command
 # The command's collector runs after 100 000 new objects, not Python's 700: importing the libraries and
-# drawing a picture made 500 young and 3 full collections (0.13 s); a young generation this size stays
-# a few MB.
+# drawing a picture made 500 young and 3 full collections (0.13 s); a young generation this size holds
+# about 10 MB.
 GC_THRESHOLDS = (100_000, 20, 100)
 
 

@@ -322,8 +322,8 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None)
 
     ``u`` is not copied: the first call reads it and writes its first step (or sweep of fused steps)
     into a new buffer, and only the two new buffers are written after, by the loop's threads (a copy
-    would cost a pass over memory, 8 % of 20 steps on 256^3). ``advance(a, b, n)`` writes ``b`` only
-    when ``n`` is at most one sweep (``multiple``, or 1).
+    is one more serial pass over memory: 11 ms on 256^3, where 20 steps take 140 ms).
+    ``advance(a, b, n)`` writes ``b`` only when ``n`` is at most one sweep (``multiple``, or 1).
     """
     keep = saved_steps(steps, save_every)
     field = np.ascontiguousarray(u).reshape(_pad3(u.shape))  # the caller's array: read, never written
