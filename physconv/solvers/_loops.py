@@ -46,9 +46,15 @@ def _ftcs_line2(mid, lo, hi, o, c0, rx, wl, wh, const, src_x, cf_x):
     for x in range(1, nx - 1):
         o[x] = c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1]) + wl * lo[x] + wh * hi[x] + const
     for x in (0, nx - 1):
-        left = cf_x[x, 0, 0] * mid[src_x[x, 0]] + cf_x[x, 0, 1]
-        right = cf_x[x, 1, 0] * mid[src_x[x, 1]] + cf_x[x, 1, 1]
-        o[x] = c0 * mid[x] + rx * (left + right) + wl * lo[x] + wh * hi[x] + const
+        o[x] = c0 * mid[x] + rx * _x_neighbours(mid, x, src_x, cf_x) + wl * lo[x] + wh * hi[x] + const
+
+
+@nb.njit(inline="always", cache=True)
+def _x_neighbours(mid, x, src_x, cf_x):
+    """The sum of end cell ``x``'s two neighbours along x, each ``alpha * mid[src] + beta`` from the table."""
+    left = cf_x[x, 0, 0] * mid[src_x[x, 0]] + cf_x[x, 0, 1]
+    right = cf_x[x, 1, 0] * mid[src_x[x, 1]] + cf_x[x, 1, 1]
+    return left + right
 
 
 @nb.njit(inline="always", cache=True)
@@ -63,9 +69,7 @@ def _ftcs_line(mid, ylo, yhi, zlo, zhi, o, c0, rx, wyl, wyh, wzl, wzh, const, sr
         o[x] = (c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1])
                 + wyl * ylo[x] + wyh * yhi[x] + wzl * zlo[x] + wzh * zhi[x] + const)
     for x in (0, nx - 1):
-        left = cf_x[x, 0, 0] * mid[src_x[x, 0]] + cf_x[x, 0, 1]
-        right = cf_x[x, 1, 0] * mid[src_x[x, 1]] + cf_x[x, 1, 1]
-        o[x] = (c0 * mid[x] + rx * (left + right)
+        o[x] = (c0 * mid[x] + rx * _x_neighbours(mid, x, src_x, cf_x)
                 + wyl * ylo[x] + wyh * yhi[x] + wzl * zlo[x] + wzh * zhi[x] + const)
 
 

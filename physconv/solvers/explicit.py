@@ -206,8 +206,8 @@ def float32_bound(u0, steps: int, wall: float = 0.0) -> float:
     return float(steps + 1) * 2.0**-24 * (float(np.max(np.abs(u - wall))) + abs(wall))
 
 
-BLOCK_1D_STEPS, BLOCK_1D_CELLS = 64, 4096
-KERNEL_STEPS_FUSED = 8  # halo work 2 * 64 / 4096 = 3 %
+BLOCK_1D_STEPS, BLOCK_1D_CELLS = 64, 4096  # halo work 2 * 64 / 4096 = 3 %
+KERNEL_STEPS_FUSED = 8
 
 
 def temporal_blocking(shape, itemsize: int = 8) -> tuple[int, int] | None:
@@ -343,13 +343,10 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None)
                     first = min(n, multiple or 1)
                     if advance(field, bufs[0], first) != 1:
                         raise AssertionError("the first sweep must leave its result in the new buffer")
-                    field = bufs[0]
-                    if n > first:
-                        cur = advance(bufs[0], bufs[1], n - first)
-                        field = bufs[cur]
+                    cur = advance(bufs[0], bufs[1], n - first) if n > first else 0
                 else:
                     cur ^= advance(bufs[cur], bufs[1 - cur], n)
-                    field = bufs[cur]
+                field = bufs[cur]
             done += n
             check_interrupt()  # one swallowed while compiling is honoured here
             if callback is not None:

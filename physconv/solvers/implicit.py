@@ -149,29 +149,27 @@ def _line_solver(n: int, kind: str, h: float):
     diagonals in O(n) memory and time; lines of up to 3 cells are solved by their inverse.
     """
     empty = np.zeros(1)
+    periodic = kind == "periodic"
+    edge = 0.0 if periodic else {"reflecting": 1.0, "absorbing": 0.0, "dirichlet": -1.0}[kind]  # A's end cells
     if n <= 3:
         A = -2.0 * np.eye(n) + np.eye(n, k=1) + np.eye(n, k=-1)
-        if kind == "periodic":
+        if periodic:
             A[0, -1] += 1.0
             A[-1, 0] += 1.0
             if n == 1:
                 A[:] = 0.0
-        else:
-            edge = {"reflecting": 1.0, "absorbing": 0.0, "dirichlet": -1.0}[kind]
-            A[0, 0] += edge
-            A[-1, -1] += edge
+        A[0, 0] += edge
+        A[-1, -1] += edge
         return (2, empty, empty, empty, empty, 0.0, 0.0, np.linalg.inv(np.eye(n) - h * A))
     a_diag = np.full(n, -2.0)
-    if kind != "periodic":
-        edge = {"reflecting": 1.0, "absorbing": 0.0, "dirichlet": -1.0}[kind]
-        a_diag[0] += edge
-        a_diag[-1] += edge
+    a_diag[0] += edge
+    a_diag[-1] += edge
     off = 0.0 - h * 1.0  # M = I - h A off the diagonal
     diag = 1.0 - h * a_diag
     lower, upper = np.full(n, off), np.full(n, off)
     lower[0], upper[-1] = 0.0, 0.0
     mode, z, ratio, fac = 0, empty, 0.0, 0.0
-    if kind == "periodic":  # Sherman–Morrison: M = M' + u v^T, the corners M[0, -1] = M[-1, 0] = off
+    if periodic:  # Sherman–Morrison: M = M' + u v^T, the corners M[0, -1] = M[-1, 0] = off
         alpha, beta, gamma = off, off, -diag[0]
         diag[0] -= gamma
         diag[-1] -= alpha * beta / gamma
