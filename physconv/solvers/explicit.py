@@ -17,6 +17,7 @@ from .._threads import threads_for
 from ..boundary import image_index, wall_value
 from ..errors import KernelError, StabilityError
 from ..grid import Grid, all_finite, as_boundaries
+from . import workspace
 
 
 class Trajectory(NamedTuple):
@@ -128,11 +129,12 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
     if blocking is not None and grid.ndim == 1:
         k, band = blocking
         _, tables = _ftcs_tables(grid.shape, grid.boundaries, r)
-        scratch = np.empty((-(-grid.shape[0] // band), 2, band + 2 * k), dtype=u.dtype)
+        scratch = workspace.take((-(-grid.shape[0] // band), 2, band + 2 * k), u.dtype)
         periodic = grid.boundaries[0].kind == "periodic"
         advance = _fused(k, (grid.shape[0],), lambda src, dst, kk: _loops.ftcs_blocked_1d(
             src, dst, kk, band, scratch, r[0], *tables[4:], periodic))
     elif blocking is None:
+        scratch = None
         r3, tables = _ftcs_tables(grid.shape, grid.boundaries, r)
 
         def advance(a, b, n):
@@ -142,11 +144,14 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         k, band = blocking
         shape, r3, tables, periodic = banded(grid, r)
         rows = (shape[0] * shape[1], shape[2])
-        ring = np.empty((-(-shape[0] // band) * k * 3 * shape[1], shape[2]), dtype=u.dtype)
+        scratch = workspace.take((-(-shape[0] // band) * k * 3 * shape[1], shape[2]), u.dtype)  # the ring
         advance = _fused(k, rows, lambda src, dst, kk: _loops.ftcs_blocked(
-            src, dst, shape[1], kk, band, ring, r3, *tables, periodic))
+            src, dst, shape[1], kk, band, scratch, r3, *tables, periodic))
 
-    return _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out)
+    result = _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out)
+    if scratch is not None:
+        workspace.give_back(scratch)
+    return result
 
 
 def _fused(k: int, view, call):
@@ -286,17 +291,21 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
     add3 = np.ascontiguousarray(add.reshape(_pad3(u.shape)))
 
     blocking = kernel_blocking(u.shape, k.shape)
+    ring = None
     if blocking is None:
         def advance(a, b, n):
             return _loops.kernel_steps(a, b, n, k3, *tables, add3)
     else:
         kk, band = blocking
-        ring = np.empty((-(-u.shape[0] // band) * kk * k.shape[0], u.shape[1]))  # k.shape[0] rows per level
+        ring = workspace.take((-(-u.shape[0] // band) * kk * k.shape[0], u.shape[1]))  # k.shape[0] rows per level
         wrap = bcs[0].kind == "periodic"
         advance = _fused(kk, u.shape, lambda src, dst, n: _loops.kernel_blocked(
             src, dst, n, band, ring, k, *tables[2:], add, wrap))
 
-    return _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out)
+    result = _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out)
+    if ring is not None:
+        workspace.give_back(ring)
+    return result
 
 
 def kernel_blocking(shape, kernel_shape) -> tuple[int, int] | None:
@@ -321,8 +330,9 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None)
     Python (and so Ctrl-C) runs between chunks, and ``callback`` after each.
 
     ``u`` is not copied: the first call reads it and writes its first step (or sweep of fused steps)
-    into a new buffer, and only the two new buffers are written after, by the loop's threads (a copy
-    is one more serial pass over memory: 11 ms on 256^3, where 20 steps take 140 ms).
+    into a new buffer, and only the two buffers are written after, by the loop's threads (a copy
+    is one more serial pass over memory: 11 ms on 256^3, where 20 steps take 140 ms). The second
+    buffer comes from :mod:`.workspace` and whichever buffer is not returned goes back there.
     ``advance(a, b, n)`` writes ``b`` only when ``n`` is at most one sweep (``multiple``, or 1).
     """
     keep = saved_steps(steps, save_every)
@@ -338,8 +348,8 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None)
         while target > done:
             n = int(min(chunk, target - done))
             with threads_for(u.size):
-                if bufs is None:
-                    bufs = [np.empty_like(field), np.empty_like(field)]
+                if bufs is None:  # the first a new array (it may be the result), the second scratch
+                    bufs = [np.empty_like(field), workspace.take(field.shape, field.dtype)]
                     first = min(n, multiple or 1)
                     if advance(field, bufs[0], first) != 1:
                         raise AssertionError("the first sweep must leave its result in the new buffer")
@@ -353,7 +363,10 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None)
                 callback(done)
         if frames is not None:
             frames[i] = field.reshape(u.shape)
-    if save_every is None and out is None:
+    result = save_every is None and out is None
+    if bufs is not None:  # the buffer not returned is scratch again (saved frames: both; the kept one)
+        workspace.give_back(bufs[1 - cur] if result else bufs[1])
+    if result:
         return (field if bufs is not None else field.copy()).reshape(u.shape)
     return Trajectory(keep, frames)
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import kernels as _k
 from ..grid import Grid
+from . import workspace
 from .explicit import _drive, _neighbour_table, _pad3
 
 
@@ -118,7 +119,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         _loops.ftcs_step(zero, w, half[a], *tables)
         wall[a] = w
     solvers = {a: _line_solver(grid.shape[a], grid.boundaries[a].kind, 0.5 * r[a]) for a in axes}
-    work = np.empty(shape3)
+    work = workspace.take(shape3)
 
     def one_step(un, out):
         if not axes:
@@ -139,7 +140,9 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
             src, dst = dst, src
         return n % 2
 
-    return _drive(advance, u, steps, save_every, callback, out=out)
+    result = _drive(advance, u, steps, save_every, callback, out=out)
+    workspace.give_back(work)
+    return result
 
 
 def _line_solver(n: int, kind: str, h: float):

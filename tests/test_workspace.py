@@ -1,0 +1,110 @@
+"""Scratch arrays kept between solver calls: reused, never shared with a result, per thread, bounded."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from physconv.grid import Grid
+from physconv.solvers import explicit, implicit, workspace
+
+
+@pytest.fixture(autouse=True)
+def empty_workspace():
+    workspace.release()
+    yield
+    workspace.release()
+
+
+def test_an_array_given_back_is_taken_again_for_its_shape_and_dtype_only():
+    a = workspace.take((4, 5))
+    workspace.give_back(a)
+    assert workspace.take((4, 6)) is not a
+    assert workspace.take((4, 5), np.float32) is not a
+    assert workspace.take((4, 5)) is a
+    assert workspace.take((4, 5)) is not a  # taken: no longer kept
+
+
+def test_at_most_keep_arrays_are_kept_the_newest():
+    arrays = [np.empty(3) for _ in range(workspace.KEEP + 2)]
+    for a in arrays:
+        workspace.give_back(a)
+    assert [id(a) for a in workspace.held()] == [id(a) for a in arrays[-workspace.KEEP:]]
+    assert workspace.take(3) is arrays[-1]
+    workspace.release()
+    assert workspace.held() == ()
+
+
+def test_each_thread_keeps_its_own_arrays():
+    a = workspace.take(7)
+    workspace.give_back(a)
+    with ThreadPoolExecutor(1) as pool:
+        other = pool.submit(lambda: (workspace.held(), workspace.take(7))).result()
+    assert other[0] == () and other[1] is not a
+    assert workspace.held() == (a,)
+
+
+def _runs():
+    """Solver calls on every path that uses kept arrays: one-step and fused loops (1-D, 2-D, 3-D),
+    kernel steps (one by one and fused), implicit steps, saved frames."""
+    k2 = np.full((3, 3), 1 / 9)
+    return {
+        "explicit 1-D fused": lambda u: explicit.diffuse(u, Grid(u.shape, boundary="absorbing"), diffusivity=0.2,
+                                                         dt=1.0, steps=70),
+        "explicit 2-D small": lambda u: explicit.diffuse(u, Grid(u.shape, boundary="periodic"), diffusivity=0.2,
+                                                         dt=1.0, steps=5),
+        "explicit 2-D fused": lambda u: explicit.diffuse(u, Grid(u.shape, boundary="reflecting"), diffusivity=0.2,
+                                                         dt=1.0, steps=19),
+        "explicit 3-D fused": lambda u: explicit.diffuse(u, Grid(u.shape, boundary="dirichlet", boundary_value=0.5),
+                                                         diffusivity=0.1, dt=1.0, steps=9),
+        "explicit saved frames": lambda u: explicit.diffuse(u, Grid(u.shape, boundary="reflecting"),
+                                                            diffusivity=0.2, dt=1.0, steps=11, save_every=4).frames,
+        "kernel fused": lambda u: explicit.propagate(u, k2, boundary="periodic", steps=9),
+        "kernel one by one": lambda u: explicit.propagate(u, np.full((5, 5), 1 / 25), boundary="reflecting", steps=3),
+        "implicit 2-D": lambda u: implicit.diffuse(u, Grid(u.shape, boundary="reflecting"), diffusivity=0.3,
+                                                   dt=2.0, steps=4),
+    }
+
+
+SHAPES = {"explicit 1-D fused": (30_000,), "explicit 2-D small": (12, 10), "explicit 3-D fused": (40, 24, 24)}
+
+
+@pytest.mark.parametrize("name", list(_runs()))
+def test_a_second_call_reuses_the_scratch_and_ignores_what_it_held(rng, name):
+    """Whatever the kept arrays hold (NaN here) the next call gives the same field; its result is not a kept
+    array, and the first result is left as it was."""
+    run = _runs()[name]
+    u0 = rng.random(SHAPES.get(name, (200, 130)))
+    first = run(u0)
+    kept = workspace.held()
+    assert kept, "the call kept nothing"
+    before = first.copy()
+    for a in kept:
+        a[...] = np.nan
+    second = run(u0)
+    assert np.array_equal(second, first)
+    np.testing.assert_array_equal(first, before)
+    for a in workspace.held():
+        assert not np.shares_memory(a, second) and not np.shares_memory(a, first)
+    for a in kept:  # used again: written over (as scratch) or returned
+        assert np.shares_memory(a, second) or not np.isnan(a).all(), "a kept array was not used again"
+
+
+def test_calls_in_threads_give_the_fields_of_calls_in_turn(rng):
+    runs = _runs()
+    inputs = {name: rng.random(SHAPES.get(name, (200, 130))) for name in runs}
+    alone = {name: run(inputs[name]) for name, run in runs.items()}
+    with ThreadPoolExecutor(4) as pool:
+        futures = [(name, pool.submit(runs[name], inputs[name])) for name in list(runs) * 3]
+        for name, f in futures:
+            assert np.array_equal(f.result(), alone[name]), name
+
+
+def test_what_stays_kept_after_a_call_is_its_scratch_only(rng):
+    """One buffer of the grid's size and the fused levels' ring: less than two grids."""
+    u0 = rng.random((64, 64, 64))
+    explicit.diffuse(u0, Grid(u0.shape, boundary="reflecting"), diffusivity=0.1, dt=1.0, steps=10)
+    held = workspace.held()
+    assert len(held) == 2
+    assert sum(a.nbytes for a in held) < 2 * u0.nbytes
+    assert any(a.shape == u0.shape for a in held)
