@@ -321,11 +321,12 @@ def _fused_and_one_step(g, u, D, dt, steps, k, band):
                                                      ({"y": "periodic", "x": "dirichlet"}, -0.3),
                                                      ({"y": "dirichlet", "x": "reflecting"}, 2.0)])
 @pytest.mark.parametrize("shape, k, band", [((130, 127), 8, 20), ((200, 64), 16, 37), ((96, 200), 5, 96),
-                                            ((64, 64), 1, 16)])
+                                            ((64, 64), 1, 16), ((17, 40), 8, 17)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_temporal_blocking_is_bit_identical_to_the_one_step_loop(boundary, value, shape, k, band, dtype):
     """k fused steps per sweep in bands with halos: the same numbers to the last bit, any k, any band, any wall,
-    in float64 and with float32 storage (every level rounded as the one-step loop rounds every step)."""
+    in float64 and with float32 storage (every level rounded as the one-step loop rounds every step); halos that
+    wrap around a periodic axis by up to half of it (17 rows, k = 8)."""
     g = Grid(shape, spacing=(1.0, 0.8), boundary=boundary, boundary_value=value)
     u = np.random.default_rng(3).random(shape).astype(dtype)
     steps = 2 * k + 3
