@@ -121,7 +121,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
     """
     if str(np.dtype(dtype)) not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-    u = grid.check_field(u0).astype(dtype, copy=False)  # _drive copies it
+    u = grid.check_field(u0).astype(dtype, copy=False)  # _drive reads it in place and never writes it
     r = check_stable(diffusivity, dt, grid.spacing)
     from . import _loops
 
@@ -364,7 +364,7 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None)
         if frames is not None:
             frames[i] = field.reshape(u.shape)
     result = save_every is None and out is None
-    if bufs is not None:  # the buffer not returned is scratch again (saved frames: both; the kept one)
+    if bufs is not None:  # the buffer not returned is scratch again (with saved frames both are: the taken one)
         workspace.give_back(bufs[1 - cur] if result else bufs[1])
     if result:
         return (field if bufs is not None else field.copy()).reshape(u.shape)

@@ -9,7 +9,7 @@ and their ring of fused levels from here and give them back when they return: a 
 same size touches only the pages of its result.
 
 Each thread keeps at most :data:`KEEP` arrays (the most recently given back), so what stays in memory
-after a run is its scratch: one buffer of the grid's size and the smaller ring. :func:`release` lets
+after a run is its scratch: one buffer of the grid's size and the ring. :func:`release` lets
 them go.
 """
 
