@@ -29,3 +29,28 @@ def test_the_integer_walk_moves_like_the_ftcs_kernel():
     moved = peers.numpy_walk_integers(pos.copy(), 1, (100, 100), rng) - 50
     share = np.mean(np.all(moved == 0, axis=0))
     assert abs(share - 0.2) < 5 * np.sqrt(0.2 * 0.8 / 200_000)  # stays with probability 1 - 4r = 0.2
+
+
+def test_kernel_time_is_measured_per_method_and_noted_where_it_is_large(capsys):
+    """A method that maps and touches fresh memory on every call spends kernel time, and its row says so; a
+    method that only computes in memory it already has does not."""
+    from benchmarks.timing import interleaved
+
+    kept, out = np.ones(2**20), np.empty(2**20)
+
+    def compute():  # about 20 ms in memory it already has
+        for _ in range(20):
+            np.sin(kept, out=out)
+
+    def fresh():
+        a = np.empty(2**25)  # 256 MiB: the kernel maps and zeroes every page as it is first written
+        a[::512] = 1.0
+
+    seconds = interleaved({"physconv": compute, "fresh memory": fresh}, 3)
+    assert seconds.system["fresh memory"] > 10 * seconds.system["physconv"]
+    suite.ROWS.clear()
+    suite.report("memory", "-", seconds, 1.0, "calls/s", checks={"physconv": "reference", "fresh memory": "none"})
+    rows = {r["method"]: r for r in suite.ROWS}
+    assert rows["fresh memory"]["check"].startswith("none; kernel ")
+    assert rows["physconv"]["check"] == "reference"
+    assert "a call" in capsys.readouterr().out
