@@ -57,6 +57,8 @@ def _runs():
                                                          dt=1.0, steps=19),
         "explicit 3-D fused": lambda u: explicit.diffuse(u, Grid(u.shape, boundary="dirichlet", boundary_value=0.5),
                                                          diffusivity=0.1, dt=1.0, steps=9),
+        "explicit float32 fused": lambda u: explicit.diffuse(u, Grid(u.shape, boundary="absorbing"), diffusivity=0.2,
+                                                             dt=1.0, steps=17, dtype="float32"),
         "explicit saved frames": lambda u: explicit.diffuse(u, Grid(u.shape, boundary="reflecting"),
                                                             diffusivity=0.2, dt=1.0, steps=11, save_every=4).frames,
         "kernel fused": lambda u: explicit.propagate(u, k2, boundary="periodic", steps=9),
