@@ -6,7 +6,7 @@ per page, and on a busy machine it may first have to gather free memory. For one
 of kernel time on a quiet machine and up to 500 ms right after another program had used and freed a
 few GiB, when 20 steps themselves compute in 140 ms. The solvers therefore take their second buffer
 and their ring of fused levels from here and give them back when they return: a repeated call of the
-same size touches only the pages of its result.
+same size touches only the pages of its result (measured: 29 → 13 ms of kernel time a call).
 
 Each thread keeps at most :data:`KEEP` arrays (the most recently given back), so what stays in memory
 after a run is its scratch: one buffer of the grid's size and the ring. :func:`release` lets
