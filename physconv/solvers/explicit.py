@@ -148,10 +148,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         advance = _fused(k, rows, lambda src, dst, kk: _loops.ftcs_blocked(
             src, dst, shape[1], kk, band, scratch, r3, *tables, periodic))
 
-    result = _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out)
-    if scratch is not None:
-        workspace.give_back(scratch)
-    return result
+    return _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out, scratch)
 
 
 def _fused(k: int, view, call):
@@ -302,10 +299,7 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
         advance = _fused(kk, u.shape, lambda src, dst, n: _loops.kernel_blocked(
             src, dst, n, band, ring, k, *tables[2:], add, wrap))
 
-    result = _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out)
-    if ring is not None:
-        workspace.give_back(ring)
-    return result
+    return _drive(advance, u, steps, save_every, callback, 0 if blocking is None else blocking[0], out, ring)
 
 
 def kernel_blocking(shape, kernel_shape) -> tuple[int, int] | None:
@@ -322,7 +316,7 @@ def kernel_blocking(shape, kernel_shape) -> tuple[int, int] | None:
 CHUNK_UPDATES = 100_000_000  # cell updates per compiled call: about 0.05 s, so Ctrl-C is honoured at once
 
 
-def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None):
+def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None, scratch=None):
     """Run ``advance`` chunk by chunk between saved steps; copy only the saved frames (into ``out``
     when given, as each is reached).
 
@@ -332,7 +326,8 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None)
     ``u`` is not copied: the first call reads it and writes its first step (or sweep of fused steps)
     into a new buffer, and only the two buffers are written after, by the loop's threads (a copy
     is one more serial pass over memory: 11 ms on 256^3, where 20 steps take 140 ms). The second
-    buffer comes from :mod:`.workspace` and whichever buffer is not returned goes back there.
+    buffer comes from :mod:`.workspace` and whichever buffer is not returned goes back there, as does
+    ``scratch`` (the caller's other work array taken from there, if any).
     ``advance(a, b, n)`` writes ``b`` only when ``n`` is at most one sweep (``multiple``, or 1).
     """
     keep = saved_steps(steps, save_every)
@@ -366,6 +361,8 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None)
     result = save_every is None and out is None
     if bufs is not None:  # the buffer not returned is scratch again (with saved frames both are: the taken one)
         workspace.give_back(bufs[1 - cur] if result else bufs[1])
+    if scratch is not None:
+        workspace.give_back(scratch)
     if result:
         return (field if bufs is not None else field.copy()).reshape(u.shape)
     return Trajectory(keep, frames)

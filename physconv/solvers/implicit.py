@@ -119,7 +119,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
         _loops.ftcs_step(zero, w, half[a], *tables)
         wall[a] = w
     solvers = {a: _line_solver(grid.shape[a], grid.boundaries[a].kind, 0.5 * r[a]) for a in axes}
-    work = workspace.take(shape3)
+    work = workspace.take(shape3) if len(axes) > 1 else None  # for the axes after the first
 
     def one_step(un, out):
         if not axes:
@@ -140,9 +140,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
             src, dst = dst, src
         return n % 2
 
-    result = _drive(advance, u, steps, save_every, callback, out=out)
-    workspace.give_back(work)
-    return result
+    return _drive(advance, u, steps, save_every, callback, out=out, scratch=work)
 
 
 def _line_solver(n: int, kind: str, h: float):
