@@ -241,13 +241,14 @@ def evolve(u0, transfer, bcs, steps, source=None, out=None):
     G = np.asarray(half(transfer, bcs, np.shape(u0)))  # a no-op for a transfer built on the kept modes
     kept = forward_shape(np.shape(u0), bcs)
     G2 = np.broadcast_to(G, kept).reshape(-1, kept[-1])
-    return _evolve(u0, bcs, steps, lambda i0, i1, j0, j1: G2[i0:i1, j0:j1], None if source is None else (source, G), out)
+    source = None if source is None else (source, G)
+    return _evolve(u0, bcs, steps, lambda i0, i1, j0, j1, scratch: G2[i0:i1, j0:j1], source, out)
 
 
 def _evolve(u0, bcs, steps, factor, source, out, mirror=1):
-    """:func:`evolve` given ``factor(i0, i1, j0, j1)``, the block ``G[i0:i1, j0:j1]`` of the transfer on the
-    coefficients with their leading axes flattened, and ``source`` = ``(h, G)`` or None; ``mirror`` as in
-    :func:`physconv._modes.scale`."""
+    """:func:`evolve` given ``factor(i0, i1, j0, j1, scratch)``, the block ``G[i0:i1, j0:j1]`` of the transfer
+    on the coefficients with their leading axes flattened (see :func:`physconv._modes.scale`), and ``source``
+    = ``(h, G)`` or None; ``mirror`` as in :func:`physconv._modes.scale`."""
     single = isinstance(steps, numbers.Integral)
     step_list = np.atleast_1d(np.asarray(steps))
     if step_list.dtype.kind not in "iu" or np.any(step_list < 0):
@@ -324,8 +325,8 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps, out=None):
     h = _wall_source(_k.ftcs(diffusivity, dt, grid.spacing), grid.boundaries, grid.shape)
     source = None if h is None else (h, ftcs_transfer(grid, diffusivity, dt, kept=True))
 
-    def factor(i0, i1, j0, j1):  # 1 + (rows + cols): the sums of ftcs_transfer, in its order
-        g = np.add.outer(rows[i0:i1], cols[j0:j1])
+    def factor(i0, i1, j0, j1, scratch):  # 1 + (rows + cols): the sums of ftcs_transfer, in its order
+        g = np.add.outer(rows[i0:i1], cols[j0:j1], out=scratch)
         g += 1.0
         return g
 

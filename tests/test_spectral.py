@@ -263,10 +263,69 @@ def test_mirrored_groups_of_modes_get_the_powers_of_their_images(monkeypatch, bl
     monkeypatch.setattr(_modes, "BLOCK", block)
     for n in (1, 4, 999):
         whole, mirrored = np.empty_like(c), np.full_like(c, np.nan)
-        _modes.scale(whole, c, lambda i0, i1, j0, j1: G[i0:i1, j0:j1], n)
-        _modes.scale(mirrored, c, lambda i0, i1, j0, j1: G[i0:i1, j0:j1], n, mirror=groups)
+        _modes.scale(whole, c, lambda i0, i1, j0, j1, scratch: G[i0:i1, j0:j1], n)
+        _modes.scale(mirrored, c, lambda i0, i1, j0, j1, scratch: G[i0:i1, j0:j1], n, mirror=groups)
         assert np.array_equal(whole, mirrored)
         np.testing.assert_allclose(mirrored, c * G.astype(complex) ** n, rtol=1e-11, atol=1e-300)
+
+
+def _on_every_pool_thread(fn):
+    """Run ``fn()`` once on each thread of the modes' pool (a barrier holds each one until all have a task)."""
+    import os
+    import threading
+
+    from physconv import _modes
+
+    if _modes._pool is None:
+        return
+    n = os.cpu_count() or 1
+    barrier = threading.Barrier(n)
+    list(_modes._pool.map(lambda _: (barrier.wait(), fn()), range(n)))
+
+
+@pytest.mark.parametrize("block", [40, 10**6])  # many blocks on the pool's threads; one, on the calling thread
+@pytest.mark.parametrize("complex_g", [False, True])
+@pytest.mark.parametrize("mirror", [1, 4])
+def test_the_scratch_of_the_modes_is_kept_between_calls_and_what_it_held_never_shows(monkeypatch, block,
+                                                                                    complex_g, mirror):
+    """Each thread computes its blocks in one scratch array taken from the workspace and given back: the
+    next call uses that very array again, and whatever it holds (NaN here) does not change a bit."""
+    from physconv import _modes
+    from physconv.solvers import workspace
+
+    rng = np.random.default_rng(7)
+    half = rng.uniform(-1.05, 1.05, (3, 5, 16))
+    if complex_g:
+        half = half * np.exp(1j * rng.uniform(0, 2 * np.pi, half.shape))
+    G = half[[0, 1, 2, 1]].reshape(20, 16) if mirror == 4 else half.reshape(15, 16)
+    c = rng.normal(size=G.shape)
+    monkeypatch.setattr(_modes, "BLOCK", block)
+
+    def factor(i0, i1, j0, j1, scratch):  # as spectral.diffuse: computed into the scratch when real
+        if complex_g:
+            return G[i0:i1, j0:j1]
+        scratch[...] = G[i0:i1, j0:j1]
+        return scratch
+
+    def poison():
+        for a in workspace.held():
+            a.fill(np.nan)
+        return [id(a) for a in workspace.held()]
+
+    workspace.release()
+    first = np.empty_like(c, dtype=G.dtype)
+    _modes.scale(first, c, factor, 7, mirror)
+    kept = poison()
+    _on_every_pool_thread(poison)
+    again = np.full_like(first, np.nan)
+    _modes.scale(again, c, factor, 7, mirror)
+    assert np.array_equal(first, again)
+    np.testing.assert_allclose(again, c * G.astype(complex) ** 7, rtol=1e-12, atol=1e-300)
+    if block > G.size:  # one block, computed here: this thread's kept array was the one used
+        assert [id(a) for a in workspace.held()] == kept and len(kept) == 1
+        computed = G.size if mirror == 1 else 3 * 5 * 16  # mirrored: groups 0, 1, 2 only (3 is 1's image)
+        assert workspace.held()[0].size == 4 * computed
+    workspace.release()
 
 
 def test_groups_that_do_not_divide_the_rows_are_refused():
@@ -274,7 +333,7 @@ def test_groups_that_do_not_divide_the_rows_are_refused():
 
     c = np.ones((6, 2))
     with pytest.raises(ValueError, match="equal groups"):
-        _modes.scale(c, c, lambda i0, i1, j0, j1: c[i0:i1, j0:j1], 2, mirror=4)
+        _modes.scale(c, c, lambda i0, i1, j0, j1, scratch: c[i0:i1, j0:j1], 2, mirror=4)
 
 
 @pytest.mark.parametrize("shape, wall", [((12, 10), "periodic"), ((7, 6, 5), "periodic"),
