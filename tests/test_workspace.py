@@ -109,3 +109,47 @@ def test_what_stays_kept_after_a_call_is_its_scratch_only(rng):
     k, band = explicit.temporal_blocking(u0.shape)
     ring = -(-64 // band) * k * 3 * 64 * 64 * 8
     assert sorted(a.nbytes for a in workspace.held()) == sorted([u0.nbytes, ring])
+
+
+def _faults_while(fn) -> int:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    fn()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@pytest.mark.parametrize("make", [workspace.new, workspace.take])
+def test_a_large_new_array_has_its_pages_mapped_before_it_is_written(monkeypatch, make):
+    """Writing all of a 64 MiB array from new() (or a take() with nothing kept) faults in no page: they were
+    mapped when it was made. The same write into np.empty faults in every page (or huge page)."""
+    monkeypatch.setattr(workspace, "_one_memory_node", lambda: True)
+    shape = (2**23,)  # 64 MiB of float64
+    plain = np.empty(shape)
+    fresh = _faults_while(lambda: plain.fill(1.0))
+    del plain
+    a = make(shape)
+    assert a.shape == shape and a.dtype == np.float64
+    assert _faults_while(lambda: a.fill(1.0)) <= 2 < 16 <= fresh
+
+
+def test_small_arrays_and_several_memory_nodes_are_left_to_the_first_write(monkeypatch):
+    """Below MAP_AT_ONCE nothing is written; with several memory nodes neither: the threads that first write
+    a page decide where it lives."""
+    written = []
+    monkeypatch.setattr(workspace, "np", type("np", (), {"empty": staticmethod(
+        lambda shape, dtype: written.append(shape) or np.full(shape, np.nan, dtype))}))
+    assert np.isnan(workspace.new(workspace.MAP_AT_ONCE // 8 - 1)).all()
+    monkeypatch.setattr(workspace, "_one_memory_node", lambda: False)
+    assert np.isnan(workspace.new(workspace.MAP_AT_ONCE // 8)).all()
+    assert len(written) == 2
+
+
+def test_the_explicit_result_is_a_new_array_mapped_at_once(rng, monkeypatch):
+    """The buffer that becomes the result comes from workspace.new (the scratch too, on a first call)."""
+    made = []
+    new = workspace.new
+    monkeypatch.setattr(workspace, "new", lambda shape, dtype=np.float64: made.append(new(shape, dtype)) or made[-1])
+    g = Grid((300, 200), boundary="reflecting")
+    out = explicit.diffuse(rng.random(g.shape), g, diffusivity=0.2, dt=1.0, steps=3)
+    assert sum(np.shares_memory(out, m) for m in made) == 1

@@ -344,7 +344,7 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None,
             n = int(min(chunk, target - done))
             with threads_for(u.size):
                 if bufs is None:  # the first a new array (it may be the result), the second scratch
-                    bufs = [np.empty_like(field), workspace.take(field.shape, field.dtype)]
+                    bufs = [workspace.new(field.shape, field.dtype), workspace.take(field.shape, field.dtype)]
                     first = min(n, multiple or 1)
                     if advance(field, bufs[0], first) != 1:
                         raise AssertionError("the first sweep must leave its result in the new buffer")
