@@ -450,27 +450,37 @@ def insight(name, scenario, out_file, as_json, image, levels, overrides):
 
 @cli.command(short_help="What does this kernel do? Read any kernel as a propagator and as a filter.")
 @click.argument("spec")
-@click.option("--normalize", type=click.Choice(["softmax", "sum", "none"]), default="softmax", show_default=True)
-@click.option("--temperature", type=click.FloatRange(0, 1e300, min_open=True), default=1.0, show_default=True,
-              callback=_finite)
+@click.option("--normalize", type=click.Choice(["softmax", "sum", "none"]), default=None,
+              help="How the weights become probabilities. Default: probabilities as given, other non-negative "
+                   "weights divided by their sum, signed weights by softmax (said in a warning line); "
+                   "--temperature alone asks for softmax.")
+@click.option("--temperature", type=click.FloatRange(0, 1e300, min_open=True), default=None,
+              callback=_finite, help="Softmax temperature (default 1).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Figure file (default: no figure).")
 @click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
 def kernel(spec, normalize, temperature, out_file, as_json):
     """Explain SPEC, a named kernel (edge, sharpen, box, ...) or a nested list such as
     "[[0,-1,0],[-1,5,-1],[0,-1,0]]": probabilities, drift, covariance, D_eff, isotropy, frequency response."""
+    from . import kernels
     from .insights import kernel as K
 
     w = K.parse(spec)
-    info = K.explain(w, normalize, temperature)
+    if normalize is None and temperature is not None:
+        normalize = "softmax"
+    temperature = 1.0 if temperature is None else temperature
     if out_file:
         _check_figure_path(Path(out_file))
+    info = K.explain(w, normalize, temperature)
+    normalize = info["normalize"]
+    if info["warning"]:
+        click.echo(f"warning: {spec}: {info['warning']} (choose with --normalize none, sum or softmax)", err=True)
     if as_json:
         click.echo(json.dumps(_json_safe(info), allow_nan=False))
     else:
         import numpy as np
 
         p = np.asarray(info["probabilities"])
-        click.echo(f"probabilities ({normalize}{f', T = {temperature:g}' if normalize == 'softmax' else ''}):")
+        click.echo(f"probabilities ({kernels.describe(normalize, temperature)}):")
         click.echo(np.array2string(p, precision=5, suppress_small=False, max_line_width=100))
         click.echo(f"drift {np.round(info['drift'], 6).tolist()}  covariance {np.round(info['covariance'], 6).tolist()}")
         click.echo(f"D_eff per axis {np.round(info['D_eff'], 6).tolist()}  anisotropy {100 * info['anisotropy']:.2f} %")

@@ -146,15 +146,80 @@ def normalize_sum(weights) -> np.ndarray:
     return w / total
 
 
-def normalize(weights, method: str = "softmax", temperature: float = 1.0) -> np.ndarray:
-    """Make a probability kernel with ``'softmax'``, ``'sum'`` or ``'none'`` (already one)."""
+NORMALIZATIONS = ("softmax", "sum", "none")
+
+
+def normalize(weights, method: str | None = "softmax", temperature: float = 1.0) -> np.ndarray:
+    """Make a probability kernel with ``'softmax'``, ``'sum'`` or ``'none'`` (already one).
+
+    ``method=None`` chooses as :func:`as_probabilities` does.
+    """
+    if method is None:
+        return as_probabilities(weights, None, temperature).kernel
     if method == "softmax":
         return softmax(weights, temperature)
     if method == "sum":
         return normalize_sum(weights)
     if method == "none":
         return probability(weights)
-    raise KernelError(f"unknown normalisation {method!r}; valid: softmax, sum, none")
+    raise KernelError(f"unknown normalisation {method!r}; valid: {', '.join(NORMALIZATIONS)}")
+
+
+class Probabilities(NamedTuple):
+    """A kernel turned into probabilities, how, and what to tell the user about it.
+
+    Attributes
+    ----------
+    kernel : ndarray
+        The probability kernel that runs.
+    method : str
+        ``'none'`` (the weights as given), ``'sum'`` or ``'softmax'``.
+    warning : str or None
+        One sentence when the weights were changed without being asked to.
+    """
+
+    kernel: np.ndarray
+    method: str
+    warning: str | None
+
+
+def describe(method: str, temperature: float = 1.0) -> str:
+    """How a normalisation made the probabilities, in words: ``'softmax at T = 3'``."""
+    return {"softmax": f"softmax at T = {temperature:g}", "sum": "weights / their sum",
+            "none": "as given"}.get(method, method)
+
+
+def as_probabilities(weights, method: str | None = None, temperature: float = 1.0) -> Probabilities:
+    """The probability kernel of ``weights``: as asked, or by the default rule when ``method`` is None.
+
+    The default never changes a kernel that already is one:
+
+    - weights that are probabilities (all >= 0 and summing to 1, within 1e-12) run as given;
+    - non-negative weights with another positive sum are divided by their sum;
+    - signed weights become probabilities by softmax at ``temperature``.
+
+    The last two come with a ``warning`` that says what was done and how to choose.
+
+    Examples
+    --------
+    >>> as_probabilities([0.25, 0.5, 0.25]).method
+    'none'
+    >>> r = as_probabilities([1, 2, 1])
+    >>> r.method, r.kernel.tolist()
+    ('sum', [0.25, 0.5, 0.25])
+    """
+    w = check(weights, name="weights")
+    if method is not None:
+        return Probabilities(normalize(w, method, temperature), method, None)
+    if np.all(w >= -PROBABILITY_TOL) and abs(w.sum() - 1.0) <= PROBABILITY_TOL:
+        return Probabilities(probability(w), "none", None)
+    if np.all(w >= 0) and w.sum() > 0:
+        return Probabilities(normalize_sum(w), "sum",
+                             f"the kernel's weights sum to {w.sum():.6g}, not 1: divided by their sum")
+    p = softmax(w, temperature)
+    return Probabilities(p, "softmax", f"the kernel's weights are not probabilities (min {w.min():.4g}, sum "
+                                       f"{w.sum():.6g}): turned into probabilities by softmax at temperature "
+                                       f"{temperature:g}")
 
 
 def ftcs(diffusivity: float, dt: float, spacing, ndim: int | None = None) -> np.ndarray:

@@ -143,9 +143,7 @@ def scenario_kernel_figure(ds) -> Figure:
         w = ds["kernel_weights"].values if "kernel_weights" in ds else p
         how = ds.attrs.get("kernel_normalize", "softmax")
         temp = ds.attrs.get("kernel_temperature")
-        ptitle = {"softmax": f"probabilities: softmax at T = {float(temp):g}" if temp is not None else
-                  "probabilities (softmax)", "sum": "probabilities: weights / their sum",
-                  "none": "probabilities (as given)"}.get(how, "probabilities")
+        ptitle = f"probabilities: {_k.describe(how, float(temp) if temp is not None else 1.0)}"
         return kernel_figure(w, p, steps=steps, spacing=spacing, dt=dt, weights_title="weights as given",
                              probabilities_title=ptitle)
     D = float(ds.attrs["diffusivity"])

@@ -313,7 +313,8 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
     if s.dtype != "float64":
         ds.attrs["explicit_dtype"] = s.dtype
     if s.kernel is not None:
-        ds.attrs.update({"kernel_normalize": s.kernel.normalize, "kernel_temperature": float(s.kernel.temperature)})
+        made = s.kernel_probabilities()
+        ds.attrs.update({"kernel_normalize": made.method, "kernel_temperature": float(s.kernel.temperature)})
     if s.boundary_value is not None:
         ds.attrs["boundary_value"] = float(s.boundary_value)
     if "monte_carlo" in methods:

@@ -74,8 +74,17 @@ class KernelSpec(_Strict):
 
     weights: list[Any] | None = Field(None, description="nested list, odd size along every axis")
     name: Literal[_k.NAMES] | None = None
-    normalize: Literal["softmax", "sum", "none"] = "softmax"
-    temperature: Real = Field(1.0, gt=0)
+    normalize: Literal["softmax", "sum", "none"] | None = Field(
+        None, description="how the weights become probabilities; absent: probabilities run as given, other "
+                          "non-negative weights are divided by their sum, signed ones get softmax (with a warning); "
+                          "a temperature alone asks for softmax")
+    temperature: Real = Field(1.0, gt=0, description="softmax temperature")
+
+    def method(self) -> str | None:
+        """The normalisation asked for: ``normalize``, or softmax when only a temperature is given."""
+        if self.normalize is None and "temperature" in self.model_fields_set:
+            return "softmax"
+        return self.normalize
 
 
 class Scenario(_Strict):
@@ -135,10 +144,14 @@ class Scenario(_Strict):
 
     def step_kernel(self) -> np.ndarray | None:
         """The probability kernel of one step, or None for diffusion with ``diffusivity``."""
+        p = self.kernel_probabilities()
+        return None if p is None else p.kernel
+
+    def kernel_probabilities(self) -> _k.Probabilities | None:
+        """The step kernel with how it was made from the weights (:func:`physconv.kernels.as_probabilities`)."""
         if self.kernel is None:
             return None
-        k = self.kernel
-        return _k.normalize(self.kernel_weights(), k.normalize, k.temperature)
+        return _k.as_probabilities(self.kernel_weights(), self.kernel.method(), self.kernel.temperature)
 
     def kernel_weights(self) -> np.ndarray | None:
         """The kernel's weights as given (a named kernel's, or the listed ones), before normalisation."""
@@ -292,6 +305,14 @@ def advice(s: Scenario) -> list[tuple[tuple, str]]:
     cells stop talking to each other: a point spreads as a checkerboard, and the
     explicit, spectral and lattice results are far from the heat solution.
     """
+    out = []
+    made = s.kernel_probabilities()
+    if made is not None and made.warning:
+        out.append((("kernel",), f"{made.warning} (choose with normalize: none, sum or softmax)"))
+    return out + _centre_advice(s)
+
+
+def _centre_advice(s: Scenario) -> list[tuple[tuple, str]]:
     stepping = {"explicit", "spectral"} | ({"monte_carlo"} if s.monte_carlo.lattice else set())
     if not stepping & set(s.methods):
         return []
@@ -312,7 +333,7 @@ def advice(s: Scenario) -> list[tuple[tuple, str]]:
     if centre > CENTRE_WARNING:
         return []
     return [(("kernel",), f"the step kernel keeps only {centre:.3g} at its centre: odd and even cells may "
-                          "decouple (a checkerboard); a higher temperature or a larger centre weight avoids it")]
+                          "decouple (a checkerboard); a larger centre weight (with softmax: a higher temperature) avoids it")]
 
 
 class _KeyProblem(Exception):

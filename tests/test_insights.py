@@ -263,3 +263,25 @@ def test_bad_insight_and_kernel_input(tmp_path, capsys, monkeypatch, argv, words
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and words in err[0]
+
+
+@pytest.mark.parametrize("spec, ndim", [("identity", 2), ("gaussian", 2), ("box", 2), ("[0.2, 0.5, 0.3]", 1),
+                                        ("[[0,0,0],[0,0.25,0.75],[0,0,0]]", 2)])
+def test_kernel_command_reads_a_probability_kernel_as_given(capsys, spec, ndim):
+    assert cli.main(["kernel", spec, "--json"]) == 0
+    captured = capsys.readouterr()
+    info = json.loads(captured.out)
+    w = kernels.named(spec, ndim) if spec.isalpha() else np.array(json.loads(spec), dtype=float)
+    m = kernels.moments(w)
+    assert captured.err == "" and info["normalize"] == "none" and info["warning"] is None
+    np.testing.assert_allclose(info["D_eff"], np.diag(m.diffusivity), atol=1e-12)
+    np.testing.assert_allclose(info["drift"], m.mean, atol=1e-12)
+
+
+def test_kernel_command_says_when_it_turns_weights_into_probabilities(capsys):
+    assert cli.main(["kernel", "sharpen"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: sharpen:") and "softmax at temperature 1" in err[0]
+    assert cli.main(["kernel", "sharpen", "--temperature", "2", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and json.loads(captured.out)["normalize"] == "softmax"

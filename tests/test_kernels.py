@@ -163,3 +163,62 @@ def test_convolution_powers_tend_to_the_gaussian_at_the_clt_rate(k, slope):
     fitted = np.polyfit(np.log(ns), np.log(errs), 1)[0]
     assert fitted == pytest.approx(slope, abs=0.1)
     assert np.all(np.diff(errs) < 0)
+
+
+# --- the default rule: a kernel that is already a probability kernel runs as given ----------------
+
+def _probability_kernels():
+    rng = np.random.default_rng(7)
+    out = [np.array([0.0, 0.3, 0.7]), np.array([[0, 0, 0], [0, 0.5, 0], [0, 0.5, 0]]),
+           kernels.named("gaussian", 3)]
+    for shape in ((5,), (3, 5), (3, 3, 3)):
+        w = rng.random(shape) ** 3
+        out.append(w / w.sum())
+    return out
+
+
+def _direct_moments(k):
+    """Mean jump and covariance of a kernel by plain sums over its entries (cells, dt = 1)."""
+    centre = (np.array(k.shape) - 1) // 2
+    mean = np.zeros(k.ndim)
+    for idx in np.ndindex(k.shape):
+        mean += k[idx] * (np.array(idx) - centre)
+    cov = np.zeros((k.ndim, k.ndim))
+    for idx in np.ndindex(k.shape):
+        d = np.array(idx) - centre - mean
+        cov += k[idx] * np.outer(d, d)
+    return mean, cov
+
+
+@pytest.mark.parametrize("k", _probability_kernels(), ids=lambda k: f"{k.ndim}d-{k.size}")
+def test_a_probability_kernel_is_used_as_given_and_read_by_its_moments(k):
+    made = kernels.as_probabilities(k)
+    assert made.method == "none" and made.warning is None
+    np.testing.assert_array_equal(made.kernel, k)
+    mean, cov = _direct_moments(k)
+    m = kernels.moments(made.kernel, 1.0, 2.0)
+    np.testing.assert_allclose(m.velocity, mean / 2.0, atol=1e-12)
+    np.testing.assert_allclose(m.diffusivity, cov / 4.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("weights, method, words", [
+    ([1.0, 3.0, 1.0], "sum", "sum to 5"), ([[0, 2], [0, 0]], None, None),
+    ([-1.0, 4.0, -1.0], "softmax", "softmax at temperature 2.5"), ([0.0, 0.0, 0.0], "softmax", "softmax"),
+])
+def test_weights_that_are_not_probabilities_are_changed_only_with_a_warning(weights, method, words):
+    if method is None:
+        with pytest.raises(KernelError, match="odd size"):
+            kernels.as_probabilities(weights)
+        return
+    made = kernels.as_probabilities(weights, None, 2.5)
+    assert made.method == method and words in made.warning
+    np.testing.assert_allclose(made.kernel, kernels.normalize(weights, method, 2.5), rtol=0, atol=0)
+    asked = kernels.as_probabilities(weights, method, 2.5)
+    assert asked.warning is None
+
+
+def test_an_asked_normalisation_is_applied_even_to_a_probability_kernel():
+    k = np.array([0.25, 0.5, 0.25])
+    assert not np.allclose(kernels.as_probabilities(k, "softmax").kernel, k)
+    with pytest.raises(KernelError, match="negative"):
+        kernels.as_probabilities([-0.5, 2.0, -0.5], "none")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from physconv import metrics, runner, scenario
+from physconv import kernels, metrics, runner, scenario
 
 from .test_scenario import BASE
 
@@ -280,3 +280,50 @@ def test_frames_given_to_targets_are_read_back_one_frame_at_a_time_without_dask(
         np.testing.assert_array_equal(ds[m].isel(time=1).values, alone[m].isel(time=1).values)
         assert targets[m].reads == 1
         np.testing.assert_array_equal(ds[m].values, alone[m].values)
+
+
+def _kernel_text(weights, shape, steps):
+    return (f"name: k\ngrid: {{shape: {list(shape)}}}\nboundary: periodic\ninitial: {{kind: point}}\n"
+            f"kernel: {{weights: {np.asarray(weights).tolist()}}}\n"
+            f"time: {{dt: 0.5, steps: {steps}, save_every: {steps}}}\nmethods: [explicit, spectral]\n")
+
+
+@pytest.mark.parametrize("weights, shape", [
+    ([0.1, 0.0, 0.9], (41,)),
+    ([[0, 0, 0], [0, 0.5, 0], [0, 0.5, 0]], (40, 24)),
+    ([[0.05, 0.1, 0.05], [0.1, 0.3, 0.2], [0.0, 0.1, 0.1]], (31, 33)),
+    (np.eye(3)[None, :, :] * np.array([0.2, 0.3, 0.5])[:, None, None] / 3, (21, 21, 21)),
+], ids=["1d", "2d-shift", "2d-skewed", "3d"])
+def test_a_given_probability_kernel_moves_the_mass_by_its_own_moments(tmp_path, weights, shape):
+    """No normalize: key: the weights run as given, and n steps move the centre of mass by n mean jumps
+    and spread it by n covariances (exact for a walk that has not reached the periodic seam)."""
+    k = np.asarray(weights, dtype=float)
+    steps = 8
+    s = load(tmp_path, _kernel_text(k, shape, steps))
+    assert not any("probabilities" in w for w in s.warnings)
+    ds = runner.run(s, progress=False)
+    np.testing.assert_array_equal(ds["kernel"].values, k)
+    assert ds.attrs["kernel_normalize"] == "none"
+    m = kernels.moments(k, 1.0, 0.5)
+    for name in ("explicit", "spectral"):
+        u0, u = ds["initial"].values, ds[name].isel(time=-1).values
+        coords = np.meshgrid(*[ds[d].values for d in ds["initial"].dims], indexing="ij")
+        mean0 = np.array([(c * u0).sum() for c in coords]) / u0.sum()
+        mean = np.array([(c * u).sum() for c in coords]) / u.sum()
+        cov = np.array([[((a - mean[i]) * (b - mean[j]) * u).sum() for j, b in enumerate(coords)]
+                        for i, a in enumerate(coords)]) / u.sum()
+        np.testing.assert_allclose(mean - mean0, steps * m.mean, atol=1e-12)
+        np.testing.assert_allclose(cov, steps * m.covariance, atol=1e-12)
+        np.testing.assert_allclose(cov / (2 * steps * 0.5), m.diffusivity, atol=1e-12)
+
+
+def test_signed_kernel_weights_get_softmax_with_a_warning_naming_the_temperature(tmp_path):
+    text = _kernel_text([[-1, -1, -1], [-1, 6, -1], [-1, -1, -1]], (16, 16), 2)
+    s = load(tmp_path, text)
+    assert len(s.warnings) == 1 and "softmax at temperature 1" in s.warnings[0] and ":5: kernel:" in s.warnings[0]
+    asked = load(tmp_path, text.replace("]]}", "]], normalize: softmax}"))
+    assert asked.warnings == []
+    np.testing.assert_array_equal(asked.step_kernel(), s.step_kernel())
+    warm = load(tmp_path, text.replace("]]}", "]], temperature: 4}"))
+    assert warm.warnings == [] and runner.run(warm, progress=False).attrs["kernel_normalize"] == "softmax"
+    np.testing.assert_allclose(warm.step_kernel(), kernels.softmax(warm.kernel_weights(), 4.0), rtol=0, atol=0)

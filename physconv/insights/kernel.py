@@ -76,10 +76,16 @@ def classify(gain: np.ndarray) -> str:
     return "mixed"
 
 
-def explain(weights, normalize: str = "softmax", temperature: float = 1.0, spacing=1.0, dt: float = 1.0) -> dict:
-    """Everything about a kernel as a propagator and as a filter, as plain numbers and words."""
+def explain(weights, normalize: str | None = None, temperature: float = 1.0, spacing=1.0, dt: float = 1.0) -> dict:
+    """Everything about a kernel as a propagator and as a filter, as plain numbers and words.
+
+    ``normalize=None`` reads the kernel as a scenario does (:func:`physconv.kernels.as_probabilities`):
+    probabilities as given, other non-negative weights over their sum, signed weights by softmax;
+    ``'normalize'`` in the answer says which was used and ``'warning'`` why, when it was not asked for.
+    """
     w = _k.check(weights, name="kernel")
-    p = _k.normalize(w, normalize, temperature)
+    made = _k.as_probabilities(w, normalize, temperature)
+    p, normalize = made.kernel, made.method
     m = _k.moments(p, spacing, dt)
     lam = np.linalg.eigvalsh(m.covariance)
     anisotropy = float(1 - lam[0] / lam[-1]) if lam[-1] > 0 else 0.0
@@ -97,23 +103,24 @@ def explain(weights, normalize: str = "softmax", temperature: float = 1.0, spaci
                f"{'isotropic' if anisotropy < 0.01 else 'anisotropic'} to {100 * anisotropy:.1f} %, {drift}, "
                f"{freq['probabilities']['kind']} (lowest gain at Nyquist {nyq:.3g}); as a filter the weights are "
                f"{freq['weights']['kind']}")
-    return {"weights": w.tolist(), "normalize": normalize, "temperature": float(temperature),
+    return {"weights": w.tolist(), "normalize": normalize, "temperature": float(temperature), "warning": made.warning,
             "probabilities": p.tolist(), "centre": float(p[tuple((np.array(p.shape) - 1) // 2)]),
             "drift": m.mean.tolist(), "covariance": m.covariance.tolist(), "D_eff": D.tolist(),
             "anisotropy": anisotropy, "frequency_response": freq, "reading": reading}
 
 
-def figure(weights, normalize: str = "softmax", temperature: float = 1.0) -> Figure:
+def figure(weights, normalize: str | None = None, temperature: float = 1.0) -> Figure:
     """Weights, probabilities, and both frequency responses (along the axes and diagonals)."""
     from ..plot_kernel import annotated
 
     info = explain(weights, normalize, temperature)
+    normalize = info["normalize"]
     w, p = np.asarray(info["weights"]), np.asarray(info["probabilities"])
     mid = (lambda a: a[a.shape[0] // 2]) if w.ndim == 3 else (lambda a: a)
     fig = Figure(figsize=(14, 4.0), layout="constrained")
     ax = fig.subplots(1, 4)
     annotated(ax[0], mid(w), "weights as given")
-    how = {"softmax": f"softmax at T = {temperature:g}", "sum": "weights / their sum", "none": "as given"}[normalize]
+    how = _k.describe(normalize, temperature)
     annotated(ax[1], mid(p), f"probabilities ({how})")
     for a, k, label in ((ax[2], w, "weights as a filter"), (ax[3], p, "probabilities as a propagator")):
         for i, (name, v) in enumerate(directions(w.ndim).items()):
