@@ -406,12 +406,13 @@ def _check_methods(s: Scenario, grid: Grid, kernel) -> None:
     if len(set(s.methods)) != len(s.methods):
         raise _KeyProblem(("methods",), "each method may be named once")
     kinds = {b.kind for b in grid.boundaries}
-    steppers = {"explicit", "spectral"} | ({"monte_carlo"} if s.monte_carlo.lattice else set())
-    if kernel is None and steppers & set(s.methods):  # spectral is the exact FTCS propagator: same limit
+    if kernel is None:
         try:
             check_stable(s.diffusivity, s.time.dt, grid.spacing)
-        except StabilityError as exc:
-            raise _KeyProblem(("time", "dt"), str(exc)) from None
+        except StabilityError:
+            need = [m for m in s.methods if m in _NEEDS_STABLE_STEP and (m != "monte_carlo" or s.monte_carlo.lattice)]
+            if need:
+                raise _KeyProblem(("time", "dt"), _unstable_message(s, grid, need)) from None
     if kernel is not None:
         for a, (w, n, b) in enumerate(zip(kernel.shape, grid.shape, grid.boundaries)):
             if b.kind != "periodic" and (w - 1) // 2 > n:
@@ -444,6 +445,29 @@ def _check_methods(s: Scenario, grid: Grid, kernel) -> None:
                                                           "not a kernel")
         if s.monte_carlo.mode == "counts" and not s.monte_carlo.lattice:
             raise _KeyProblem(("monte_carlo", "mode"), "counts mode moves lattice walkers; set lattice: true")
+
+
+_NEEDS_STABLE_STEP = {
+    "explicit": "explicit takes FTCS steps",
+    "spectral": "spectral is the exact power of the explicit step",
+    "monte_carlo": "lattice walkers jump with the explicit step's weights as probabilities",
+}
+
+
+def _unstable_message(s: Scenario, grid: Grid, need: list[str]) -> str:
+    """Why dt is too large for the asked-for methods ``need``, and the two ways out."""
+    from .solvers.explicit import max_stable_dt
+
+    total = sum(_k.ftcs_numbers(s.diffusivity, s.time.dt, grid.spacing))
+    limit = max_stable_dt(s.diffusivity, grid.spacing)
+    free = [m for m in s.methods if m not in need]
+    drop = f"drop {', '.join(need)}" + (f" ({', '.join(free)} {'takes' if len(free) == 1 else 'take'} any dt)"
+                                        if free else "; implicit and gaussian take any dt")
+    if "monte_carlo" in need:
+        drop += "; Brownian particles (monte_carlo.lattice: false) take any dt too"
+    return (f"dt = {s.time.dt:g} is unstable for {', '.join(need)} (sum of D dt/dx^2 = {total:.4g} > 1/2: "
+            f"{'; '.join(_NEEDS_STABLE_STEP[m] for m in need)}); the largest stable dt is {limit:.6g}: "
+            f"use a dt up to it, or {drop}")
 
 
 def wall_value_nonzero(grid: Grid) -> bool:

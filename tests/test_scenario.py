@@ -171,3 +171,25 @@ def test_shipped_scenarios_load_by_name_and_misspellings_get_a_suggestion():
         scenario.load("salt_aquarim")
     with pytest.raises(ScenarioError, match="no such file"):
         scenario.load("missing.yaml")
+
+
+@pytest.mark.parametrize("methods, blamed, free", [
+    ("[implicit, spectral, gaussian]", ["spectral"], "implicit, gaussian take any dt"),
+    ("[gaussian, monte_carlo]", ["monte_carlo"], "gaussian takes any dt"),
+    ("[explicit]", ["explicit"], "implicit and gaussian take any dt"),
+])
+def test_an_unstable_dt_names_the_asked_for_methods_that_need_a_stable_step(tmp_path, methods, blamed, free):
+    with pytest.raises(ScenarioError) as info:
+        scenario.load(write(tmp_path, BASE), [f"methods={methods}", "time.dt=7.5"])
+    msg = str(info.value)
+    assert "time.dt: dt = 7.5 is unstable for " + ", ".join(blamed) in msg and "largest stable dt is 1.25" in msg
+    assert f"drop {', '.join(blamed)}" in msg and free in msg
+    assert msg.split("unstable for ")[1].split(" (")[0] == ", ".join(blamed)
+    if "spectral" in blamed:
+        assert "exact power of the explicit step" in msg
+
+
+@pytest.mark.parametrize("methods", ["[implicit, gaussian]", "[gaussian]", "[implicit, monte_carlo]"])
+def test_methods_that_take_any_dt_are_not_refused(tmp_path, methods):
+    over = [f"methods={methods}", "time.dt=7.5"] + (["monte_carlo.lattice=false"] if "monte" in methods else [])
+    assert scenario.load(write(tmp_path, BASE), over).time.dt == 7.5
