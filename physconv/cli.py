@@ -62,6 +62,9 @@ def main(argv=None) -> int:
         return 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:  # `physconv` or a group alone: its help, as --help prints it
+        click.echo(exc.ctx.get_help())
+        return 0
     except click.ClickException as exc:  # usage errors, bad option values, missing arguments
         _error(exc.format_message())
         return 2

@@ -320,3 +320,12 @@ def test_figures_get_the_result_files_mode_and_their_folders_are_made(tmp_path, 
         assert stat.S_IMODE(gif.stat().st_mode) == mode
     finally:
         os.umask(old)
+
+
+def test_no_arguments_print_the_help_as_help_does(capsys):
+    assert run_cli("--help") == 0
+    helped = capsys.readouterr().out
+    assert cli.main([]) == 0
+    bare = capsys.readouterr()
+    assert bare.out == helped and bare.err == ""
+    assert len(bare.out.splitlines()) > 10 and max(len(line) for line in bare.out.splitlines()) <= 100
