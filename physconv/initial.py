@@ -49,6 +49,10 @@ Real = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]  #
 class _Kind(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
+    def note(self, grid: Grid, base_dir: Path) -> str | None:
+        """One sentence when the field is not made exactly as written (a picture resampled), else None."""
+        return None
+
 
 class RandomCubes(_Kind):
     kind: Literal["random_cubes"]
@@ -149,7 +153,9 @@ class Image(_Kind):
 
     Axis ``y`` points up, as in every physconv figure: the picture's top row
     becomes the last row of the field (largest ``y``), so the picture is drawn
-    the right way up.
+    the right way up. A picture of another size than the grid is resampled only
+    when its aspect ratio is the grid's (within a cell; :meth:`note` says so);
+    one that would be stretched is refused with the grid shape that fits it.
     """
 
     kind: Literal["image"]
@@ -157,24 +163,78 @@ class Image(_Kind):
     invert: bool = False
 
     def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
-        from PIL import Image as PILImage, UnidentifiedImageError
-
         if grid.ndim != 2:
             raise ValueError("an image initial field needs a 2-D grid")
-        path = _resolve(self.path, base_dir)
-        try:
-            with PILImage.open(path) as im:
-                if im.width * im.height > MAX_IMAGE_PIXELS:
-                    raise ValueError(f"{path} is {im.width} x {im.height} pixels; at most {MAX_IMAGE_PIXELS} "
-                                     "pixels are read")
-                im.load()  # a truncated or damaged file fails here, not padded with black
-                im = im.convert("L").resize((grid.shape[1], grid.shape[0]), PILImage.Resampling.BILINEAR)
-                a = np.flipud(np.asarray(im, dtype=float)) / 255.0  # image rows run downwards, y runs up
-        except UnidentifiedImageError:
-            raise ValueError(f"{path} is not a PNG/JPEG image") from None
-        except (OSError, SyntaxError, PILImage.DecompressionBombError) as exc:
-            raise ValueError(f"{path} is a damaged or unreadable image ({' '.join(str(exc).split())})") from None
+        a = read_picture(_resolve(self.path, base_dir), grid.shape)
         return 1.0 - a if self.invert else a
+
+    def note(self, grid: Grid, base_dir: Path) -> str | None:
+        """One sentence when the picture is resampled to the grid, else None."""
+        return resample_note(picture_size(_resolve(self.path, base_dir)), grid.shape)
+
+
+def picture_size(path) -> tuple[int, int]:
+    """``(rows, columns)`` of a picture, from its header (nothing decoded)."""
+    from PIL import Image as PILImage, UnidentifiedImageError
+
+    try:
+        with PILImage.open(path) as im:
+            return im.height, im.width
+    except UnidentifiedImageError:
+        raise ValueError(f"{path} is not a PNG/JPEG image") from None
+    except (OSError, SyntaxError) as exc:
+        raise ValueError(f"{path} is a damaged or unreadable image ({' '.join(str(exc).split())})") from None
+
+
+def fitted_shape(size, longest: int) -> tuple[int, int]:
+    """The grid shape of a picture of ``size = (rows, columns)`` with ``longest`` cells on its longer side."""
+    h, w = size
+    scale = longest / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def resample_note(size, shape) -> str | None:
+    """None when a picture of ``size`` is the grid ``shape``; a sentence when it is resampled keeping its
+    aspect ratio (within one cell); ``ValueError`` when resampling would stretch it."""
+    (h, w), (ny, nx) = size, shape
+    if (h, w) == (ny, nx):
+        return None
+    if abs(w * ny / h - nx) > 1 and abs(h * nx / w - ny) > 1:
+        fit = (ny, max(1, round(w * ny / h)))
+        raise ValueError(f"the picture is {w} x {h} pixels (width x height) but the grid is {nx} x {ny} cells: "
+                         f"resampling would stretch it by {(nx / w) / (ny / h):.3g} along x; use grid.shape "
+                         f"{list(fit)} (its aspect ratio), or crop the picture to the grid's")
+    return f"the picture of {w} x {h} pixels is resampled to the grid's {nx} x {ny} cells (aspect ratio kept)"
+
+
+def read_picture(path, shape) -> np.ndarray:
+    """A picture's brightness in [0, 1] on a grid of ``shape``, ``y`` up (its top row last).
+
+    Refused: pictures above :data:`MAX_IMAGE_PIXELS`, damaged or truncated files
+    (a PNG whose data stops early included), and a resampling that would stretch.
+    """
+    from PIL import Image as PILImage, UnidentifiedImageError
+
+    from ._png import missing
+
+    try:
+        with PILImage.open(path) as im:
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                raise ValueError(f"{path} is {im.width} x {im.height} pixels; at most {MAX_IMAGE_PIXELS} "
+                                 "pixels are read")
+            short = missing(path) if im.format == "PNG" else None
+            if short:
+                raise ValueError(f"{path} is a damaged image: {short}")
+            resample_note((im.height, im.width), shape)
+            im.load()  # a truncated or damaged file fails here, not padded with black
+            im = im.convert("L")
+            if (im.height, im.width) != tuple(shape):
+                im = im.resize((shape[1], shape[0]), PILImage.Resampling.BILINEAR)
+            return np.flipud(np.asarray(im, dtype=float)) / 255.0  # image rows run downwards, y runs up
+    except UnidentifiedImageError:
+        raise ValueError(f"{path} is not a PNG/JPEG image") from None
+    except (OSError, SyntaxError, PILImage.DecompressionBombError) as exc:
+        raise ValueError(f"{path} is a damaged or unreadable image ({' '.join(str(exc).split())})") from None
 
 
 class Array(_Kind):

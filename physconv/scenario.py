@@ -306,6 +306,9 @@ def advice(s: Scenario) -> list[tuple[tuple, str]]:
     explicit, spectral and lattice results are far from the heat solution.
     """
     out = []
+    note = s.initial.note(s.make_grid(), s._base_dir)
+    if note:
+        out.append((("initial", "path"), note))
     made = s.kernel_probabilities()
     if made is not None and made.warning:
         out.append((("kernel",), f"{made.warning} (choose with normalize: none, sum or softmax)"))

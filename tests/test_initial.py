@@ -85,3 +85,65 @@ def test_a_file_that_is_not_an_image_is_refused(tmp_path):
     (tmp_path / "x.png").write_text("not a picture")
     with pytest.raises(ValueError, match="not a PNG/JPEG"):
         make({"kind": "image", "path": "x.png"}, Grid((4, 4)), tmp_path)
+
+
+def _png_rows(tmp_path, rows, cols, keep_rows, name="short.png"):
+    """A well-formed PNG whose compressed data ends cleanly after ``keep_rows`` of its ``rows`` rows."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    pixels = (np.arange(rows * cols).reshape(rows, cols) % 200 + 30).astype(np.uint8)
+    raw = b"".join(b"\x00" + pixels[r].tobytes() for r in range(keep_rows))
+    header = struct.pack(">IIBBBBB", cols, rows, 8, 0, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    (tmp_path / name).write_bytes(data)
+    return pixels
+
+
+@pytest.mark.parametrize("rows, cols, keep", [(24, 36, 10), (17, 17, 16), (30, 20, 0)])
+def test_a_png_whose_data_stops_early_is_refused(tmp_path, rows, cols, keep):
+    _png_rows(tmp_path, rows, cols, keep)
+    with pytest.raises(ValueError, match="pixel data stops early"):
+        make({"kind": "image", "path": "short.png"}, Grid((rows, cols)), tmp_path)
+    pixels = _png_rows(tmp_path, rows, cols, rows, "whole.png")  # the same writer, every row: read exactly
+    u = make({"kind": "image", "path": "whole.png"}, Grid((rows, cols)), tmp_path)
+    np.testing.assert_array_equal(u, np.flipud(pixels) / 255.0)
+
+
+@pytest.mark.parametrize("size, grid", [((40, 60), (40, 40)), ((50, 20), (20, 50)), ((64, 64), (32, 48))])
+def test_a_picture_that_resampling_would_stretch_is_refused_with_the_shape_that_fits(tmp_path, size, grid):
+    Image.fromarray(np.zeros(size, dtype=np.uint8)).save(tmp_path / "p.png")
+    h, w = size
+    with pytest.raises(ValueError, match=rf"would stretch it .*grid.shape \[{grid[0]}, {round(w * grid[0] / h)}\]"):
+        make({"kind": "image", "path": "p.png"}, Grid(grid), tmp_path)
+
+
+@pytest.mark.parametrize("size, grid, said", [((40, 60), (20, 30), True), ((33, 50), (20, 30), True),
+                                              ((20, 30), (20, 30), False)])
+def test_a_picture_of_the_grids_aspect_is_resampled_and_that_is_said(tmp_path, size, grid, said):
+    from physconv.initial import Image as ImageKind
+
+    Image.fromarray(np.full(size, 128, dtype=np.uint8)).save(tmp_path / "p.png")
+    spec = ImageKind(kind="image", path="p.png")
+    note = spec.note(Grid(grid), tmp_path)
+    assert (note is not None) == said
+    if said:
+        assert f"{size[1]} x {size[0]} pixels" in note and f"{grid[1]} x {grid[0]} cells" in note
+    assert spec.make(Grid(grid), tmp_path).shape == grid
+
+
+@pytest.mark.parametrize("size", [(200, 320), (90, 30), (64, 64)])
+def test_insight_pictures_keep_the_pictures_aspect(tmp_path, size):
+    import warnings
+
+    from physconv.insights._images import picture
+
+    Image.fromarray(np.zeros(size, dtype=np.uint8)).save(tmp_path / "p.png")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        u = picture(tmp_path / "p.png", 128)
+    assert max(u.shape) == 128 and abs(u.shape[1] / u.shape[0] - size[1] / size[0]) < 2 / min(u.shape)
+    assert len(caught) == 1 and "aspect ratio kept" in str(caught[0].message)

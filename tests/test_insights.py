@@ -52,7 +52,7 @@ def test_heat_on_a_periodic_field_is_the_soft_mask(D, t):
 
 
 def test_circle_compression_and_quality():
-    u = picture(None, (128, 128))
+    u = picture(None, 128)
     _, ratio = lowpass.circle(u, 0.1)
     assert ratio == pytest.approx(1 - np.pi * 0.1**2, abs=2e-3)  # the unit square of frequencies, minus the disc
     table = lowpass.sweep(u, [0.05, 0.1, 0.2, 0.3])
@@ -64,7 +64,7 @@ def test_circle_compression_and_quality():
 
 
 def test_at_equal_energy_the_hard_circle_rings_and_the_soft_mask_does_not():
-    u = picture(None, (128, 128))
+    u = picture(None, 128)
     for radius in (0.06, 0.12):
         hard, _ = lowpass.circle(u, radius)
         t = lowpass.equal_energy_time(u, radius)
@@ -133,7 +133,7 @@ def test_effective_diffusivity_of_the_softmax_edge_kernel():
 def test_mean_of_k_looks_converges_at_rate_one_over_root_k():
     """With 16384 pixels per K the RMS errors scatter by well under 1 %: the slope's tolerance of 0.05 is more
     than ten of its standard deviations (false-alarm probability below 1e-20) for this fixed seed."""
-    u = picture(None, (128, 128))
+    u = picture(None, 128)
     _, exact, rms = measurement.rms_errors(u, kernels.gaussian(variance=4.0), seed=11)
     assert measurement.slope(measurement.DRAWS, rms) == pytest.approx(-0.5, abs=0.05)
     from scipy.ndimage import convolve

@@ -10,16 +10,31 @@ from pathlib import Path
 
 import numpy as np
 
-from ..grid import Grid
-from ..initial import Image
 
 PATTERN = Path(__file__).resolve().parents[1] / "scenarios" / "test_pattern.png"
 
 
-def picture(path=None, shape=(128, 128)) -> np.ndarray:
-    """A grey-level picture in [0, 1] of ``shape`` (default: the shipped test pattern), y up."""
+def picture(path=None, longest: int = 128, shortest: int | None = None) -> np.ndarray:
+    """A grey-level picture in [0, 1], ``y`` up, with its own aspect ratio (default: the shipped test pattern).
+
+    Resampled to ``longest`` cells on its longer side, or to ``shortest`` on its shorter side when that
+    is given; a resampling is said in a warning (``warning:`` on the command line).
+    """
+    import warnings
+
+    from ..initial import fitted_shape, picture_size, read_picture, resample_note
+
     p = Path(path) if path is not None else PATTERN
-    return Image(kind="image", path=str(p)).make(Grid(tuple(shape)), p.parent)
+    size = picture_size(p)
+    if shortest is not None:
+        h, w = size
+        shape = (shortest, max(1, round(w * shortest / h))) if h <= w else (max(1, round(h * shortest / w)), shortest)
+    else:
+        shape = fitted_shape(size, longest)
+    note = resample_note(size, shape)
+    if note and path is not None:
+        warnings.warn(f"{p}: {note}", stacklevel=2)
+    return read_picture(p, shape)
 
 
 def grating(shape, angle_deg: float, period: float = 8.0) -> np.ndarray:

@@ -49,7 +49,7 @@ def insight(image=None, temperature: float = 3.0):
     """Numbers and figure for ``physconv insight edge``."""
     from ._images import picture
 
-    u = picture(image, (128, 128))
+    u = picture(image, 128)
     temps = np.array([0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0, 1e3, 1e4])
     rows = [{"temperature": float(T), "centre": float(propagator(T)[1, 1]), "neighbour": float(propagator(T)[0, 0]),
              "D_eff": effective_diffusivity(T)} for T in temps]

@@ -110,7 +110,7 @@ def insight(image=None, radius: float = 0.08):
     """Numbers and figure for ``physconv insight lowpass``."""
     from ._images import picture
 
-    u = picture(image, (128, 128))
+    u = picture(image, 128)
     radii = np.array([0.02, 0.04, 0.06, 0.08, 0.12, 0.16, 0.24, 0.32, 0.4, 0.5])
     table = sweep(u, radii)
     D, t_heat = 1.0, 5.0

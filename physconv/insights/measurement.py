@@ -39,7 +39,7 @@ def insight(image=None, seed: int = 0):
     """Numbers and figure for ``physconv insight measurement``."""
     from ._images import picture
 
-    u = picture(image, (128, 128))
+    u = picture(image, 128)
     kernel = _k.gaussian(variance=4.0)  # a blur of 2 pixels
     means, exact, rms = rms_errors(u, kernel, seed=seed)
     numbers = {"claim": "the mean of K random looks tends to the convolution, RMS error ~ K^-1/2",

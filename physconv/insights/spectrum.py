@@ -88,7 +88,12 @@ def insight(image=None, angle: float = 20.0, seed: int = 3):
 
     size = 256
     big = oriented_scene((2 * size, 2 * size), angle, seed, short=2.0, long=8.0) if image is None else \
-        picture(image, (2 * size, 2 * size))
+        picture(image, shortest=2 * size)
+    if image is not None:
+        import warnings
+
+        warnings.warn(f"{image}: each turn shows the central {size} x {size} cells of the picture resampled to "
+                      f"{big.shape[1]} x {big.shape[0]} (a turned picture has no corners to show)", stacklevel=2)
     turns = (0.0, 17.0, 37.0, 60.0, 90.0)
     scenes = [rotated(big, t, size) for t in turns]
     rows = [{"rotation": t, "spectrum_angle": orientation(u), "structure_tensor_angle": structure_tensor_orientation(u),
