@@ -29,6 +29,7 @@ dirichlet   on the faces (value ``c``); with ``c = 0`` it is the absorbing
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from dataclasses import dataclass
@@ -63,18 +64,21 @@ class Boundary:
             raise BoundaryError(f"boundary must be a name, got {self.kind!r}; valid: {', '.join(KINDS)}")
         kind = ALIASES.get(self.kind.lower(), self.kind.lower())
         if kind not in KINDS:
+            close = difflib.get_close_matches(self.kind.lower(), KINDS + tuple(ALIASES), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise BoundaryError(
-                f"unknown boundary {self.kind!r}; valid: {', '.join(KINDS)} (or neumann = reflecting)"
+                f"unknown boundary {self.kind!r}{hint}; valid: {', '.join(KINDS)} (or neumann = reflecting)"
             )
         object.__setattr__(self, "kind", kind)
         if kind == "dirichlet":
             if self.value is None:
                 raise BoundaryError("a dirichlet boundary needs a value (boundary_value: c)")
             if not isinstance(self.value, numbers.Real) or not math.isfinite(self.value):
-                raise BoundaryError(f"dirichlet value must be a finite number, got {self.value!r}")
+                raise BoundaryError(f"dirichlet value must be a finite number, got {self.value!r}", ("boundary_value",))
             object.__setattr__(self, "value", float(self.value))
         elif self.value is not None:
-            raise BoundaryError(f"a {kind} boundary takes no value (got {self.value!r}); only dirichlet does")
+            raise BoundaryError(f"a {kind} boundary takes no value (got {self.value!r}); only dirichlet does",
+                                ("boundary_value",))
 
     @property
     def conserves_mass(self) -> bool:
@@ -148,19 +152,28 @@ def resolve(spec, ndim: int, value: float | None = None) -> tuple[Boundary, ...]
     else:
         raise BoundaryError(f"boundary must be a name, a list or a mapping of axis names, got {spec!r}")
     out = []
-    for item in items:
+    for axis, item in zip(names, items):
+        key = ("boundary", axis) if isinstance(spec, Mapping) else ("boundary",)
         if isinstance(item, Boundary):
             if item.kind == "dirichlet" and value is not None and item.value != value:
-                raise BoundaryError("all dirichlet walls share one value")
+                raise BoundaryError("all dirichlet walls share one value", ("boundary_value",))
             out.append(item)
+        elif isinstance(item, str):
+            name = ALIASES.get(item.lower(), item.lower())
+            try:
+                out.append(Boundary(name if name in KINDS else item, value if name == "dirichlet" else None))
+            except BoundaryError as exc:
+                raise BoundaryError(str(exc), key if exc.key == ("boundary",) else exc.key) from None
+        elif isinstance(item, Sequence) and len(item) == 2 and all(isinstance(v, str) for v in item):
+            raise BoundaryError(f"one rule per axis, for both of its faces: {item[0]!r} and {item[1]!r} on the two "
+                                f"faces of axis {axis} is not supported; give one of {', '.join(KINDS)}", key)
         else:
-            name = ALIASES.get(str(item).lower(), str(item).lower())
-            out.append(Boundary(name, value if name == "dirichlet" else None))
+            raise BoundaryError(f"a boundary rule is a name, got {item!r}; valid: {', '.join(KINDS)}", key)
     values = {b.value for b in out if b.kind == "dirichlet"}
     if len(values) > 1:
-        raise BoundaryError(f"all dirichlet walls share one value, got {sorted(values)}")
+        raise BoundaryError(f"all dirichlet walls share one value, got {sorted(values)}", ("boundary_value",))
     if value is not None and not values:
-        raise BoundaryError("boundary_value is given but no axis has a dirichlet boundary")
+        raise BoundaryError("boundary_value is given but no axis has a dirichlet boundary", ("boundary_value",))
     return tuple(out)
 
 

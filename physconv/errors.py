@@ -15,7 +15,14 @@ class GridError(PhysconvError):
 
 
 class BoundaryError(PhysconvError):
-    """A boundary name, axis or value is invalid."""
+    """A boundary name, axis or value is invalid.
+
+    ``key`` is the scenario key at fault: ``("boundary",)``, ``("boundary", axis)`` or ``("boundary_value",)``.
+    """
+
+    def __init__(self, message, key=("boundary",)):
+        super().__init__(message)
+        self.key = tuple(key)
 
 
 class KernelError(PhysconvError):

@@ -95,7 +95,9 @@ class Scenario(_Strict):
     description: str = Field("", max_length=10_000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$",
                              description="free text (no control characters but tab and newline)")
     grid: GridSpec
-    boundary: str | dict[str, str] = "periodic"
+    boundary: str | dict[str, Any] = Field(
+        "periodic", description="one rule for every axis (periodic, reflecting, absorbing, dirichlet), "
+                                "or one per axis: {y: periodic, x: reflecting}")
     boundary_value: Real | None = None
     diffusivity: Real | None = Field(None, ge=0)
     initial: InitialSpec
@@ -352,7 +354,7 @@ def check(s: Scenario, max_bytes: int | None = None) -> None:
     except GridError as exc:
         raise _KeyProblem(("grid",), str(exc)) from None
     except BoundaryError as exc:
-        raise _KeyProblem(("boundary_value",) if s.boundary_value is not None else ("boundary",), str(exc)) from None
+        raise _KeyProblem(exc.key, str(exc)) from None
     try:
         kernel = s.step_kernel()
     except KernelError as exc:
@@ -488,21 +490,37 @@ def _default_max_bytes() -> int:
 
 
 class _Locator:
-    """Formats ``file:line: key.path: message``."""
+    """Formats ``file:line: key.path: message``; a key given with ``--set`` is blamed on the override."""
 
     def __init__(self, source, lines, overrides):
         self.source, self.lines = source, lines
-        self.overridden = {tuple(o.split("=", 1)[0].strip().split(".")) for o in overrides}
+        self.overridden = {tuple(o.split("=", 1)[0].strip().split(".")): o.split("=", 1)[1]
+                           for o in overrides if "=" in o}
 
     def __call__(self, path, message) -> str:
         path = tuple(path)
-        if any(tuple(str(p) for p in path[:n]) in self.overridden for n in range(1, len(path) + 1)):
-            return f"{self.source} (--set): {_dotted(path)}: {message}"
+        for n in range(1, len(path) + 1):
+            value = self.overridden.get(tuple(str(p) for p in path[:n]))
+            if value is not None:
+                if _looks_like_several(value):
+                    message += (f"; several values are for physconv sweep (--set {_dotted(path[:n])}=V1,V2,... "
+                                "or START:STOP:NUM)")
+                return f"{self.source} (--set): {_dotted(path)}: {message}"
         for n in range(len(path), 0, -1):
             head = path[:n]
             if head in self.lines:
                 return f"{self.source}:{self.lines[head]}: {_dotted(path)}: {message}"
         return f"{self.source}: {_dotted(path) or 'scenario'}: {message}"
+
+
+def _looks_like_several(value: str) -> bool:
+    """True for an override value written as a sweep's list (``a,b``) or range (``a:b[:n[:log]]``)."""
+    text = value.strip()
+    if text[:1] in "[{'\"":
+        return False
+    parts = text.split(":")
+    numeric = all(re.fullmatch(r"[-+]?[0-9.]+(e[-+]?[0-9]+)?", p.strip(), re.I) for p in parts[:3])
+    return "," in text or (2 <= len(parts) <= 4 and numeric)
 
 
 def _dotted(path) -> str:
@@ -537,7 +555,9 @@ def _pydantic_message(err) -> str:
     if err["type"] == "string_pattern_mismatch":
         return "must use letters, digits, _ and - only (it becomes the output file name)"
     if err["type"] == "literal_error":
-        return msg.replace("Input should be", "must be")
+        options = re.findall(r"'([^']*)'", err.get("ctx", {}).get("expected", ""))
+        hint = _nearest(str(err.get("input")), options) if isinstance(err.get("input"), str) else ""
+        return f"{err.get('input')!r} is not valid{hint}; " + msg.replace("Input should be", "must be")
     if err["type"] == "value_error":
         return msg.removeprefix("Value error, ")
     if err["type"] == "finite_number":
@@ -673,9 +693,13 @@ def _apply_override(data: dict, item: str, source: str) -> None:
     except ScenarioError as exc:
         raise ScenarioError(f"{exc} (in the value given with --set)") from None
     node = data
-    for p in parts[:-1]:
-        if not isinstance(node.get(p), dict):
+    for i, p in enumerate(parts[:-1]):
+        if node.get(p) is None:
             node[p] = {}
+        elif not isinstance(node[p], dict):
+            head = ".".join(parts[:i + 1])
+            raise ScenarioError(f"{source} (--set): {key.strip()}: {head} is {node[p]!r}, not a mapping of keys; "
+                                f"write --set {head}=VALUE")
         node = node[p]
     node[parts[-1]] = parsed
 

@@ -111,7 +111,7 @@ def _range(item, start, stop, num, scale="linear"):
         if len(set(out)) != len(out):
             raise SweepError(f"--set {item!r}: whole-number values repeat; use fewer values or a wider range")
         return out
-    return tuple(float(v) for v in values)
+    return tuple(float(f"{v:.15g}") for v in values)  # 0.08, not linspace's 0.08000000000000002
 
 
 def _yaml_value(item, text):

@@ -119,6 +119,19 @@ BAD = [
      [":2: grid.shape:", "GiB"]),
     ("grid: {shape: [12, 10], spacing: 1.0}", "grid: {shape: [12, 10], spacing: 0}", [":2: grid:", "positive"]),
     ("monte_carlo: {particles: 1000, seed: 2}", "monte_carlo: {particles: 0}", [":11: monte_carlo.particles:"]),
+    # the key at fault, not a neighbour; a typo gets the nearest valid name
+    ("boundary: reflecting", "boundary_value: 2.0\nboundary: absorbnig", [":4: boundary:", "did you mean 'absorbing'"]),
+    ("boundary: reflecting", "boundary: {y: periodic, x: refelcting}\nboundary_value: 0.5",
+     [":3: boundary.x:", "did you mean 'reflecting'"]),
+    ("boundary: reflecting", "boundary: reflecting\nboundary_value: 0.5", [":4: boundary_value:", "no axis"]),
+    ("boundary: reflecting", "boundary: {y: [absorbing, periodic], x: reflecting}",
+     [":3: boundary.y:", "one rule per axis", "not supported"]),
+    ("boundary: reflecting", "boundary: {y: periodic, x: {kind: absorbing}}", [":3: boundary.x:", "is a name"]),
+    ("diffusivity: 0.2", "kernel: {name: sharpn}", [":4: kernel.name:", "did you mean 'sharpen'"]),
+    ("methods: [explicit, spectral, gaussian, monte_carlo]", "methods: [explicit, spectrl]",
+     [":10: methods[1]:", "did you mean 'spectral'"]),
+    ("monte_carlo: {particles: 1000, seed: 2}", "monte_carlo: {particles: 1000, mode: count}",
+     [":11: monte_carlo.mode:", "did you mean 'counts'"]),
 ]
 
 
@@ -193,3 +206,21 @@ def test_an_unstable_dt_names_the_asked_for_methods_that_need_a_stable_step(tmp_
 def test_methods_that_take_any_dt_are_not_refused(tmp_path, methods):
     over = [f"methods={methods}", "time.dt=7.5"] + (["monte_carlo.lattice=false"] if "monte" in methods else [])
     assert scenario.load(write(tmp_path, BASE), over).time.dt == 7.5
+
+
+@pytest.mark.parametrize("item, words", [
+    ("time.dt.value=2", ["(--set): time.dt.value:", "time.dt is 1.0, not a mapping", "--set time.dt=VALUE"]),
+    ("grid.shape.y=4", ["(--set): grid.shape.y:", "grid.shape is [12, 10]"]),
+    ("diffusivity=0.001:0.002", ["(--set): diffusivity:", "physconv sweep"]),
+    ("monte_carlo.seed=1,2,3", ["(--set): monte_carlo.seed:", "physconv sweep"]),
+    ("time.dt=0.5:1:3:log", ["(--set): time.dt:", "physconv sweep"]),
+    ("time.dt=fast", ["(--set): time.dt:", "valid number"]),
+])
+def test_a_bad_override_is_blamed_on_the_override(tmp_path, item, words):
+    with pytest.raises(ScenarioError) as info:
+        scenario.load(write(tmp_path, BASE), [item])
+    message = str(info.value)
+    assert all(w in message for w in words), message
+    assert ":7:" not in message and ":4:" not in message
+    if "sweep" not in words[-1]:
+        assert "sweep" not in message

@@ -322,3 +322,14 @@ def test_local_workers_are_checked_for_one_frame_remote_ones_for_all(tmp_path):
     assert len(sweep.plan_ensemble(path, 3, over, max_bytes=limit, held=False).variants) == 3
     with pytest.raises(sweep.SweepError, match="holds its frames in memory"):
         sweep.plan_ensemble(path, 3, over, max_bytes=limit, held=True)
+
+
+@pytest.mark.parametrize("item, values", [
+    ("diffusivity=0.02:0.2:10", [round(0.02 * k, 12) for k in range(1, 11)]),
+    ("time.dt=0.1:0.7:7", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]),
+    ("diffusivity=0.001:1:4:log", [0.001, 0.01, 0.1, 1.0]),
+])
+def test_range_values_are_the_decimal_numbers_they_stand_for(item, values):
+    axis = sweep.parse_axis(item)
+    assert list(axis.values) == values
+    assert all(len(repr(v)) <= 6 for v in axis.values)
