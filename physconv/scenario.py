@@ -47,11 +47,17 @@ class GridSpec(_Strict):
     spacing: Real | list[Real] = Field(1.0, description="cell size per axis (length), or one for all")
 
 
-class TimeSpec(_Strict):
-    """``time:`` — the time step, the number of steps and how often to save."""
+AUTO_DT_SAFETY = 0.9  # dt: auto is this fraction of the largest stable explicit step
 
-    dt: Real = Field(1.0, gt=0, description="time step")
-    steps: int = Field(..., ge=0, le=MAX_STEPS, description="number of steps")
+
+class TimeSpec(_Strict):
+    """``time:`` — the time step, how long to run (``steps`` or ``end``) and how often to save."""
+
+    dt: Annotated[Real, Field(gt=0)] | Literal["auto"] = Field(
+        1.0, description=f"time step, or auto: {AUTO_DT_SAFETY} x the largest stable explicit step (said in a warning)")
+    steps: int | None = Field(None, ge=0, le=MAX_STEPS, description="number of steps (or give end)")
+    end: Real | None = Field(None, ge=0, description="final time; steps = end / dt, which must be a whole number "
+                                                     "(with dt: auto, dt is chosen so that it is)")
     save_every: int | None = Field(None, ge=1, le=MAX_STEPS, description="keep every k-th step (default: about 10 frames)")
 
 
@@ -290,11 +296,53 @@ def parse(text: str, source: str = "<scenario>", base_dir=".", overrides=(), max
     scenario._source = source
     scenario._base_dir = Path(base_dir)
     try:
+        timing = resolve_time(scenario)
         check(scenario, max_bytes)
     except _KeyProblem as exc:
         raise ScenarioError(where(exc.path, exc.message)) from None
-    scenario._warnings = [where(path, message) for path, message in advice(scenario)]
+    scenario._warnings = [where(path, message) for path, message in timing + advice(scenario)]
     return scenario
+
+
+def resolve_time(s: Scenario) -> list[tuple[tuple, str]]:
+    """Fill ``time.dt`` and ``time.steps`` with numbers (``dt: auto``, ``end:``); return what to say about it.
+
+    ``dt: auto`` is :data:`AUTO_DT_SAFETY` times the largest stable explicit step, lowered (with ``end``)
+    so that a whole number of steps reaches ``end`` exactly. With a number for ``dt``, ``end / dt`` must
+    be a whole number (within 1e-9 of a step): a final time is never moved without being asked.
+    """
+    t = s.time
+    if t.steps is not None and t.end is not None:
+        raise _KeyProblem(("time", "end"), "give time.steps or time.end, not both")
+    if t.steps is None and t.end is None:
+        raise _KeyProblem(("time", "steps"), "is required (or give time.end, the final time)")
+    said = []
+    if t.dt == "auto":
+        if s.diffusivity is None:
+            raise _KeyProblem(("time", "dt"), "auto picks the largest stable step of diffusion; with a kernel "
+                                              "dt only labels time: give a number")
+        from .solvers.explicit import max_stable_dt
+
+        limit = max_stable_dt(s.diffusivity, _grid(s).spacing)
+        if not math.isfinite(limit):
+            raise _KeyProblem(("time", "dt"), "auto needs a positive diffusivity (with D = 0 every dt is stable)")
+        dt = AUTO_DT_SAFETY * limit
+        if t.end is not None:
+            steps = math.ceil(t.end / dt * (1 - 1e-12))
+            dt = t.end / steps if steps else dt
+            t.steps = steps
+        t.dt = dt
+        said.append((("time", "dt"), f"auto: dt = {dt:.6g} ({dt / limit:.4g} x the largest stable explicit step "
+                                     f"{limit:.6g}){f', {t.steps} steps to t = {t.end:g}' if t.end is not None else ''}"))
+    elif t.end is not None:
+        n = t.end / t.dt
+        if abs(n - round(n)) > 1e-9 * max(1.0, n) or round(n) > MAX_STEPS:
+            lo, hi = math.floor(n), math.ceil(n)
+            fits = ", ".join(f"dt = {t.end / k:.6g} ({k} steps)" for k in (hi, lo) if k > 0)
+            raise _KeyProblem(("time", "end"), f"end = {t.end:g} is {n:.6g} steps of dt = {t.dt:g}, not a whole "
+                                               f"number; use {fits}, or dt: auto")
+        t.steps = int(round(n))
+    return said
 
 
 CENTRE_WARNING = 0.01  # warn when the step kernel keeps this much or less at its centre
@@ -347,14 +395,18 @@ class _KeyProblem(Exception):
         self.path, self.message = tuple(path), message
 
 
-def check(s: Scenario, max_bytes: int | None = None) -> None:
-    """Whole-scenario checks; raises ``_KeyProblem(path, message)``."""
+def _grid(s: Scenario) -> Grid:
     try:
-        grid = s.make_grid()
+        return s.make_grid()
     except GridError as exc:
         raise _KeyProblem(("grid",), str(exc)) from None
     except BoundaryError as exc:
         raise _KeyProblem(exc.key, str(exc)) from None
+
+
+def check(s: Scenario, max_bytes: int | None = None) -> None:
+    """Whole-scenario checks; raises ``_KeyProblem(path, message)``."""
+    grid = _grid(s)
     try:
         kernel = s.step_kernel()
     except KernelError as exc:

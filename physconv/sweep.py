@@ -203,9 +203,16 @@ def plan(source, axes: list[Axis], base_overrides=(), max_bytes: int | None = No
             layout = mine
         elif mine != layout:
             what = next(k for k in mine if mine[k] != layout[k])
+            hint = (" (every variant saves the same number of frames: leave time.save_every out for about ten "
+                    "each, or choose values whose steps / save_every agree)" if what == "frames" else "")
             raise SweepError(f"variant {' '.join(own)}: changes the result's {what} ({layout[what]} -> {mine[what]}); "
-                             "one store holds variants of one layout: sweep that key in separate runs")
+                             f"one store holds variants of one layout: sweep that key in separate runs{hint}")
         variants.append(Variant(index, list(base_overrides) + own, s, " ".join(own) or s.name))
+    if "time.dt" in keys and variants and variants[0].scenario.time.end is None:
+        import warnings
+
+        warnings.warn("sweeping time.dt with time.steps fixed: each variant ends at its own time (steps x dt); "
+                      "give time.end instead of time.steps to keep the final time", stacklevel=2)
     return Plan(path, path.read_text(encoding="utf-8"), list(axes), variants, layout or {})
 
 

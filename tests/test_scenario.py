@@ -4,6 +4,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from physconv import scenario
@@ -224,3 +225,40 @@ def test_a_bad_override_is_blamed_on_the_override(tmp_path, item, words):
     assert ":7:" not in message and ":4:" not in message
     if "sweep" not in words[-1]:
         assert "sweep" not in message
+
+
+@pytest.mark.parametrize("dt, end, steps", [(0.5, 10.0, 20), (0.25, 3.0, 12), (1.0, 0.0, 0), (0.1, 0.7, 7)])
+def test_time_end_gives_the_steps_that_reach_it(tmp_path, dt, end, steps):
+    s = scenario.load(write(tmp_path, BASE), [f"time.dt={dt}", "time.steps=null", f"time.end={end}"])
+    assert s.time.steps == steps and s.time.dt == dt and s.warnings == []
+    assert s.saved_steps()[-1] * s.time.dt == pytest.approx(end)
+
+
+@pytest.mark.parametrize("spacing, D, end", [(1.0, 0.2, None), ([0.5, 2.0], 0.3, 10.0), (0.1, 0.001, 7.0)])
+def test_dt_auto_is_a_safe_fraction_of_the_largest_stable_step_and_says_so(tmp_path, spacing, D, end):
+    over = ["time.dt=auto", f"grid.spacing={spacing}", f"diffusivity={D}"]
+    over += ["time.steps=null", f"time.end={end}"] if end is not None else []
+    s = scenario.load(write(tmp_path, BASE), over)
+    d = np.broadcast_to(np.asarray(spacing, dtype=float), (2,))
+    limit = 1 / (2 * D * np.sum(1 / d**2))
+    assert s.time.dt <= scenario.AUTO_DT_SAFETY * limit * (1 + 1e-12)
+    if end is None:
+        assert s.time.dt == pytest.approx(scenario.AUTO_DT_SAFETY * limit, rel=1e-12) and s.time.steps == 10
+    else:
+        assert s.time.steps * s.time.dt == pytest.approx(end, rel=1e-12)
+        assert (s.time.steps - 1) * scenario.AUTO_DT_SAFETY * limit < end  # the fewest steps that are safe
+    said = [w for w in s.warnings if "time.dt: auto" in w]
+    assert len(said) == 1 and f"dt = {s.time.dt:.6g}" in said[0] and f"{limit:.6g}" in said[0]
+
+
+@pytest.mark.parametrize("over, words", [
+    (["time.dt=0.3", "time.end=1.0", "time.steps=null"], ["time.end:", "not a whole number", "dt = 0.25 (4 steps)"]),
+    (["time.end=5"], ["time.end:", "not both"]),
+    (["time.steps=null"], ["time.steps:", "is required", "time.end"]),
+    (["time.dt=auto", "diffusivity=null", "kernel={name: box}"], ["time.dt:", "give a number"]),
+    (["time.dt=auto", "diffusivity=0"], ["time.dt:", "positive diffusivity"]),
+])
+def test_bad_time_keys_are_refused_at_the_key(tmp_path, over, words):
+    with pytest.raises(ScenarioError) as info:
+        scenario.load(write(tmp_path, BASE), over)
+    assert all(w in str(info.value) for w in words), str(info.value)

@@ -33,7 +33,8 @@ def refined(s: _scenario.Scenario, factor: int, overrides=(), methods=None) -> _
     spacing = np.broadcast_to(np.asarray(s.grid.spacing, dtype=float), (len(s.grid.shape),))
     steps = s.time.steps * factor**2
     extra = [f"grid.shape={[n * factor for n in s.grid.shape]}", f"grid.spacing={(spacing / factor).tolist()}",
-             f"time.dt={s.time.dt / factor**2!r}", f"time.steps={steps}", f"time.save_every={max(steps, 1)}"]
+             f"time.dt={s.time.dt / factor**2!r}", f"time.steps={steps}", "time.end=null",
+             f"time.save_every={max(steps, 1)}"]
     if s.initial.kind == "random_cubes":
         extra.append(f"initial.cube={s.initial.cube * factor}")
     if s.initial.kind == "checkerboard":
