@@ -123,8 +123,8 @@ def kernel_steps(n: int, width: int, steps: int, repeat: int):
 
     u = np.random.default_rng(3).random((n, n))
     k = kernels.softmax(np.random.default_rng(4).normal(size=(width, width)))
-    ours = explicit.propagate(u, k, boundary="periodic", steps=steps)
-    methods = {"physconv": lambda: explicit.propagate(u, k, boundary="periodic", steps=steps),
+    ours = explicit.propagate(u, "periodic", kernel=k, steps=steps)
+    methods = {"physconv": lambda: explicit.propagate(u, "periodic", kernel=k, steps=steps),
                "scipy.ndimage convolve": lambda: peers.kernel_ndimage(u, k, steps),
                "numpy rolls": lambda: peers.kernel_numpy_rolls(u, k, steps)}
     checks = {"physconv": "reference"}

@@ -144,7 +144,7 @@ def _advance_chunk(block, *, n, spacing, walls, diffusivity=None, dt=None, kerne
     with threads_for(0):
         if kernel is None:
             return explicit.diffuse(block, g, diffusivity=diffusivity, dt=dt, steps=n, dtype=storage)
-        return explicit.propagate(block, kernel, boundary=g, steps=n)
+        return explicit.propagate(block, g, kernel=kernel, steps=n)
 
 
 def _write(frames, path: Path):

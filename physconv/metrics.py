@@ -244,7 +244,7 @@ def monte_carlo_reference(ds: xr.Dataset, grid: Grid, frames=slice(None)) -> tup
             return name, ds[name][frames].values
     from . import spectral
 
-    return "exact lattice", spectral.propagate(ds["initial"].values, _step_kernel(ds, grid), boundary=grid,
+    return "exact lattice", spectral.propagate(ds["initial"].values, grid, kernel=_step_kernel(ds, grid),
                                                steps=ds["step"].values[frames])
 
 

@@ -37,7 +37,7 @@ def n_step_kernel(kernel, steps: int, spacing=1.0, dt: float = 1.0):
     shape = tuple(min(2 * max(h, 7) + 1, MAX_WINDOW[k.ndim]) for h in half)
     delta = np.zeros(shape)
     delta[tuple(s // 2 for s in shape)] = 1.0
-    power = spectral.propagate(delta, k, boundary="periodic", steps=int(steps))
+    power = spectral.propagate(delta, "periodic", kernel=k, steps=int(steps))
     heat = np.ones(())
     for n, v, da in zip(shape, variance, d):
         x = (np.arange(n) - n // 2) * da

@@ -40,12 +40,14 @@ class RunError(PhysconvError):
     """A method produced NaN or infinite values."""
 
 
-def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> xr.Dataset:
+def run(s, progress: bool | None = None, mc_seed=None, store=None) -> xr.Dataset:
     """Advance the scenario's initial field by each of its methods.
 
     Parameters
     ----------
-    s : Scenario
+    s : Scenario, or what :func:`physconv.scenario.load` takes
+        A validated scenario, a scenario file or shipped name, or a dict of its keys (whose
+        ``initial`` may be a numpy array).
     progress : bool, optional
         None (default): a progress bar when stderr is a terminal, else one line
         per method as it starts and as it ends, with its time. True: always
@@ -64,6 +66,10 @@ def run(s: Scenario, progress: bool | None = None, mc_seed=None, store=None) -> 
     -------
     xarray.Dataset
     """
+    if not isinstance(s, Scenario):
+        from .scenario import load
+
+        s = load(s)
     grid = s.make_grid()
     u0 = s.initial_field(grid)
     kernel = s.step_kernel()
@@ -194,7 +200,7 @@ def _explicit(s, grid, u0, kernel, keep, tick, out=None):
         result = explicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
                                   save_every=every, callback=tick, dtype=s.dtype, out=out)
     else:
-        result = explicit.propagate(u0, kernel, boundary=grid, steps=s.time.steps, save_every=every,
+        result = explicit.propagate(u0, grid, kernel=kernel, steps=s.time.steps, save_every=every,
                                     callback=tick, out=out)
     return result.frames if every or out is not None else result[None]
 
@@ -213,7 +219,7 @@ def _spectral(s, grid, u0, kernel, keep, tick, out=None):
 
     if kernel is None:
         return spectral.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=keep, out=out)
-    return spectral.propagate(u0, kernel, boundary=grid, steps=keep, out=out)
+    return spectral.propagate(u0, grid, kernel=kernel, steps=keep, out=out)
 
 
 def _gaussian(s, grid, u0, kernel, keep, tick, out=None):

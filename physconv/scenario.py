@@ -9,10 +9,12 @@ file, the line and the key: ``scenario.yaml:7: time.dt: ...``.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import math
 import os
 import re
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -122,6 +124,7 @@ class Scenario(_Strict):
     _source: str = PrivateAttr("<scenario>")
     _base_dir: Path = PrivateAttr(Path("."))
     _u0: Any = PrivateAttr(None)  # (grid, initial field), kept from validation
+    _given: Any = PrivateAttr(None)  # an initial field given as an array (load from a mapping)
     _warnings: list = PrivateAttr(default_factory=list)
 
     # --- what the scenario describes -----------------------------------------------------------
@@ -147,7 +150,12 @@ class Scenario(_Strict):
         """The initial concentration on the scenario's grid (made once, then copied)."""
         grid = grid or self.make_grid()
         if self._u0 is None or self._u0[0] != grid:
-            self._u0 = (grid, self.initial.make(grid, self._base_dir))
+            if self._given is not None:
+                if self._given.shape != grid.shape:
+                    raise ValueError(f"the initial array has shape {self._given.shape} but the grid is {grid.shape}")
+                self._u0 = (grid, self._given)
+            else:
+                self._u0 = (grid, self.initial.make(grid, self._base_dir))
         return self._u0[1].copy()
 
     def step_kernel(self) -> np.ndarray | None:
@@ -238,12 +246,13 @@ def resolve(name) -> Path:
 
 
 def load(path, overrides=(), max_bytes: int | None = None) -> Scenario:
-    """Read and validate a scenario file.
+    """Read and validate a scenario file, or a mapping of the same keys.
 
     Parameters
     ----------
-    path : str or Path
-        A YAML file, or the name of a shipped scenario (see :func:`shipped`).
+    path : str, Path or mapping
+        A YAML file, the name of a shipped scenario (see :func:`shipped`), or a dict of the
+        scenario's keys, in which ``initial`` may be a numpy array of the grid's shape.
     overrides : sequence of str
         ``key.path=value`` items (value in YAML), applied before validation.
     max_bytes : int, optional
@@ -252,8 +261,18 @@ def load(path, overrides=(), max_bytes: int | None = None) -> Scenario:
     Raises
     ------
     ScenarioError
-        One line naming the file, the line and the key.
+        One line naming the file (``<dict>`` for a mapping), the line and the key.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = load({"name": "box", "grid": {"shape": [8, 8]}, "diffusivity": 0.2,
+    ...           "initial": np.eye(8), "time": {"dt": 1.0, "steps": 4}})
+    >>> s.initial_field().trace(), s.time.steps
+    (8.0, 4)
     """
+    if isinstance(path, Mapping):
+        return _load_mapping(path, overrides, max_bytes)
     path = resolve(path)
     try:
         info = path.stat()
@@ -278,14 +297,41 @@ def load(path, overrides=(), max_bytes: int | None = None) -> Scenario:
     return parse(text, source=str(path), base_dir=path.parent, overrides=overrides, max_bytes=max_bytes)
 
 
-def parse(text: str, source: str = "<scenario>", base_dir=".", overrides=(), max_bytes: int | None = None) -> Scenario:
-    """Validate scenario text (see :func:`load`)."""
+def _load_mapping(data: Mapping, overrides, max_bytes) -> Scenario:
+    """A scenario from a mapping: written as YAML text (its record in results), an array initial kept aside."""
+    data = dict(data)
+    given = None
+    if isinstance(data.get("initial"), np.ndarray):
+        given = np.array(data["initial"], dtype=np.float64)
+        digest = hashlib.sha256(np.ascontiguousarray(given).tobytes()).hexdigest()[:16]
+        data["initial"] = {"kind": "array", "path": f"<array {'x'.join(map(str, given.shape))}, sha256 {digest}>"}
+    try:
+        text = yaml.safe_dump(_plain(data), sort_keys=False)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"<dict>: holds a value that is not plain data ({' '.join(str(exc).split())[:200]})") from None
+    return parse(text, source="<dict>", overrides=overrides, max_bytes=max_bytes, given=given)
+
+
+def _plain(obj):
+    """numpy numbers and arrays in a nested mapping turned into Python numbers and lists."""
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (np.ndarray, np.generic)):
+        return obj.tolist()
+    return obj
+
+
+def parse(text: str, source: str = "<scenario>", base_dir=".", overrides=(), max_bytes: int | None = None,
+          given=None) -> Scenario:
+    """Validate scenario text (see :func:`load`); ``given``: the initial field as an array."""
     data, lines = read_yaml(text, source)
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: a scenario is a mapping of keys (name:, grid:, ...), got {type(data).__name__}")
     for item in overrides:
         _apply_override(data, item, source)
-    where = _Locator(source, lines, overrides)
+    where = _Locator(source, lines if source != "<dict>" else {}, overrides)  # a dict's YAML has no lines of the user's
     _check_keys(data, Scenario, (), where)
     try:
         scenario = Scenario.model_validate(data)
@@ -295,6 +341,7 @@ def parse(text: str, source: str = "<scenario>", base_dir=".", overrides=(), max
     scenario._text = text if not overrides else text + "".join(f"\n# --set {o}" for o in overrides)
     scenario._source = source
     scenario._base_dir = Path(base_dir)
+    scenario._given = given
     try:
         timing = resolve_time(scenario)
         check(scenario, max_bytes)

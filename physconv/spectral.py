@@ -344,7 +344,7 @@ def _mirror(rows: np.ndarray, grid: Grid) -> int:
     return n if np.array_equal(groups[1:], groups[:0:-1]) else 1
 
 
-def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps, out=None):
+def propagate(u0, grid="periodic", *, kernel, steps, boundary_value=None, out=None):
     """The ``steps``-th convolution power of ``kernel`` applied to ``u0``, in one shot.
 
     .. math:: u_n = k^{*n} * u_0 \\quad\\Longleftrightarrow\\quad \\hat u_n = \\hat k^n \\hat u_0
@@ -355,12 +355,12 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps, ou
     Parameters
     ----------
     u0 : ndarray
+    grid : Grid, or a boundary spec (default: periodic), as for :func:`diffuse`
     kernel : ndarray, odd-sized, same number of axes as ``u0``
-    boundary : boundary spec or Grid
     steps : int or sequence of int
     """
     u = np.asarray(u0, dtype=float)
-    bcs = as_boundaries(boundary, u.ndim, boundary_value)
+    bcs = as_boundaries(grid, u.ndim, boundary_value)
     k = check_kernel(kernel, bcs, u.shape)
     return evolve(u, kernel_transfer(k, bcs, u.shape), bcs, steps, _wall_source(k, bcs, u.shape), out)
 

@@ -637,4 +637,4 @@ def expectation(s) -> np.ndarray:
 
     k = s.step_kernel()
     k = kernels.ftcs(s.diffusivity, s.time.dt, grid.spacing) if k is None else k
-    return np.asarray(spectral.propagate(u0, k, boundary=grid, steps=keep))
+    return np.asarray(spectral.propagate(u0, grid, kernel=k, steps=keep))

@@ -32,7 +32,7 @@ def test_kernels_over_chunks_are_the_single_array_propagation(wall):
     k = kernels.softmax(np.add.outer(np.arange(5.0), -np.abs(np.arange(5.0) - 2)) / 3)  # asymmetric along y
     u0 = np.random.default_rng(1).random(g.shape)
     out = distributed.diffuse(u0, g, steps=19, chunks=(9, 10), kernel=k, halo_steps=3).compute()[-1]
-    np.testing.assert_allclose(out, explicit.propagate(u0, k, boundary=g, steps=19), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out, explicit.propagate(u0, g, kernel=k, steps=19), rtol=0, atol=1e-12)
 
 
 def test_mixed_walls_and_a_single_chunk_along_a_periodic_axis():

@@ -58,7 +58,7 @@ def test_kernel_path_with_the_ftcs_kernel_equals_the_ftcs_loop(rng, name, value)
     u0 = rng.random(g.shape)
     k = kernels.ftcs(0.05, 0.5, g.spacing)
     np.testing.assert_allclose(
-        explicit.propagate(u0, k, boundary=g, steps=40),
+        explicit.propagate(u0, g, kernel=k, steps=40),
         explicit.diffuse(u0, g, diffusivity=0.05, dt=0.5, steps=40),
         atol=1e-13,
     )
@@ -77,8 +77,8 @@ SOFTMAX_KERNELS = {
 def test_softmax_kernels_agree_with_the_spectral_propagator(rng, kname, boundary, value):
     k = SOFTMAX_KERNELS[kname]
     u0 = rng.random((37, 53))
-    ue = explicit.propagate(u0, k, boundary=boundary, boundary_value=value, steps=60)
-    us = spectral.propagate(u0, k, boundary=boundary, boundary_value=value, steps=60)
+    ue = explicit.propagate(u0, boundary, kernel=k, boundary_value=value, steps=60)
+    us = spectral.propagate(u0, boundary, kernel=k, boundary_value=value, steps=60)
     assert np.abs(ue - us).max() <= 1e-10 * np.abs(u0).max()
 
 
@@ -87,8 +87,8 @@ def test_width_three_softmax_kernel_with_absorbing_walls_in_3d(rng):
     k = (k + k[::-1] + k[:, ::-1] + k[:, :, ::-1] + k[::-1, ::-1] + k[::-1, :, ::-1] + k[:, ::-1, ::-1]
          + k[::-1, ::-1, ::-1]) / 8
     u0 = rng.random((6, 7, 8))
-    ue = explicit.propagate(u0, k, boundary="absorbing", steps=25)
-    us = spectral.propagate(u0, k, boundary="absorbing", steps=25)
+    ue = explicit.propagate(u0, "absorbing", kernel=k, steps=25)
+    us = spectral.propagate(u0, "absorbing", kernel=k, steps=25)
     assert np.abs(ue - us).max() <= 1e-10 * np.abs(u0).max()
 
 
@@ -100,7 +100,7 @@ def test_asymmetric_kernels_follow_the_particle_rule(rng, boundary):
     ref = u0
     for _ in range(3):
         ref = scatter_step(ref, k, boundary)
-    np.testing.assert_allclose(explicit.propagate(u0, k, boundary=boundary, steps=3), ref, atol=1e-14)
+    np.testing.assert_allclose(explicit.propagate(u0, boundary, kernel=k, steps=3), ref, atol=1e-14)
 
 
 @pytest.mark.parametrize("shape, width", [((300,), 7), ((40, 33), 5), ((9, 12, 20), 3), ((6, 50), 11), ((40, 33), 3),
@@ -116,13 +116,13 @@ def test_periodic_kernel_steps_are_the_sum_of_shifted_copies_to_the_last_bit(rng
         for idx in np.ndindex(k.shape):
             acc = acc + k[idx] * np.roll(want, [i - width // 2 for i in idx], axis=tuple(range(len(shape))))
         want = acc
-    assert np.array_equal(explicit.propagate(u, k, boundary="periodic", steps=3), want)
+    assert np.array_equal(explicit.propagate(u, "periodic", kernel=k, steps=3), want)
 
 
 def test_wide_kernels_bounce_correctly_in_1d(rng):
     k = kernels.softmax(rng.normal(size=11))  # reaches 5 cells on a 6-cell axis
     u0 = rng.random(6)
-    np.testing.assert_allclose(explicit.propagate(u0, k, boundary="reflecting", steps=1),
+    np.testing.assert_allclose(explicit.propagate(u0, "reflecting", kernel=k, steps=1),
                                scatter_step(u0, k, "reflecting"), atol=1e-15)
 
 
@@ -134,7 +134,7 @@ def test_mass_is_conserved_to_round_off(rng, boundary, kind):
     if kind == "ftcs":
         u = explicit.diffuse(u0, g, diffusivity=0.1, dt=explicit.max_stable_dt(0.1, g.spacing), steps=500)
     else:
-        u = explicit.propagate(u0, kernels.softmax(rng.normal(size=(3, 5, 3))), boundary=g, steps=500)
+        u = explicit.propagate(u0, g, kernel=kernels.softmax(rng.normal(size=(3, 5, 3))), steps=500)
     assert abs(g.mass(u) - g.mass(u0)) <= 1e-12 * g.mass(u0)
 
 
@@ -164,7 +164,7 @@ def test_inputs_are_left_unmodified(rng):
     k = kernels.softmax(kernels.named("edge"))
     before, kbefore = u0.copy(), k.copy()
     explicit.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=3)
-    explicit.propagate(u0, k, boundary="periodic", steps=3)
+    explicit.propagate(u0, "periodic", kernel=k, steps=3)
     spectral.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=3)
     np.testing.assert_array_equal(u0, before)
     np.testing.assert_array_equal(k, kbefore)
@@ -180,7 +180,7 @@ def test_the_first_step_reads_the_input_in_place_and_never_writes_it(rng, shape,
     before = u0.copy()
     k = np.ones((3,) * len(shape)) / 3 ** len(shape)
     results = [explicit.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=steps),
-               explicit.propagate(u0, k, boundary="reflecting", steps=steps),
+               explicit.propagate(u0, "reflecting", kernel=k, steps=steps),
                implicit.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=steps),
                explicit.diffuse(u0, g, diffusivity=0.1, dt=1.0, steps=steps, save_every=3).frames[-1]]
     np.testing.assert_array_equal(u0, before)
@@ -198,10 +198,10 @@ def test_the_first_step_reads_the_input_in_place_and_never_writes_it(rng, shape,
 @pytest.mark.parametrize(
     "call, error, words",
     [
-        (lambda: explicit.propagate(np.ones(5), np.ones(4) / 4, steps=1), KernelError, "odd size"),
-        (lambda: explicit.propagate(np.ones(3), np.ones(9) / 9, boundary="reflecting", steps=1), KernelError,
+        (lambda: explicit.propagate(np.ones(5), kernel=np.ones(4) / 4, steps=1), KernelError, "odd size"),
+        (lambda: explicit.propagate(np.ones(3), "reflecting", kernel=np.ones(9) / 9, steps=1), KernelError,
          "reaches 4 cells"),
-        (lambda: explicit.propagate([1.0, np.nan, 1.0], [0.5, 0, 0.5], steps=1), ValueError, "NaN"),
+        (lambda: explicit.propagate([1.0, np.nan, 1.0], kernel=[0.5, 0, 0.5], steps=1), ValueError, "NaN"),
         (lambda: explicit.diffuse(np.ones(4), Grid(4), diffusivity=0.1, dt=1.0, steps=-1), ValueError, "steps"),
         (lambda: explicit.diffuse(np.ones(4), Grid(4), diffusivity=0.1, dt=1.0, steps=2, save_every=0), ValueError,
          "save_every"),
@@ -347,11 +347,11 @@ def test_fused_kernel_steps_are_bit_identical_to_one_step_per_sweep(monkeypatch,
     to the last bit, any wall, any k and band (bands thinner than the halo too), asymmetric kernels."""
     kern = kernels.softmax(np.random.default_rng(6).normal(size=kernel_shape))
     u = np.random.default_rng(7).random(shape)
-    kw = dict(boundary=boundary, boundary_value=value, steps=3 * k + 2, save_every=k + 1)
+    kw = dict(kernel=kern, boundary_value=value, steps=3 * k + 2, save_every=k + 1)
     monkeypatch.setattr(explicit, "kernel_blocking", lambda s, ks: None)
-    one = explicit.propagate(u, kern, **kw)
+    one = explicit.propagate(u, boundary, **kw)
     monkeypatch.setattr(explicit, "kernel_blocking", lambda s, ks: (k, band))
-    fused = explicit.propagate(u, kern, **kw)
+    fused = explicit.propagate(u, boundary, **kw)
     assert np.array_equal(fused.frames, one.frames)
 
 

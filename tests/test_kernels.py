@@ -81,7 +81,7 @@ def test_moments_add_up_under_convolution_powers(rng):
     m1 = kernels.moments(k)
     delta = np.zeros((41, 61))
     delta[20, 30] = 1.0
-    p = spectral.propagate(delta, k, boundary="periodic", steps=6)
+    p = spectral.propagate(delta, "periodic", kernel=k, steps=6)
     mn = kernels.moments(p)  # 41 x 61 is odd-sized with its centre at (20, 30)
     np.testing.assert_allclose(mn.mean, 6 * m1.mean, atol=1e-12)
     np.testing.assert_allclose(mn.covariance, 6 * m1.covariance, atol=1e-11)
@@ -129,7 +129,7 @@ def _clt_errors(k, ns, size=2049):
     mu, var = m.mean[0], m.covariance[0, 0]
     delta = np.zeros(size)
     delta[size // 2] = 1.0
-    powers = spectral.propagate(delta, k, boundary="periodic", steps=list(ns))
+    powers = spectral.propagate(delta, "periodic", kernel=k, steps=list(ns))
     x = np.arange(size) - size // 2
     errs = []
     for n, p in zip(ns, powers):
@@ -145,7 +145,7 @@ def test_powers_are_the_repeated_convolution():
         direct = np.convolve(direct, k)
     delta = np.zeros(31)
     delta[15] = 1.0
-    p = spectral.propagate(delta, k, boundary="periodic", steps=7)
+    p = spectral.propagate(delta, "periodic", kernel=k, steps=7)
     np.testing.assert_allclose(p[8:23], direct, atol=1e-15)
 
 

@@ -70,7 +70,7 @@ def test_lattice_walkers_match_the_explicit_solution(mode, jumps, wall, kernel):
     run = mc.lattice(u0, g, steps=30, particles=n, seed=21, save_every=10, mode=mode, jumps=jumps,
                      placement="random", **kw)
     k = kernels.ftcs(0.15, 1.0, g.spacing) if kernel == "ftcs" else EDGE
-    exact = explicit.propagate(u0, k, boundary=g, steps=30, save_every=10).frames
+    exact = explicit.propagate(u0, g, kernel=k, steps=30, save_every=10).frames
     assert_frames_consistent(run.counts[1:], run.expected_counts(exact[1:]), n)
 
 
@@ -136,7 +136,7 @@ def test_counts_mode_takes_a_trillion_particles():
     u0 = _u0(g.shape, 6)
     n = 10**12
     run = mc.lattice(u0, g, steps=20, particles=n, seed=3, kernel=EDGE, mode="counts", placement="random")
-    exact = spectral.propagate(u0, EDGE, boundary=g, steps=20)
+    exact = spectral.propagate(u0, g, kernel=EDGE, steps=20)
     assert run.alive[-1] == n
     assert stats.check(run.counts[-1], run.expected_counts(exact), n, ALPHA).passed
 
@@ -417,7 +417,7 @@ def test_frame_jumps_give_the_exact_law_at_every_frame(shape, bounds, kernel, mo
     run = lat.lattice(u0, g, steps=39, particles=n, seed=4, save_every=13, **kw)
     assert list(run.steps) == [0, 13, 26, 39]
     for counts, step in zip(run.counts[1:], run.steps[1:]):
-        exact = spectral.propagate(u0, k, boundary=g, steps=int(step))
+        exact = spectral.propagate(u0, g, kernel=k, steps=int(step))
         assert stats.chi_square(counts, n * exact / exact.sum(), n).p_value > ALPHA / 3
 
 

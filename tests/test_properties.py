@@ -31,8 +31,8 @@ def test_propagation_is_linear(fk1, fk2, a, b, wall):
     v = fk2[0]
     if v.shape != u.shape:
         v = np.resize(v, u.shape)
-    lhs = explicit.propagate(a * u + b * v, k, boundary=wall, steps=3)
-    rhs = a * explicit.propagate(u, k, boundary=wall, steps=3) + b * explicit.propagate(v, k, boundary=wall, steps=3)
+    lhs = explicit.propagate(a * u + b * v, wall, kernel=k, steps=3)
+    rhs = a * explicit.propagate(u, wall, kernel=k, steps=3) + b * explicit.propagate(v, wall, kernel=k, steps=3)
     scale = 1 + np.abs(a * u).max() + np.abs(b * v).max()
     assert np.abs(lhs - rhs).max() <= 1e-12 * scale
 
@@ -41,7 +41,7 @@ def test_propagation_is_linear(fk1, fk2, a, b, wall):
 @given(field_and_kernel(), WALLS, st.integers(0, 6))
 def test_probability_kernels_keep_fields_non_negative_and_never_create_mass(fk, wall, steps):
     u, k = fk
-    out = explicit.propagate(u, k, boundary=wall, steps=steps)
+    out = explicit.propagate(u, wall, kernel=k, steps=steps)
     assert out.min() >= -1e-12 * (1 + u.max())
     assert out.sum() <= u.sum() * (1 + 1e-12) + 1e-12
     if wall != "absorbing":  # periodic and reflecting walls keep every particle
@@ -55,5 +55,5 @@ def test_periodic_spectral_power_equals_repeated_fft_convolution(fk, steps):
     ref = u
     for _ in range(steps):
         ref = fft_convolve(ref, k, "periodic")
-    got = spectral.propagate(u, k, boundary="periodic", steps=steps)
+    got = spectral.propagate(u, "periodic", kernel=k, steps=steps)
     assert np.abs(got - ref).max() <= 1e-11 * (1 + np.abs(u).max())

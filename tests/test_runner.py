@@ -1,5 +1,7 @@
 """Runner and comparison: one Dataset per scenario, NaN caught with its step, the table's verdicts."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -327,3 +329,34 @@ def test_signed_kernel_weights_get_softmax_with_a_warning_naming_the_temperature
     warm = load(tmp_path, text.replace("]]}", "]], temperature: 4}"))
     assert warm.warnings == [] and runner.run(warm, progress=False).attrs["kernel_normalize"] == "softmax"
     np.testing.assert_allclose(warm.step_kernel(), kernels.softmax(warm.kernel_weights(), 4.0), rtol=0, atol=0)
+
+
+def test_a_scenario_from_a_dict_with_an_array_initial_runs_like_the_same_file(tmp_path):
+    u0 = np.random.default_rng(3).random((9, 14))
+    np.save(tmp_path / "u0.npy", u0)
+    keys = {"name": "nb", "grid": {"shape": [9, 14], "spacing": np.float64(0.5)}, "boundary": "reflecting",
+            "diffusivity": 0.05, "time": {"dt": 0.5, "steps": np.int64(12), "save_every": 4},
+            "methods": ["explicit", "spectral"]}
+    from_dict = runner.run({**keys, "initial": u0}, progress=False)
+    p = tmp_path / "s.yaml"
+    import yaml
+
+    p.write_text(yaml.safe_dump({**keys, "grid": {"shape": [9, 14], "spacing": 0.5},
+                                 "time": {"dt": 0.5, "steps": 12, "save_every": 4},
+                                 "initial": {"kind": "array", "path": "u0.npy"}}))
+    from_file = runner.run(scenario.load(p), progress=False)
+    for m in ("explicit", "spectral", "initial"):
+        np.testing.assert_array_equal(from_dict[m].values, from_file[m].values)
+    assert "sha256" in from_dict.attrs["scenario"]
+
+
+@pytest.mark.parametrize("keys, words", [
+    ({"initial": np.ones((3, 3))}, "shape (3, 3) but the grid is (9, 14)"),
+    ({"diffusivity": "fast"}, "<dict>: diffusivity:"),
+    ({"grid": {"shape": [9, 14]}, "initial": np.ones((9, 14)), "colour": "red"}, "<dict>: colour: unknown key"),
+])
+def test_a_bad_dict_is_refused_at_its_key(keys, words):
+    base = {"name": "nb", "grid": {"shape": [9, 14]}, "diffusivity": 0.05, "initial": np.ones((9, 14)),
+            "time": {"dt": 0.5, "steps": 2}}
+    with pytest.raises(scenario.ScenarioError, match=re.escape(words)):
+        scenario.load({**base, **keys})

@@ -104,7 +104,7 @@ def test_kernel_propagation_of_the_ftcs_kernel_equals_diffuse():
     g = Grid((10, 12), spacing=(1.0, 0.6), boundary={"y": "absorbing", "x": "dirichlet"}, boundary_value=0.4)
     k = kernels.ftcs(0.1, 0.5, g.spacing)
     u0 = _u0(g.shape)
-    np.testing.assert_allclose(spectral.propagate(u0, k, boundary=g, steps=30),
+    np.testing.assert_allclose(spectral.propagate(u0, g, kernel=k, steps=30),
                                spectral.diffuse(u0, g, diffusivity=0.1, dt=0.5, steps=30), atol=1e-13)
 
 
@@ -119,7 +119,7 @@ def test_kernel_propagation_of_the_ftcs_kernel_equals_diffuse():
 )
 def test_kernels_beyond_the_exact_limits_are_refused(boundary, kernel, words):
     with pytest.raises(KernelError, match=words):
-        spectral.propagate(np.ones(8), kernel, boundary=boundary, boundary_value=0.0 if boundary == "dirichlet" else None,
+        spectral.propagate(np.ones(8), boundary, kernel=kernel, boundary_value=0.0 if boundary == "dirichlet" else None,
                            steps=2)
 
 
@@ -131,8 +131,8 @@ def test_asymmetric_kernels_are_fine_on_periodic_axes_mixed_with_reflecting(rng)
     u0 = rng.random((8, 11))
     from physconv.solvers import explicit
 
-    got = spectral.propagate(u0, k, boundary={"y": "reflecting", "x": "periodic"}, steps=17)
-    ref = explicit.propagate(u0, k, boundary={"y": "reflecting", "x": "periodic"}, steps=17)
+    got = spectral.propagate(u0, {"y": "reflecting", "x": "periodic"}, kernel=k, steps=17)
+    ref = explicit.propagate(u0, {"y": "reflecting", "x": "periodic"}, kernel=k, steps=17)
     np.testing.assert_allclose(got, ref, atol=1e-12)
 
 

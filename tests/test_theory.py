@@ -55,7 +55,7 @@ def test_softmax_kernel_error_is_predicted():
     k = kernels.softmax(kernels.named("edge"), 3.0)
     D = np.diag(kernels.moments(k, 1.0, 1.0).diffusivity)
     steps = np.array([80, 320])
-    measured = spectral.propagate(u0, k, steps=steps) - spectral.heat(u0, g, diffusivity=D, time=steps * 1.0)
+    measured = spectral.propagate(u0, kernel=k, steps=steps) - spectral.heat(u0, g, diffusivity=D, time=steps * 1.0)
     predicted = theory.kernel_error(u0, g, k, D, 1.0, steps)
     for m, p in zip(measured, predicted):
         assert _rel(m - p, m) < 0.05

@@ -61,8 +61,8 @@ def _runs():
                                                              dt=1.0, steps=17, dtype="float32"),
         "explicit saved frames": lambda u: explicit.diffuse(u, Grid(u.shape, boundary="reflecting"),
                                                             diffusivity=0.2, dt=1.0, steps=11, save_every=4).frames,
-        "kernel fused": lambda u: explicit.propagate(u, k2, boundary="periodic", steps=9),
-        "kernel one by one": lambda u: explicit.propagate(u, np.full((5, 5), 1 / 25), boundary="reflecting", steps=3),
+        "kernel fused": lambda u: explicit.propagate(u, "periodic", kernel=k2, steps=9),
+        "kernel one by one": lambda u: explicit.propagate(u, "reflecting", kernel=np.full((5, 5), 1 / 25), steps=3),
         "implicit 2-D": lambda u: implicit.diffuse(u, Grid(u.shape, boundary="reflecting"), diffusivity=0.3,
                                                    dt=2.0, steps=4),
     }

@@ -301,7 +301,7 @@ def jump_kernel(k: np.ndarray, steps: int) -> np.ndarray:
     shape = tuple(steps * (w - 1) + 1 for w in k.shape)
     delta = np.zeros(shape)
     delta[tuple(n // 2 for n in shape)] = 1.0
-    power = np.clip(propagate(delta, k, boundary="periodic", steps=int(steps)), 0.0, None)
+    power = np.clip(propagate(delta, "periodic", kernel=k, steps=int(steps)), 0.0, None)
     return power / power.sum()
 
 

@@ -247,7 +247,7 @@ def temporal_blocking(shape, itemsize: int = 8) -> tuple[int, int] | None:
     return (k, band) if band >= 2 * k else None
 
 
-def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: int,
+def propagate(u0, grid="periodic", *, kernel, steps: int, boundary_value=None,
               save_every: int | None = None, callback: Callable[[int], None] | None = None, out=None):
     """Repeated propagation of ``u0`` by ``kernel``: each step moves the mass at
     ``x`` to ``x + d`` with weight ``k[d]``.
@@ -266,9 +266,10 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
     Parameters
     ----------
     u0 : ndarray, 1-D, 2-D or 3-D
+    grid : Grid, or a boundary spec (a name, one per axis, a mapping of axis names, Boundary objects)
+        The walls, in the same place as :func:`diffuse`'s grid (default: periodic).
     kernel : ndarray, odd-sized, same number of axes (a probability kernel
         conserves mass; any finite kernel is accepted)
-    boundary : boundary spec, tuple of Boundary, or Grid
     boundary_value : float, optional
     steps, save_every, callback, out : see :func:`diffuse`
     """
@@ -276,7 +277,7 @@ def propagate(u0, kernel, *, boundary="periodic", boundary_value=None, steps: in
     if not all_finite(u):
         raise ValueError("u0 contains NaN or infinite values")
     k = _k.check(kernel, u.ndim)
-    bcs = as_boundaries(boundary, u.ndim, boundary_value)
+    bcs = as_boundaries(grid, u.ndim, boundary_value)
     from . import _loops
     from ..convolve import fft_convolve
 
