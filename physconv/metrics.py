@@ -287,11 +287,18 @@ def rows(cmp: xr.Dataset) -> list[tuple[str, ...]]:
         later = slice(1, None) if cmp.sizes["time"] > 1 else slice(None)
         z = float(cmp["mc_max_abs_z"][later].max())
         bound = float(cmp["mc_z_bound"][later].min())
-        p = float(np.nanmin(cmp["mc_chi2_p"][later])) if not np.isnan(cmp["mc_chi2_p"][later]).all() else float("nan")
-        ok = z <= bound and not p <= cmp.attrs["alpha"] / 3
+        ps = cmp["mc_chi2_p"][later].values
+        defined = ps[~np.isnan(ps)]
+        p = float(defined.min()) if defined.size else None
+        ok = z <= bound and not (p is not None and p <= cmp.attrs["alpha"] / 3)
+        if p is None:  # every category pooled into one: only the exact per-cell binomial test speaks
+            chi = "exact binomial test per cell only: chi-square undefined, under 5 particles expected per cell"
+        else:
+            chi = f"min chi2 p {p:.2g}" + ("; exact binomial test alone where under 5 particles are expected "
+                                           "per cell" if defined.size < ps.size else "")
         out.append((f"monte_carlo-{cmp.attrs['mc_reference']}", "stat", f"max|z| {z:.2f}",
                     f"{float(cmp['mc_rel_l2'][-1]):.3e}", f"{float(cmp['mc_expected_rel_l2'][-1]):.3e}",
-                    f"{'consistent' if ok else 'INCONSISTENT'} (z bound {bound:.2f}, min chi2 p {p:.2g})"))
+                    f"{'consistent' if ok else 'INCONSISTENT'} (z bound {bound:.2f}, {chi})"))
     return out
 
 

@@ -72,7 +72,10 @@ def chi_square(counts, expected, particles: int) -> ChiSquare:
 
     .. math:: X^2 = \\sum_c \\frac{(O_c - E_c)^2}{E_c}, \\qquad \\text{dof} = \\#\\text{categories} - 1
 
-    Cells expecting fewer than 5 particles are pooled into one category.
+    Cells expecting fewer than 5 particles are pooled, in their order in memory (neighbours along the
+    last axis), into groups that each expect at least 5 (the last, if short, joins the one before), so that
+    sparse counts, down to a particle per cell, keep a test with many degrees of freedom. The groups
+    depend on the expectation only, never on the counts.
     """
     O = np.asarray(counts, dtype=float).ravel()
     E = np.asarray(expected, dtype=float).ravel()
@@ -82,12 +85,20 @@ def chi_square(counts, expected, particles: int) -> ChiSquare:
         E = np.append(E, lost_E)
     small = E < MIN_EXPECTED
     if small.any():
-        O = np.append(O[~small], O[small].sum())
-        E = np.append(E[~small], E[small].sum())
-        if E[-1] == 0:
-            if O[-1] > 0:
-                return ChiSquare(float("inf"), len(E) - 2, 0.0)
-            O, E = O[:-1], E[:-1]
+        if np.any(O[E == 0] > 0):
+            return ChiSquare(float("inf"), max(int(np.sum(E > 0)) - 1, 0), 0.0)
+        e = E[small]
+        before = np.cumsum(e) - e  # expected before each small cell
+        # Windows of 2 x MIN_EXPECTED: a window's first cell starts under MIN_EXPECTED into it (each cell
+        # expects less), and the next window starts at its end, so each window expects at least MIN_EXPECTED.
+        group = (before // (2 * MIN_EXPECTED)).astype(np.int64)
+        last = group[-1]
+        if last > 0 and e.sum() - before[group == last][0] < MIN_EXPECTED:
+            group[group == last] = last - 1
+        O = np.append(O[~small], np.bincount(group, O[small]))
+        E = np.append(E[~small], np.bincount(group, E[small]))
+        keep = E > 0
+        O, E = O[keep], E[keep]
     stat = float(np.sum((O - E) ** 2 / E))
     dof = len(E) - 1
     return ChiSquare(stat, dof, _chi2_sf(stat, dof))

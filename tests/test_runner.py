@@ -360,3 +360,12 @@ def test_a_bad_dict_is_refused_at_its_key(keys, words):
             "time": {"dt": 0.5, "steps": 2}}
     with pytest.raises(scenario.ScenarioError, match=re.escape(words)):
         scenario.load({**base, **keys})
+
+
+@pytest.mark.parametrize("particles, words", [(4, "exact binomial test per cell only"), (120, "min chi2 p"),
+                                              (7, "exact binomial test per cell only")])
+def test_a_monte_carlo_verdict_never_shows_nan(tmp_path, particles, words):
+    s = load(tmp_path, overrides=[f"monte_carlo.particles={particles}", "methods=[explicit, monte_carlo]"])
+    rows = metrics.rows(metrics.compare(runner.run(s, progress=False)))
+    verdict = rows[-1][-1]
+    assert "nan" not in " ".join(rows[-1]).lower() and words in verdict and verdict.startswith("consistent")

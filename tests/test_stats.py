@@ -82,9 +82,9 @@ def test_cell_pvalues_agree_with_the_normal_approximation_for_large_counts():
 
 
 def test_an_undefined_chi_square_leaves_the_decision_to_the_exact_test():
-    """100 particles on 4096 cells: pooling leaves no degree of freedom (p = NaN); no false alarm from it,
+    """6 particles on 4096 cells: pooling leaves no degree of freedom (p = NaN); no false alarm from it,
     while a real bias is still caught by the exact per-cell test."""
-    n, cells = 100, 4096
+    n, cells = 6, 4096
     expected = np.full(cells, n / cells)
     counts = np.zeros(cells)
     counts[np.random.default_rng(0).choice(cells, n, replace=False)] = 1
@@ -110,3 +110,36 @@ def test_cell_pvalues_are_the_two_sided_binomial_test_of_scipy_stats():
     np.testing.assert_allclose(stats.equivalent_z([1e-12, 0.05, 1.0]), st.norm.isf(np.array([1e-12, 0.05, 1.0]) / 2))
     assert stats.chi_square([30, 70], [50, 50], 100).p_value == pytest.approx(st.chi2.sf(16.0, 1), rel=1e-12)
     assert np.isnan(stats.two_sample([3, 0], [3, 0]).p_value)  # one cell: no degree of freedom, no verdict
+
+
+@pytest.mark.parametrize("per_cell", [0.3, 1.0, 2.5])
+def test_sparse_counts_keep_a_chi_square_that_is_uniform_under_the_null(per_cell):
+    """About a particle per cell: the small cells are pooled into neighbouring groups that each expect at
+    least 5, the test keeps many degrees of freedom, and its p-values are uniform on exact samples
+    (Kolmogorov-Smirnov, false-alarm rate 1e-4 for each case)."""
+    rng = np.random.default_rng(11)
+    cells = 3000
+    p = rng.random(cells) ** 2
+    p /= p.sum()
+    n = int(per_cell * cells)
+    results = [stats.chi_square(rng.multinomial(n, p), n * p, n) for _ in range(300)]
+    assert min(r.dof for r in results) >= n / 10 - 2
+    assert st.kstest([r.p_value for r in results], "uniform").pvalue > 1e-4
+
+
+@pytest.mark.parametrize("expected_total", [5.0, 9.99, 10.0, 37.3, 1000.0])
+def test_every_pooled_group_expects_at_least_five(expected_total):
+    """Counts equal to the expectation give X^2 = 0; moving one particle from the last small cell to the
+    first changes X^2 by at most 2 / 5 when every group expects at least 5."""
+    rng = np.random.default_rng(int(expected_total))
+    e = rng.random(400)
+    e *= expected_total / e.sum()
+    e = np.minimum(e, 4.999)
+    total = float(e.sum())
+    base = stats.chi_square(e, e, total)
+    assert base.statistic == pytest.approx(0.0, abs=1e-12)
+    assert total // 10 - 2 <= base.dof <= total // 5 - 1
+    moved = e.copy()
+    moved[0] += 1.0
+    moved[-1] -= 1.0
+    assert stats.chi_square(moved, e, total).statistic <= 2 / 5 + 1e-12
