@@ -105,6 +105,11 @@ def is_symmetric(kernel, axis: int | None = None, rtol: float = 1e-13) -> bool:
     return all(np.abs(k - np.flip(k, a)).max(initial=0.0) <= tol for a in axes)
 
 
+def clean(value: float, scale: float = 1.0) -> float:
+    """``value`` with round-off below ``1e-12 * scale`` as 0, and no negative zero (for printing: ``6.1e-17`` -> 0)."""
+    return 0.0 if abs(value) <= 1e-12 * scale else float(value) + 0.0
+
+
 def offsets(kernel, axis: int) -> np.ndarray:
     """Offsets ``-r .. r`` of the kernel's elements along ``axis``."""
     r = (np.shape(kernel)[axis] - 1) // 2

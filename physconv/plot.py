@@ -65,31 +65,66 @@ def pick_times(ds: xr.Dataset, count: int = 4) -> list[int]:
     return sorted({int(np.argmin(np.abs(t - x))) for x in targets})
 
 
+NOISY = ("monte_carlo",)  # methods whose maps carry sampling noise: they never set a colour scale
+LOG_FLOOR = 1e-12  # a log scale reaches down to the smallest positive value shown, at most this far below the top
+ROBUST = (0.5, 99.5)  # percentiles that set the limits when only noisy maps are shown
+
+
+def _reference(fields: dict) -> dict:
+    """The fields that set colour limits: the deterministic methods (all fields when there are none)."""
+    calm = {m: f for m, f in fields.items() if m not in NOISY}
+    return calm or fields
+
+
 def choose_scale(fields, idx, scale: str = "auto") -> str:
-    """Resolve ``'auto'``: per-frame when the frames' maxima span more than AUTO_RANGE."""
+    """Resolve ``'auto'``: per-frame when the frames' maxima span more than AUTO_RANGE (noisy maps aside)."""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     if scale != "auto":
         return scale
-    peaks = [max(float(np.abs(f.isel(time=i)).max()) for f in fields.values()) for i in idx]
+    peaks = [max(float(np.abs(f.isel(time=i)).max()) for f in _reference(fields).values()) for i in idx]
     low = min(peaks)
     return "per-frame" if low == 0 or max(peaks) / low > AUTO_RANGE else "linear"
 
 
 def _norms(fields, idx, scale):
-    """One colour norm per shown time (the same object for all of them unless per-frame)."""
+    """One colour norm per shown time (the same object for all of them unless per-frame), and the names of
+    the methods whose maps reach beyond it (drawn clipped).
+
+    The limits come from the deterministic methods only, so that Monte Carlo noise (a few particles in a
+    cell among one per cell) never squeezes the other maps into a fraction of the scale; when noisy maps are
+    all there is, from their 0.5 and 99.5 percentiles. A log scale runs from the largest value down to the
+    smallest positive one shown, at most :data:`LOG_FLOOR` below it.
+    """
+    ref = _reference(fields)
+    robust = all(m in NOISY for m in ref)
+
     def limits(frames):
-        lo = min(float(f.min()) for f in frames)
-        hi = max(float(f.max()) for f in frames)
-        return lo, (hi if hi > lo else lo + 1.0)
+        values = [np.asarray(f) for f in frames]
+        if robust:
+            lo, hi = np.percentile(np.concatenate([v.ravel() for v in values]), ROBUST)
+        else:
+            lo, hi = min(float(v.min()) for v in values), max(float(v.max()) for v in values)
+        return float(lo), float(hi if hi > lo else lo + 1.0)
+
+    def beyond(lo, hi, times):
+        span = 1e-9 * (hi - lo)
+        return [m for m, f in fields.items() if any(float(f.isel(time=i).max()) > hi + span or
+                                                    float(f.isel(time=i).min()) < lo - span for i in times)]
 
     if scale == "per-frame":
-        return [Normalize(*limits([f.isel(time=i) for f in fields.values()])) for i in idx]
-    lo, hi = limits([f.isel(time=i) for f in fields.values() for i in idx])  # the shown frames, read one by one
+        norms = [Normalize(*limits([f.isel(time=i) for f in ref.values()])) for i in idx]
+        clipped = sorted({m for n, i in zip(norms, idx) for m in beyond(n.vmin, n.vmax, [i])})
+        return norms, clipped
+    lo, hi = limits([f.isel(time=i) for f in ref.values() for i in idx])  # the shown frames, read one by one
     if scale == "log":
         top = hi if hi > 0 else 1.0
-        return [LogNorm(top * 10.0**-LOG_DECADES, top, clip=True)] * len(idx)
-    return [Normalize(lo, hi)] * len(idx)
+        positive = [float(np.min(v[v > 0])) for f in ref.values() for i in idx
+                    for v in [np.asarray(f.isel(time=i))] if np.any(v > 0)]
+        floor = max(min(positive, default=top * LOG_FLOOR), top * LOG_FLOOR)
+        floor = min(floor, top / 10)  # at least one decade
+        return [LogNorm(floor, top, clip=True)] * len(idx), []
+    return [Normalize(lo, hi)] * len(idx), beyond(lo, hi, idx)
 
 
 def _extent(f: xr.DataArray):
@@ -135,14 +170,16 @@ def _draw(ax, f: xr.DataArray, norm, cmap="viridis", style=None):
         lo, hi = (norm.vmin, norm.vmax)
         if isinstance(norm, LogNorm):
             log_axis(ax)
-        ax.set_ylim(lo, hi)
+            ax.set_ylim(lo, hi * 1.5)
+        else:
+            ax.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))  # peaks clear of the frame
         return line
     image = ax.imshow(block_mean(np.asarray(f), DISPLAY_CELLS), origin="lower", extent=_extent(f), norm=norm,
                       cmap=cmap, interpolation="nearest", aspect="equal")
     return image
 
 
-LEGEND_CURVES = 16  # profiles: up to this many saved times get a legend, more a colour bar of time
+LEGEND_CURVES = 6  # profiles: up to this many saved times get a legend (beside the panel), more a colour bar of time
 DISPLAY_CELLS = 512  # a map panel is a few hundred pixels wide: larger fields are drawn as block means
 
 
@@ -181,7 +218,8 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
     fig = fig or Figure(figsize=(2.7 * len(idx) + 1.4, row_height(ds) * rows + 1.2), layout="constrained")
     axes = fig.subplots(rows, len(idx), squeeze=False, sharex=True, sharey=True)
     scale = choose_scale(fields, idx, scale)
-    norms = _norms(fields, idx, scale)
+    norms, clipped = _norms(fields, idx, scale)
+    extend = "both" if clipped else "neither"
     for c, i in enumerate(idx):
         artist = None
         axes[0, c].set_title(f"t = {float(ds['time'][i]):g} (step {int(ds['step'][i])})", fontsize=9)
@@ -192,12 +230,18 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
                 ax.set_ylabel(f"{m}\ny" if maps else "concentration")
             ax.set_xlabel(fields[m].dims[-1] if ax in axes[-1] else "")
         if scale == "per-frame" and maps:
-            fig.colorbar(artist, ax=axes[:, c], location="bottom", shrink=0.9, aspect=15)
+            fig.colorbar(artist, ax=axes[:, c], location="bottom", shrink=0.9, aspect=15, extend=extend, pad=0.01,
+                         label=f"concentration at t = {float(ds['time'][i]):g}")
     if scale != "per-frame" and maps:
-        fig.colorbar(artist, ax=axes, shrink=0.8, label="concentration" + (" (log)" if scale == "log" else ""))
+        fig.colorbar(artist, ax=axes, shrink=0.8, label="concentration" + (" (log)" if scale == "log" else ""),
+                     extend=extend)
     if not maps:
         axes[0, 0].legend(fontsize=7)
     what = {"linear": "one colour scale", "per-frame": "one colour scale per time", "log": "log colour scale"}[scale]
+    if clipped:
+        ref = ", ".join(_reference(fields)) if not all(m in NOISY for m in _reference(fields)) else \
+            f"the {ROBUST[0]:g}-{ROBUST[1]:g} percentiles"
+        what += f" set by {ref}; {', '.join(clipped)} clipped to it"
     if not maps:
         what = "methods drawn over each other" + ("" if scale == "linear" else f", {scale} scale")
     fig.suptitle(f"{ds.attrs.get('title', '')}: {what}{_slice_note(ds)}", fontsize=10)
@@ -205,8 +249,13 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
 
 
 def differences(ds: xr.Dataset, a: str, b: str, times=None, fig: Figure | None = None) -> Figure:
-    """Maps of ``a - b`` at evenly spaced saved times, with a symmetric colour scale."""
-    idx = pick_times(ds) if times is None else list(times)
+    """Maps of ``a - b`` at evenly spaced saved times after the start (where every pair agrees: the same
+    initial field), with a symmetric colour scale."""
+    if times is None:
+        later = np.flatnonzero(ds["time"].values > ds["time"].values[0])
+        idx = [int(later[j]) for j in pick_times(ds.isel(time=later))] if later.size else [0]
+    else:
+        idx = list(times)
     fig = fig or Figure(figsize=(2.8 * len(idx) + 1.4, 3.2), layout="constrained")
     axes = fig.subplots(1, len(idx), squeeze=False)[0]
     d = _field(ds[a] - ds[b], ds)
@@ -249,7 +298,7 @@ def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
                     lw=0.8, ls="-.", label="float32 round-off bound (explicit)")
     ax.set_xlabel("time")
     ax.set_ylabel("max |a - b| / max |u0|")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     ax.set_title("how far apart the methods are (dashed: theory)", fontsize=10)
     return ax
 
@@ -258,9 +307,12 @@ def monte_carlo_errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
     """Relative L2 error of the Monte Carlo frames against their exact expectation, and the binomial expectation."""
     ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
     cmp = compare(ds) if cmp is None else cmp
-    log_axis(ax)
     t = ds["time"].values
     later = t > 0
+    shown = np.concatenate([cmp["mc_rel_l2"].values[later], cmp["mc_expected_rel_l2"].values[later]])
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    if shown.size and shown.max() > 10 * shown.min():  # a log axis only where the values span a decade
+        log_axis(ax)
     ax.plot(t[later], cmp["mc_rel_l2"].values[later], marker="s", ms=3, color="C3", label="measured")
     ax.plot(t[later], cmp["mc_expected_rel_l2"].values[later], ls="--", color="gray", label="expected (binomial)")
     ax.set_xlabel("time")
@@ -293,7 +345,7 @@ def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
     ax.set_xlabel(x)
     ax.set_ylabel(f"{method} concentration")
     if n <= LEGEND_CURVES:
-        ax.legend(fontsize=7, ncol=2)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     else:  # too many times for a legend: a colour bar of time
         from matplotlib.cm import ScalarMappable
 
@@ -332,7 +384,12 @@ def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto")
     top, bottom = fig.subfigures(2, 1, height_ratios=[height + 1.2, 4.0])
     snapshots(ds, methods, idx, fig=top, scale=scale)
     panels = bottom.subplots(1, 3 if with_mc else 2)
-    errors(ds, ax=panels[0], cmp=cmp)
+    if "pair" in cmp.coords:
+        errors(ds, ax=panels[0], cmp=cmp)
+    else:  # one method (or Monte Carlo beside nothing to check against): no pair to draw
+        panels[0].set_axis_off()
+        panels[0].text(0.5, 0.5, "no pair of methods to compare\n(run two or more)", ha="center", va="center",
+                       transform=panels[0].transAxes, fontsize=9)
     if with_mc:
         monte_carlo_errors(ds, ax=panels[1], cmp=cmp)
     profiles(ds, methods[0], ax=panels[-1])
@@ -347,7 +404,7 @@ def animate(ds: xr.Dataset, path, fps: int = 4, methods=None, scale: str = "auto
     fields = {m: _field(ds[m], ds) for m in methods}
     every = list(range(ds.sizes["time"]))
     scale = choose_scale(fields, every, scale)
-    norms = _norms(fields, every, scale)
+    norms, clipped = _norms(fields, every, scale)
     fig = Figure(figsize=(3.0 * len(methods) + 1.0, 3.4), layout="constrained")
     axes = fig.subplots(1, len(methods), squeeze=False)[0]
     shared = norms[0] if scale != "per-frame" else Normalize(norms[0].vmin, norms[0].vmax)
@@ -355,7 +412,8 @@ def animate(ds: xr.Dataset, path, fps: int = 4, methods=None, scale: str = "auto
     for ax, m in zip(axes, methods):
         ax.set_title(m)
     if fields[methods[0]].ndim == 3:
-        fig.colorbar(artists[0], ax=axes, shrink=0.8, label="concentration")
+        fig.colorbar(artists[0], ax=axes, shrink=0.8, extend="both" if clipped else "neither",
+                     label="concentration" + (f" ({', '.join(clipped)} clipped)" if clipped else ""))
     label = fig.suptitle("")
 
     def draw(i):
@@ -367,7 +425,7 @@ def animate(ds: xr.Dataset, path, fps: int = 4, methods=None, scale: str = "auto
                 art.set_ydata(f)
                 ax.set_ylim(shared.vmin, shared.vmax)
             else:
-                art.set_data(f)
+                art.set_data(block_mean(f, DISPLAY_CELLS))
                 art.set_norm(shared)
         label.set_text(f"{ds.attrs.get('title', '')}: t = {float(ds['time'][i]):g}{_slice_note(ds)}")
         return artists

@@ -47,16 +47,25 @@ def n_step_kernel(kernel, steps: int, spacing=1.0, dt: float = 1.0):
 
 
 def annotated(ax, a, title, fmt="{:.3g}", cmap="magma"):
+    """A small kernel as a heat map laid out like its printed matrix (first row on top), each cell labelled
+    with its value, the axes with the offsets (a 1-D kernel is one row of x offsets)."""
     a2 = a.reshape(1, -1) if a.ndim == 1 else a
-    im = ax.imshow(a2, cmap=cmap, origin="lower")
+    im = ax.imshow(a2, cmap=cmap, origin="upper")
     lo, hi = float(a2.min()), float(a2.max())
+    big = float(np.abs(a2).max())
     if a2.size <= 49:
         for (i, j), v in np.ndenumerate(a2):
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
+            ax.text(j, i, fmt.format(_k.clean(v, big)), ha="center", va="center", fontsize=7,
                     color="w" if v < lo + 0.5 * (hi - lo) else "k")
     ax.set_title(title, fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ny, nx = a2.shape
+    ax.set_xticks(range(nx), [f"{d:+d}" if d else "0" for d in range(-(nx // 2), nx // 2 + 1)], fontsize=7)
+    ax.set_xlabel("offset x (cells)", fontsize=7)
+    if a.ndim == 1:
+        ax.set_yticks([])
+    else:
+        ax.set_yticks(range(ny), [f"{d:+d}" if d else "0" for d in range(-(ny // 2), ny // 2 + 1)], fontsize=7)
+        ax.set_ylabel("offset y (cells)", fontsize=7)
     ax.figure.colorbar(im, ax=ax, shrink=0.8)
 
 
@@ -86,8 +95,14 @@ def kernel_figure(weights, probabilities, *, steps: int, spacing=1.0, dt: float 
     power, heat, variance = n_step_kernel(p, steps, spacing, dt)
     fig = Figure(figsize=(12, 7.2), layout="constrained")
     axes = fig.subplots(2, 3)
-    annotated(axes[0, 0], _middle(w), weights_title + ("\n(middle z slice)" if w.ndim == 3 else ""))
-    annotated(axes[0, 1], _middle(p), probabilities_title)
+    slice_note = "\n(middle z slice)" if w.ndim == 3 else ""
+    if w.shape == p.shape and np.array_equal(w, p):  # FTCS, or a kernel given as probabilities: one panel
+        annotated(axes[0, 0], _middle(p), f"{weights_title}\n= {probabilities_title}{slice_note}")
+        axes[0, 1].set_axis_off()
+        axes[0, 1].text(0.0, 0.5, _moments_text(m), transform=axes[0, 1].transAxes, va="center", fontsize=9)
+    else:
+        annotated(axes[0, 0], _middle(w), weights_title + slice_note)
+        annotated(axes[0, 1], _middle(p), probabilities_title + slice_note)
     P, H = _middle(power), _middle(heat)
     line = axes[0, 2]
     row = P[P.shape[0] // 2] if P.ndim == 2 else P
@@ -98,7 +113,7 @@ def kernel_figure(weights, probabilities, *, steps: int, spacing=1.0, dt: float 
     line.plot(x, hrow, "-", color="C3", label=f"heat kernel, variance 2 D_eff t = {variance[-1]:.4g}")
     line.set_xlabel("offset along the last axis (length)")
     line.set_ylabel("probability per cell")
-    line.legend(fontsize=7)
+    line.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     line.set_title("through the centre", fontsize=9)
     if P.ndim == 2:
         norm = Normalize(0, max(P.max(), H.max()))
@@ -121,16 +136,27 @@ def kernel_figure(weights, probabilities, *, steps: int, spacing=1.0, dt: float 
         axes[1, 1].semilogy(x, np.maximum(row, 1e-300), "o", ms=2, label="n-step")
         axes[1, 1].semilogy(x, np.maximum(hrow, 1e-300), "-", label="heat")
         axes[1, 1].set_ylim(max(hrow.max() * 1e-12, 1e-300), hrow.max() * 2)
-        axes[1, 1].legend(fontsize=7)
+        axes[1, 1].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
         axes[1, 1].set_title("log scale: the tails", fontsize=9)
         axes[1, 2].axis("off")
     rel = float(np.abs(power - heat).max() / heat.max())
     axes[1, 2 if P.ndim == 2 else 0].set_title(f"n-step - heat (max {rel:.2e} of the peak)", fontsize=9)
-    drift = np.round(m.mean, 6).tolist()
-    D = np.round(np.diag(m.diffusivity), 6).tolist()
+    big = max(float(np.abs(m.covariance).max()), 1e-300)
+    drift = [round(_k.clean(v, big), 6) + 0.0 for v in m.mean]
+    D = [round(_k.clean(v, big), 6) + 0.0 for v in np.diag(m.diffusivity)]
     fig.suptitle(f"one step: drift {drift} per step, D_eff per axis {D} (length²/time); "
                  f"after {steps} steps the convolution power is within {rel:.1e} of the heat kernel", fontsize=10)
     return fig
+
+
+def _moments_text(m) -> str:
+    """One step's drift and spread in words (numbers cleaned of round-off)."""
+    scale = max(float(np.abs(m.covariance).max()), 1e-300)
+    mean = [_k.clean(v, scale) for v in m.mean]
+    cov = [[_k.clean(v, scale) for v in row] for row in m.covariance]
+    D = [_k.clean(v, scale) for v in np.diag(m.diffusivity)]
+    return (f"one step:\n  mean jump {np.round(mean, 6).tolist()}\n  covariance {np.round(cov, 6).tolist()}\n"
+            f"  D_eff per axis {np.round(D, 6).tolist()}")
 
 
 def scenario_kernel_figure(ds) -> Figure:

@@ -39,7 +39,9 @@ def test_shipped_scenario_runs_end_to_end(tmp_path, capsys, name):
     assert run_cli("run", name, "--out", tmp_path, "--quiet", "--no-plot", *sets) == 0
     captured = capsys.readouterr()
     assert f"result: {tmp_path / name}.nc" in captured.out
-    assert "warning:" not in captured.err  # shipped scenarios step well inside the stability limit
+    said = [line for line in captured.err.splitlines() if line.startswith("warning:")]
+    # shipped scenarios step well inside the stability limit; only a reduced picture's resampling is said
+    assert all("resampled to the grid" in line for line in said) and len(said) <= (name == "gaussian_blur")
     ds = io.open_result(tmp_path / f"{name}.nc")
     methods = metrics.methods_of(ds)
     grid = metrics.grid_of(ds)

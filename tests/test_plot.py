@@ -199,3 +199,71 @@ def test_log_axes_are_labelled_in_plain_text_with_the_default_numbers(limits, ti
     for formatter in (ax.yaxis.get_major_formatter(), ax.yaxis.get_minor_formatter()):
         formatter.set_locs(ticks)
         assert [formatter(t) for t in ticks] == labels
+
+
+# --- colour scales that hold on real data --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sparse(tmp_path_factory):
+    """About two particles per cell: the Monte Carlo map is mostly noise."""
+    p = tmp_path_factory.mktemp("mc") / "s.yaml"
+    p.write_text(BASE)
+    over = ["grid.shape=[40, 48]", "monte_carlo.particles=4000", "methods=[explicit, gaussian, monte_carlo]"]
+    return runner.run(scenario.load(p, over), progress=False)
+
+
+def _limits(fig):
+    images = [a.get_images()[0] for a in fig.axes if a.get_images()]
+    return {(im.norm.vmin, im.norm.vmax) for im in images}
+
+
+def test_monte_carlo_noise_never_sets_the_colour_scale(sparse):
+    fig = plot.snapshots(sparse, scale="linear")
+    shown = plot.pick_times(sparse)
+    calm = np.concatenate([sparse[m].isel(time=shown).values.ravel() for m in ("explicit", "gaussian")])
+    assert _limits(fig) == {(calm.min(), calm.max())}
+    assert float(sparse["monte_carlo"].isel(time=shown).max()) > calm.max() * 1.5  # the noise is larger
+    assert "monte_carlo clipped" in fig._suptitle.get_text()
+
+
+def test_noisy_maps_alone_are_scaled_by_their_percentiles(sparse):
+    fig = plot.snapshots(sparse, methods=["monte_carlo"], scale="linear")
+    frames = sparse["monte_carlo"].isel(time=plot.pick_times(sparse)).values
+    assert _limits(fig) == {tuple(np.percentile(frames, plot.ROBUST))}
+    assert "percentiles" in fig._suptitle.get_text()
+
+
+def test_a_log_scale_reaches_the_smallest_value_shown(results):
+    ds = results["2d"]
+    fig = plot.snapshots(ds, scale="log")
+    calm = [m for m in plot.methods_of(ds) if m not in plot.NOISY]
+    shown = ds[calm].isel(time=plot.pick_times(ds)).to_array().values
+    (lo, hi), = _limits(fig)
+    assert hi == pytest.approx(shown.max()) and lo == pytest.approx(max(shown[shown > 0].min(), hi * plot.LOG_FLOOR))
+
+
+def test_differences_skip_the_start_where_every_pair_agrees(results):
+    ds = results["2d"]
+    fig = plot.differences(ds, "explicit", "gaussian")
+    titles = [a.get_title() for a in fig.axes if a.get_images()]
+    assert titles and "t = 0" not in titles
+
+
+def test_monte_carlo_error_axis_is_logarithmic_only_over_a_decade(sparse):
+    ax = plot.monte_carlo_errors(sparse)
+    values = np.concatenate([line.get_ydata() for line in ax.get_lines()])
+    assert ax.get_yscale() == ("log" if values.max() > 10 * values.min() else "linear")
+
+
+def test_kernel_maps_read_like_the_printed_matrix():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    k = np.array([[0.0, -1e-17, 0.0], [0.0, 0.5, 0.0], [0.0, 0.5, 6.1e-17]])
+    plot_kernel.annotated(ax, k, "k")
+    im = ax.get_images()[0]
+    assert im.origin == "upper"
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["0", "0", "0", "0", "0.5", "0", "0", "0.5", "0"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["-1", "0", "+1"]
+    plt.close(fig)

@@ -93,8 +93,9 @@ def explain(weights, normalize: str | None = None, temperature: float = 1.0, spa
     for label, k in (("weights", w), ("probabilities", p)):
         curves = {name: response(k, v)[1] for name, v in directions(w.ndim).items()}
         mean_curve = np.mean(list(curves.values()), axis=0)
-        freq[label] = {"kind": classify(mean_curve), "gain_at_zero": float(mean_curve[0]),
-                       "gain_at_nyquist": {name: float(c[-1]) for name, c in curves.items()},
+        top = float(np.abs(mean_curve).max())
+        freq[label] = {"kind": classify(mean_curve), "gain_at_zero": _k.clean(mean_curve[0], top),
+                       "gain_at_nyquist": {name: _k.clean(c[-1], top) for name, c in curves.items()},
                        "peak_gain": float(mean_curve.max())}
     D = np.diag(m.diffusivity)
     drift = "no drift" if np.abs(m.mean).max() < 1e-12 else f"drift {np.round(m.velocity, 6).tolist()} per time"
@@ -103,9 +104,11 @@ def explain(weights, normalize: str | None = None, temperature: float = 1.0, spa
                f"{'isotropic' if anisotropy < 0.01 else 'anisotropic'} to {100 * anisotropy:.1f} %, {drift}, "
                f"{freq['probabilities']['kind']} (lowest gain at Nyquist {nyq:.3g}); as a filter the weights are "
                f"{freq['weights']['kind']}")
+    big = max(float(np.abs(m.covariance).max()), 1.0)
+    tidy = np.vectorize(lambda v: _k.clean(v, big))
     return {"weights": w.tolist(), "normalize": normalize, "temperature": float(temperature), "warning": made.warning,
             "probabilities": p.tolist(), "centre": float(p[tuple((np.array(p.shape) - 1) // 2)]),
-            "drift": m.mean.tolist(), "covariance": m.covariance.tolist(), "D_eff": D.tolist(),
+            "drift": tidy(m.mean).tolist(), "covariance": tidy(m.covariance).tolist(), "D_eff": tidy(D).tolist(),
             "anisotropy": anisotropy, "frequency_response": freq, "reading": reading}
 
 
@@ -119,16 +122,23 @@ def figure(weights, normalize: str | None = None, temperature: float = 1.0) -> F
     mid = (lambda a: a[a.shape[0] // 2]) if w.ndim == 3 else (lambda a: a)
     fig = Figure(figsize=(14, 4.0), layout="constrained")
     ax = fig.subplots(1, 4)
-    annotated(ax[0], mid(w), "weights as given")
     how = _k.describe(normalize, temperature)
-    annotated(ax[1], mid(p), f"probabilities ({how})")
+    if normalize == "none":  # the weights are the probabilities: one map, and the step in words beside it
+        annotated(ax[0], mid(w), "weights = probabilities (as given)")
+        ax[1].set_axis_off()
+        ax[1].text(0.0, 0.5, f"one step:\n  mean jump {info['drift']}\n  covariance {info['covariance']}\n"
+                             f"  D_eff per axis {info['D_eff']}", transform=ax[1].transAxes, va="center", fontsize=9)
+    else:
+        annotated(ax[0], mid(w), "weights as given")
+        annotated(ax[1], mid(p), f"probabilities ({how})")
     for a, k, label in ((ax[2], w, "weights as a filter"), (ax[3], p, "probabilities as a propagator")):
         for i, (name, v) in enumerate(directions(w.ndim).items()):
-            s, g = response(k, v)
-            a.plot(s / np.pi, g, color=f"C{i}", label=name)
+            s, g = response(k, v)  # widest first and dashed in turn: curves that coincide stay visible
+            a.plot(s / np.pi, g, color=f"C{i}", label=name, lw=max(3.5 - 0.8 * i, 1.0),
+                   ls=("-", "--", "-.", ":")[i % 4])
         a.set_xlabel("frequency / Nyquist along each direction")
         a.set_ylabel("|k̂|")
-        a.legend(fontsize=7)
+        a.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
         a.set_title(f"{label}: {info['frequency_response']['weights' if k is w else 'probabilities']['kind']}",
                     fontsize=9)
     fig.suptitle(info["reading"], fontsize=9)
