@@ -104,7 +104,7 @@ def insight(scenario_path="diffusion_1d", levels: int = 3, overrides=()):
         ax[0].loglog(dx, e, "o", color=f"C{i}", label=f"{pair}: measured order {ds.attrs[f'order_{pair}']:.3f}")
         ax[0].loglog(dx, e[-1] * (dx / dx[-1]) ** THEORY[str(pair)], "--", color=f"C{i}", lw=1,
                      label=f"theory: order {THEORY[str(pair)]:g}")
-    ax[0].set_xlabel("dx (dt = dx² · fixed D dt/dx²)")
+    ax[0].set_xlabel("dx (dt = r dx² / D, r = D dt/dx² fixed)")
     ax[0].set_ylabel("relative L2 difference at the last time")
     ax[0].legend(fontsize=7)
     ax[0].set_title("grid methods against the heat solution", fontsize=9)

@@ -150,7 +150,7 @@ def insight(image=None, radius: float = 0.08):
     ax[0, 2].set_title("quality against compression", fontsize=9)
     mask = np.fft.fftshift(heat_mask(u.shape, 1.0, t))
     ax[0, 3].imshow(mask, origin="lower", cmap="viridis", extent=(spec.kx[0], spec.kx[-1], spec.ky[0], spec.ky[-1]))
-    ax[0, 3].set_title(f"diffusion's soft mask ≈ exp(-D t |k|²), D t = {t:.3g}", fontsize=9)
+    ax[0, 3].set_title(f"diffusion's soft mask\nexp(-D t |k|²), D t = {t:.3g}", fontsize=9)
     for a, f, title in ((ax[1, 0], hard, f"hard circle R = {radius:g}"), (ax[1, 1], soft, "soft mask (diffusion)")):
         a.imshow(f, origin="lower", cmap="gray", vmin=lo, vmax=hi)
         a.set_title(f"{title}, same kept energy", fontsize=9)
@@ -160,7 +160,7 @@ def insight(image=None, radius: float = 0.08):
     ax[1, 2].plot(soft[row], "C2-", lw=1, label="soft mask: never overshoots")
     ax[1, 2].axhline(hi, color="k", ls=":", lw=0.6)
     ax[1, 2].axhline(lo, color="k", ls=":", lw=0.6)
-    ax[1, 2].legend(fontsize=7)
+    ax[1, 2].legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, frameon=False)
     ax[1, 2].set_title(f"row y = {row}", fontsize=9)
     ax[1, 3].axis("off")
     ax[1, 3].text(0, 0.5, f"spectral.heat vs soft mask:\nmax |diff| = {heat_gap:.1e}\n\novershoot beyond the image's "
