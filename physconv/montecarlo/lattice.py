@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import kernels as _k
 from .._interrupt import check as check_interrupt
+from .._pace import Pace
 from .._threads import threads_for
 from ..errors import BoundaryError, KernelError
 from ..grid import Grid
@@ -227,24 +228,24 @@ def lattice(u0, grid: Grid, *, steps: int, particles: int, seed=0, kernel=None, 
     return ParticleRun(keep, frames, int(particles), grid.mass(u0), grid.cell_volume)
 
 
-CHUNK_MOVES = 50_000_000  # particle (or cell) steps per compiled call: well under a second, so Ctrl-C is prompt
-
-
 def record(keep, shape, advance, current, callback=None, work: int = 1, stride: int | None = None, out=None):
     """Advance to each saved step in turn (``advance(first, n)``) and keep the counts (``current()``).
 
-    Steps go in chunks of at most CHUNK_MOVES / ``work`` (``work``: particles or cells moved per step),
-    or of at most ``stride`` steps when one call costs the same however many steps it spans (frame
-    jumps), whatever the save interval; ``callback`` runs after each chunk. The counts go to ``out[i]``
+    Steps go in chunks sized by measured time (:class:`physconv._pace.Pace`, about 0.1 s each; ``work``:
+    particles or cells moved per step, which sizes the first), or of exactly ``stride`` steps when one call
+    costs the same however many steps it spans (frame jumps: their draws depend on the span, which must
+    not depend on timing); ``callback`` runs after each chunk. The counts go to ``out[i]``
     when given (see :func:`physconv.solvers.explicit.diffuse`), else to a new array.
     """
     frames = np.empty((len(keep),) + tuple(shape), dtype=np.int64) if out is None else out
     done = 0
-    chunk = stride or max(1, CHUNK_MOVES // max(int(work), 1))
+    pace = Pace(work)
     for i, target in enumerate(keep):
         while target > done:
-            n = int(min(chunk, target - done))
+            n = min(stride, target - done) if stride else pace.next(target - done)  # a jump's draw is its span's
             advance(done, n)
+            if not stride:
+                pace.done(n)
             done += n
             check_interrupt()  # one swallowed while compiling is honoured here
             if callback is not None:

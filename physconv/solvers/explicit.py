@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import kernels as _k
 from .._interrupt import check as check_interrupt
+from .._pace import Pace
 from .._threads import threads_for
 from ..boundary import image_index, wall_value
 from ..errors import KernelError, StabilityError
@@ -314,15 +315,13 @@ def kernel_blocking(shape, kernel_shape) -> tuple[int, int] | None:
     return None if blocking is None else (min(blocking[0], KERNEL_STEPS_FUSED), blocking[1])
 
 
-CHUNK_UPDATES = 100_000_000  # cell updates per compiled call: about 0.05 s, so Ctrl-C is honoured at once
-
-
 def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None, scratch=None):
     """Run ``advance`` chunk by chunk between saved steps; copy only the saved frames (into ``out``
     when given, as each is reached).
 
-    A chunk is at most CHUNK_UPDATES cell updates, whatever ``save_every`` is:
-    Python (and so Ctrl-C) runs between chunks, and ``callback`` after each.
+    Chunks are sized by measured time (:class:`physconv._pace.Pace`, about 0.1 s each), whatever
+    ``save_every`` and the grid's size are: Python (and so Ctrl-C) runs between chunks, and
+    ``callback`` after each.
 
     ``u`` is not copied: the first call reads it and writes its first step (or sweep of fused steps)
     into a new buffer, and only the two buffers are written after, by the loop's threads (a copy
@@ -335,14 +334,12 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None,
     field = np.ascontiguousarray(u).reshape(_pad3(u.shape))  # the caller's array: read, never written
     bufs = None
     cur, done = 0, 0
-    chunk = max(1, CHUNK_UPDATES // u.size)
-    if multiple:  # whole blocks of fused steps per chunk
-        chunk = max(multiple, chunk // multiple * multiple)
+    pace = Pace(u.size, multiple or 1)  # whole blocks of fused steps per chunk
     # one frame: the buffer itself is the result (no copy); else each saved step is copied out
     frames = out if out is not None or save_every is None else np.empty((len(keep),) + u.shape, dtype=u.dtype)
     for i, target in enumerate(keep):
         while target > done:
-            n = int(min(chunk, target - done))
+            n = pace.next(target - done)
             with threads_for(u.size):
                 if bufs is None:  # the first a new array (it may be the result), the second scratch
                     bufs = [workspace.new(field.shape, field.dtype), workspace.take(field.shape, field.dtype)]
@@ -353,6 +350,7 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None,
                 else:
                     cur ^= advance(bufs[cur], bufs[1 - cur], n)
                 field = bufs[cur]
+            pace.done(n)
             done += n
             check_interrupt()  # one swallowed while compiling is honoured here
             if callback is not None:
