@@ -268,7 +268,7 @@ def load(path, overrides=(), max_bytes: int | None = None) -> Scenario:
     >>> import numpy as np
     >>> s = load({"name": "box", "grid": {"shape": [8, 8]}, "diffusivity": 0.2,
     ...           "initial": np.eye(8), "time": {"dt": 1.0, "steps": 4}})
-    >>> s.initial_field().trace(), s.time.steps
+    >>> float(s.initial_field().trace()), s.time.steps
     (8.0, 4)
     """
     if isinstance(path, Mapping):
