@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 
 import numba
@@ -20,6 +19,7 @@ from physconv import Grid, spectral, stats
 from physconv import montecarlo as mc
 from physconv.solvers import explicit
 
+from . import load as busy_machine
 from . import peers
 from .timing import interleaved
 from .timing import load as _load
@@ -272,33 +272,6 @@ def counts_mode(steps: int, repeat: int):
                "cell-steps/s", reference="physconv counts mode", checks=checks)
 
 
-def _spin(stop):
-    while not stop.is_set():
-        pass
-
-
-def small_grids(repeat: int):
-    """A small run's time with the other core idle and with a busy process beside it: ratio <= 1.5 wanted."""
-    cases = {"1-D 200 cells x2000": (Grid((200,), 0.05, "reflecting"), 0.001, 2000),
-             "2-D 64^2 x500": (Grid((64, 64), 1.0, "reflecting"), 0.2, 500)}
-    for label, (g, D, steps) in cases.items():
-        u = np.random.default_rng(5).random(g.shape)
-        run = lambda: explicit.diffuse(u, g, diffusivity=D, dt=1.0, steps=steps, save_every=max(1, steps // 20))  # noqa
-        quiet = interleaved({"quiet": run}, repeat)["quiet"]
-        stop = multiprocessing.Event()
-        busy_proc = multiprocessing.Process(target=_spin, args=(stop,))
-        busy_proc.start()
-        try:
-            busy = interleaved({"busy": run}, repeat)["busy"]
-        finally:
-            stop.set()
-            busy_proc.join()
-        ROWS.append({"task": "small grid", "size": label, "method": "physconv explicit", "quiet_s": quiet,
-                     "busy_s": busy, "busy_over_quiet": busy / quiet})
-        print(f"{'small grid':<22}{label:<22}quiet {1e3 * quiet:8.2f} ms  busy {1e3 * busy:8.2f} ms  "
-              f"busy/quiet {busy / quiet:.2f}", flush=True)
-
-
 def _ftcs_sizes(quick: bool):
     return ((256, 200), (1024, 20)) if quick else ((256, 1000), (2048, 200))
 
@@ -309,7 +282,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions (about a minute)")
     ap.add_argument("--json", metavar="FILE", help="also write every row as JSON")
     ap.add_argument("--only", nargs="+", metavar="TASK",
-                    choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "counts", "small",
+                    choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "counts", "load",
                              "whole"),
                     help="run only these tasks (default: all)")
     args = ap.parse_args(argv)
@@ -337,7 +310,7 @@ def main(argv=None):
         "gaussian": lambda: gaussian(512 if q else 1024, repeat),
         "walks": lambda: walks(10**5 if q else 10**6, 20 if q else 100, repeat),
         "counts": lambda: counts_mode(10 if q else 50, repeat),
-        "small": lambda: small_grids(repeat),
+        "load": lambda: busy_machine.run(ROWS, repeat, q),
         "whole": lambda: whole_runs("salt_aquarium", repeat, ROWS) if peers.have("pde") else print(
             "py-pde is not installed: the whole-run comparison is skipped"),
     }

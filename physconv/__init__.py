@@ -7,6 +7,10 @@ Submodules load on first use, so ``import physconv`` stays fast.
 
 from importlib import import_module
 
+from ._threads import wait_passively
+
+wait_passively()  # before numba's threads start: idle threads sleep, so a busy machine does not stall every step
+
 __version__ = "0.1.0"
 
 _SUBMODULES = ("boundary", "convolve", "errors", "grid", "initial", "io", "kernels", "metrics", "montecarlo", "plot",

@@ -278,47 +278,6 @@ def kernel_steps(a, b, nsteps, k, src_z, w_z, src_y, w_y, src_x, w_x, add):
     return nsteps % 2
 
 
-@nb.njit(parallel=True, cache=True)
-def tridiagonal_solve(x, mode, lower, cp, den, z, ratio, fac, dense):
-    """Solve ``M y = x`` in place along axis 1 of ``x`` (shape (pre, n, post)) for every line.
-
-    mode 0: Thomas with factors ``lower``, ``cp``, ``den``; mode 1: the same
-    plus the Sherman-Morrison correction of a cyclic system (``z``, ``ratio``,
-    ``fac``); mode 2: multiply by the precomputed inverse ``dense``.
-    """
-    pre, n, post = x.shape
-    width = 64
-    nblocks = (post + width - 1) // width
-    for t in prange(pre * nblocks):
-        p = t // nblocks
-        q0 = (t - p * nblocks) * width
-        q1 = min(post, q0 + width)
-        if mode == 2:
-            tmp = np.empty(n)
-            for q in range(q0, q1):
-                for i in range(n):
-                    acc = 0.0
-                    for j in range(n):
-                        acc += dense[i, j] * x[p, j, q]
-                    tmp[i] = acc
-                for i in range(n):
-                    x[p, i, q] = tmp[i]
-            continue
-        for q in range(q0, q1):
-            x[p, 0, q] /= den[0]
-        for i in range(1, n):
-            for q in range(q0, q1):
-                x[p, i, q] = (x[p, i, q] - lower[i] * x[p, i - 1, q]) / den[i]
-        for i in range(n - 2, -1, -1):
-            for q in range(q0, q1):
-                x[p, i, q] -= cp[i] * x[p, i + 1, q]
-        if mode == 1:
-            for q in range(q0, q1):
-                coef = (x[p, 0, q] + ratio * x[p, n - 1, q]) * fac
-                for i in range(n):
-                    x[p, i, q] -= coef * z[i]
-
-
 @nb.njit(inline="always", cache=True)
 def _wrap(v, n):
     """``v mod n`` for ``-n <= v < 2n`` without a division (a plane's index in the fused loop, once per

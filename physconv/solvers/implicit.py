@@ -27,7 +27,6 @@ import numpy as np
 
 from .. import kernels as _k
 from ..grid import Grid
-from . import workspace
 from .explicit import _drive, _neighbour_table, _pad3
 
 
@@ -95,43 +94,33 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
     """
     u = grid.check_field(u0)
     r = _k.ftcs_numbers(diffusivity, dt, grid.spacing)
-    from . import _loops
+    from . import _adi_loops
 
-    shape3 = _pad3(grid.shape)
     tables = []
-    for n, b in zip(shape3, _pad3(grid.boundaries, None)):
+    for n, b in zip(_pad3(grid.shape), _pad3(grid.boundaries, None)):
         tables += list(_neighbour_table(n, b))
     axes = [a for a in range(grid.ndim) if r[a] > 0]
     lead = 3 - grid.ndim
 
-    def rates(**per_axis):
+    def per_axis(values: dict) -> np.ndarray:
         v = np.zeros(3)
-        for a, ra in per_axis.items():
-            v[lead + int(a)] = ra
+        for a, value in values.items():
+            v[lead + a] = value
         return v
 
-    first = rates(**{str(a): (0.5 if i == 0 else 1.0) * r[a] for i, a in enumerate(axes)})
-    half = {a: rates(**{str(a): 0.5 * r[a]}) for a in axes}
-    zero = np.zeros(shape3)
-    wall = {}
-    for a in axes:  # 1/2 f_a: what the half operator adds to a zero field
-        w = np.empty(shape3)
-        _loops.ftcs_step(zero, w, half[a], *tables)
-        wall[a] = w
-    solvers = {a: _line_solver(grid.shape[a], grid.boundaries[a].kind, 0.5 * r[a]) for a in axes}
-    work = workspace.take(shape3) if len(axes) > 1 else None  # for the axes after the first
+    # stage 0: u + 1/2 M_0 u + sum_a>0 M_a u, and every wall's whole f_a (its explicit and implicit halves)
+    # stage a > 0: the previous stage - 1/2 M_a u (the wall's terms cancel)
+    stages = [(lead + a, i > 0,
+               per_axis({b: (0.5 if b == a else 1.0) * r[b] for b in axes}) if i == 0 else per_axis({a: -0.5 * r[a]}),
+               per_axis({b: r[b] for b in axes}) if i == 0 else np.zeros(3),
+               _line_solver(grid.shape[a], grid.boundaries[a].kind, 0.5 * r[a]))
+              for i, a in enumerate(axes)]
 
     def one_step(un, out):
-        if not axes:
+        if not stages:
             out[...] = un
-            return
-        _loops.ftcs_step(un, out, first, *tables)  # un + 1/2 (M_0 un + f_0) + sum_a>0 (M_a un + f_a)
-        out += wall[axes[0]]  # the implicit half of f_0
-        _solve(out, lead + axes[0], solvers[axes[0]])
-        for a in axes[1:]:
-            _loops.ftcs_step(un, work, half[a], *tables)  # un + 1/2 (M_a un + f_a)
-            out += un - work + wall[a]  # out - 1/2 M_a un
-            _solve(out, lead + a, solvers[a])
+        for axis, keep, w, f, factors in stages:
+            _adi_loops.adi_stage(un, out, axis, keep, w, f, *tables, *factors)
 
     def advance(a, b, n):
         src, dst = a, b
@@ -140,7 +129,7 @@ def diffuse(u0, grid: Grid, *, diffusivity: float, dt: float, steps: int,
             src, dst = dst, src
         return n % 2
 
-    return _drive(advance, u, steps, save_every, callback, out=out, scratch=work)
+    return _drive(advance, u, steps, save_every, callback, out=out)
 
 
 def _line_solver(n: int, kind: str, h: float):
@@ -188,11 +177,3 @@ def _line_solver(n: int, kind: str, h: float):
         den[i] = diag[i] - lower[i] * cp[i - 1]
         cp[i] = upper[i] / den[i]
     return (mode, lower, cp, den, z, ratio, fac, np.zeros((1, 1)))
-
-
-def _solve(x3: np.ndarray, axis: int, factors) -> None:
-    from . import _loops
-
-    pre = int(np.prod(x3.shape[:axis]))
-    post = int(np.prod(x3.shape[axis + 1:]))
-    _loops.tridiagonal_solve(x3.reshape(pre, x3.shape[axis], post), *factors)
