@@ -238,7 +238,13 @@ def compare(result, as_json):
 
     if sweep.is_store(result):
         store = sweep.open_sweep(result)
-        if as_json:  # the comparison of every variant, not the fields
+        if sweep.kind_of(store) == "ensemble":
+            from . import ensemble
+
+            _check_reduced(result, store)
+            click.echo(json.dumps(_json_safe(ensemble.summary(store)), allow_nan=False) if as_json
+                       else ensemble.table(store))
+        elif as_json:  # the comparison of every variant, not the fields
             keep = [v for v in sweep.COMPARE_VARS + ("time", "step", "scale", "done") if v in store]
             click.echo(json.dumps(_json_safe(store[keep].load().to_dict(data="list")), default=str, allow_nan=False))
         else:
@@ -251,9 +257,18 @@ def compare(result, as_json):
         click.echo(metrics.table(cmp))
 
 
+def _check_reduced(result, store) -> None:
+    from . import ensemble
+
+    if not ensemble.is_reduced(store):
+        raise _Failure(f"{result}: the ensemble's replicas are not all done (re-run the same "
+                       "`physconv sweep ... --replicas R` command to finish and reduce them)")
+
+
 def _report_ensemble(r: dict) -> None:
-    pairs = ", ".join(f"R={n}: {e:.3e}" for n, e in zip(r["used"], r["rel_l2"]))
-    click.echo(f"ensemble mean vs exact expectation (relative L2, last frame): {pairs}")
+    pairs = ", ".join(f"R={n}: {e:.3e} ({p:.3e})" for n, e, p in zip(r["used"], r["rel_l2"], r["spread"]))
+    click.echo(f"ensemble mean vs exact expectation (relative L2, last frame; in brackets what the replicas' "
+               f"spread predicts, spread/sqrt(R)): {pairs}")
     click.echo(f"fitted slope of log(error) against log(R): {r['slope']:.3f} (1/sqrt(R) is -0.5)")
 
 
@@ -281,6 +296,7 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
       physconv sweep salt_aquarium --replicas 16 --set monte_carlo.particles=100000
       physconv compare outputs/diffusion_1d-sweep.zarr
     """
+    from . import ensemble
     from . import sweep as sw
     from ._interrupt import check
 
@@ -311,7 +327,7 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
     if not todo:
         click.echo(f"result: {store} (all {len(done)} variants were done before)")
         if replicas:
-            _report_ensemble(sw.reduce_ensemble(store, p))
+            _report_ensemble(ensemble.reduce(store, p))
         return
     say = lambda line: click.echo(line, err=True)  # noqa: E731
     say(f"{'starting a local cluster of ' + str(n) + ' workers' if local else 'connecting to ' + scheduler}")
@@ -328,7 +344,7 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
     click.echo(f"result: {store} ({len(outcome.ran)} run now, {len(outcome.skipped)} done before, "
                f"{len(outcome.failed)} failed)")
     if replicas and not outcome.failed:
-        _report_ensemble(sw.reduce_ensemble(store, p))
+        _report_ensemble(ensemble.reduce(store, p))
     if outcome.failed:
         for label, message in outcome.failed.items():
             click.echo(f"error: variant {label}: {message}", err=True)
@@ -351,8 +367,11 @@ _scale_option = click.option("--scale", type=click.Choice(["auto", "linear", "pe
 def plot(result, out_file, kind, pair, scale):
     """Draw RESULT: snapshots, differences, errors over time, profiles, space-time, or the step kernel
     and its n-step convolution power beside the heat kernel."""
-    from . import io, metrics
+    from . import io, metrics, sweep
 
+    if sweep.is_store(result):
+        _plot_store(result, out_file, kind)
+        return
     ds = io.open_result(result)
     P = _plot_module()
     out = Path(out_file) if out_file else Path(result).with_name(f"{Path(result).stem}-{kind}.png")
@@ -387,6 +406,23 @@ def plot(result, out_file, kind, pair, scale):
     click.echo(f"picture: {out}")
 
 
+def _plot_store(result, out_file, kind) -> None:
+    """The one picture of a sweep store (each pair's error against the swept values) or of an ensemble
+    store (mean, standard error and the error against R)."""
+    from . import plot_stores, sweep
+
+    store = sweep.open_sweep(result)
+    what = sweep.kind_of(store)
+    if kind != "overview":
+        raise _Failure(f"{result}: a {what} store has one picture (--kind overview), not --kind {kind}")
+    if what == "ensemble":
+        _check_reduced(result, store)
+    out = Path(out_file) if out_file else Path(result).with_name(f"{Path(result).stem}-{what}.png")
+    _check_figure_path(out)
+    _save_figure(lambda: (plot_stores.ensemble if what == "ensemble" else plot_stores.sweep)(store), out)
+    click.echo(f"picture: {out}")
+
+
 @cli.command()
 @click.argument("result", type=click.Path())
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="GIF file (default: next to RESULT).")
@@ -394,8 +430,11 @@ def plot(result, out_file, kind, pair, scale):
 @_scale_option
 def animate(result, out_file, fps, scale):
     """Make a GIF of the methods in RESULT side by side over time."""
-    from . import io
+    from . import io, sweep
 
+    if sweep.is_store(result):
+        raise _Failure(f"{result}: a {sweep.kind_of(sweep.open_sweep(result))} store; `physconv plot {result}` "
+                       "draws it (animate takes the result of one `physconv run`)")
     ds = io.open_result(result)
     out = Path(out_file) if out_file else Path(result).with_suffix(".gif")
     _check_figure_path(out, (".gif",))

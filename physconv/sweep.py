@@ -17,7 +17,7 @@ mark matches their text are skipped, and a changed scenario runs again.
 An ensemble runs one scenario's Monte Carlo method ``R`` times with the seeds
 ``SeedSequence(seed).spawn(R)`` (replica ``r`` is exactly the single run with
 seed ``spawn(R)[r]``), stores every replica, and reduces them to the mean,
-standard deviation and standard error per cell (:func:`reduce_ensemble`).
+standard deviation and standard error per cell (:func:`physconv.ensemble.reduce`).
 
 The tasks run on a ``LocalCluster`` started here (:func:`connect`), or on any
 running scheduler given by its address; workers need physconv installed and
@@ -267,10 +267,13 @@ def connect(workers: int | None = None, scheduler: str | None = None):
             return Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as exc:
             raise SweepError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
+    from ._interrupt import kept_from_children
+
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
-    return Client(cluster)
+    with kept_from_children():  # Ctrl-C reaches this process only, which closes the cluster
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                               silence_logs=logging.ERROR)
+        return Client(cluster)
 
 
 def run_variant(text: str, source: str, base_dir: str, overrides: list, threads: int | None = None,
@@ -550,6 +553,11 @@ def open_sweep(path) -> xr.Dataset:
     return ds
 
 
+def kind_of(ds: xr.Dataset) -> str:
+    """``'sweep'`` or ``'ensemble'``."""
+    return "ensemble" if ds.attrs.get("kind") == "ensemble" else "sweep"
+
+
 def axes_of(ds: xr.Dataset) -> list[tuple[str, str]]:
     """``(key, dim)`` of every swept key of a store."""
     return [(key, key.replace(".", "_")) for key, _ in json.loads(ds.attrs["axes"])]
@@ -587,54 +595,3 @@ def _comparison(ds, one) -> xr.Dataset:
                                             "mc_reference") if k in ds.attrs}
     cmp.attrs["scale"] = float(one["scale"])
     return cmp
-
-
-# --- ensembles -------------------------------------------------------------------------------------
-
-def reduce_ensemble(store: Path, p: Plan) -> dict:
-    """Mean, standard deviation and standard error per cell over the replicas, the exact expectation,
-    and the relative L2 error of the mean of the first R' replicas (R' = 1, 2, 4, ..., R) at the last
-    frame with the fitted slope of log(error) against log(R') (-1/2 expected). Written to the store."""
-    import dask.array as da
-
-    ds = xr.open_zarr(store, consolidated=False)
-    frames = ds["monte_carlo"].data  # (replica, frame, *space), one chunk per replica and frame
-    R = frames.shape[0]
-    mean, std = da.compute(frames.mean(axis=0), frames.std(axis=0, ddof=1))
-    s = p.variants[0].scenario
-    exact = expectation(s)
-    used = sorted({2**j for j in range(int(math.log2(R)) + 1)} | {R})
-    last = frames[:, -1]
-    err = []
-    for n in used:
-        m = np.asarray(last[:n].mean(axis=0))
-        err.append(float(np.linalg.norm(m - exact[-1]) / np.linalg.norm(exact[-1])))
-    slope = float(np.polyfit(np.log(used), np.log(err), 1)[0]) if len(used) > 2 else float("nan")
-    space = tuple(d for d in ds["monte_carlo"].dims[2:])
-    out = xr.Dataset({"mean": (("frame",) + space, mean), "std": (("frame",) + space, std),
-                      "sem": (("frame",) + space, std / np.sqrt(R)), "exact": (("frame",) + space, exact),
-                      "mean_rel_l2": ("replicas_used", np.array(err))},
-                     coords={"replicas_used": np.array(used)})
-    out.attrs = {}
-    out.to_zarr(store, mode="a", zarr_format=2, consolidated=False)
-    import zarr
-
-    zarr.open_group(str(store), mode="r+", zarr_format=2).attrs.update({"error_slope": slope, "replicas": R})
-    return {"replicas": R, "used": used, "rel_l2": err, "slope": slope}
-
-
-def expectation(s) -> np.ndarray:
-    """The exact expectation of the scenario's Monte Carlo frames: the lattice walk's kernel powers, or
-    the cell-averaged heat solution for Brownian particles."""
-    grid = s.make_grid()
-    u0 = s.initial_field(grid)
-    keep = s.saved_steps()
-    if not s.monte_carlo.lattice:
-        from .montecarlo import expectation as brownian_expectation
-
-        return brownian_expectation(u0, grid, diffusivity=s.diffusivity, time=keep * s.time.dt)
-    from . import kernels, spectral
-
-    k = s.step_kernel()
-    k = kernels.ftcs(s.diffusivity, s.time.dt, grid.spacing) if k is None else k
-    return np.asarray(spectral.propagate(u0, grid, kernel=k, steps=keep))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from physconv import cli, runner, scenario, sweep
+from physconv import cli, ensemble, runner, scenario, sweep
 from physconv.montecarlo import lattice
 
 from .test_scenario import BASE
@@ -98,6 +98,29 @@ def test_a_sweep_equals_its_variants_run_one_by_one(tmp_path, client, capsys):
     data = json.loads(capsys.readouterr().out)
     assert "rel_l2" in data["data_vars"] and "explicit" not in data["data_vars"]
     assert np.array(data["data_vars"]["rel_l2"]["data"]).shape == (2, 3, 2, 3)  # 2 x 3 variants, 2 pairs, 3 frames
+    _the_picture_draws_each_pairs_last_error_against_the_first_key(store, tmp_path, capsys)
+
+
+def _the_picture_draws_each_pairs_last_error_against_the_first_key(store, tmp_path, capsys):
+    from physconv import plot_stores
+
+    fig = plot_stores.sweep(store)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == store.sizes["pair"] + 1  # and one for Monte Carlo against its expectation
+    for i, ax in enumerate(panels[:-1]):
+        measured = [line for line in ax.get_lines() if line.get_marker() == "o"]
+        assert len(measured) == store.sizes["monte_carlo_seed"]  # one line per value of the other key
+        for j, line in enumerate(measured):
+            np.testing.assert_array_equal(line.get_xdata(), store["diffusivity"].values)
+            want = store["rel_l2"].isel(pair=i, monte_carlo_seed=j, frame=-1).values
+            np.testing.assert_allclose(line.get_ydata(), np.maximum(want, plot_stores.FLOOR))
+    png = tmp_path / "sweep.png"
+    assert cli.main(["plot", str(tmp_path / "s.zarr"), "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cli.main(["plot", str(tmp_path / "s.zarr"), "--kind", "errors"]) == 2
+    assert cli.main(["animate", str(tmp_path / "s.zarr")]) == 2
+    err = capsys.readouterr().err
+    assert "a sweep store has one picture" in err and "animate takes the result of one" in err
 
 
 @pytest.mark.parametrize("sees_store", [True, False])
@@ -206,7 +229,7 @@ def test_the_ensemble_mean_converges_like_one_over_root_r(tmp_path, client):
     path = _write(tmp_path, SWEEP_BASE.replace("particles: 3000", "particles: 2000"))
     p = sweep.plan_ensemble(path, 32)
     sweep.run(p, tmp_path / "e.zarr", client, say=lambda line: None)
-    r = sweep.reduce_ensemble(tmp_path / "e.zarr", p)
+    r = ensemble.reduce(tmp_path / "e.zarr", p)
     assert r["used"] == [1, 2, 4, 8, 16, 32]
     assert r["slope"] == pytest.approx(-0.5, abs=0.2)
     store = xr.open_zarr(tmp_path / "e.zarr", consolidated=False)
@@ -214,6 +237,37 @@ def test_the_ensemble_mean_converges_like_one_over_root_r(tmp_path, client):
     np.testing.assert_allclose(store["mean"].values, store["monte_carlo"].mean("replica").values, rtol=1e-12)
     z = (store["mean"] - store["exact"]).values[1:] / np.where(store["sem"].values[1:] > 0, store["sem"].values[1:], 1)
     assert np.abs(z).max() < 8  # 2400 cells: |z| above 8 with probability < 1e-10 per cell for t-like tails
+    _the_ensemble_reads_back(tmp_path / "e.zarr", store, r, tmp_path)
+
+
+def _the_ensemble_reads_back(path, store, r, tmp_path):
+    """The reduction keeps the store's identity; the spread's prediction is computed independently here;
+    the table, the JSON and the picture show the numbers of the reduction."""
+    import json
+
+    assert sweep.is_store(path) and sweep.kind_of(store) == "ensemble"
+    exact = store["exact"].values[-1]
+    spread = np.sqrt((store["monte_carlo"].values[:, -1].std(axis=0, ddof=1) ** 2).sum()) / np.linalg.norm(exact)
+    np.testing.assert_allclose(r["spread"], spread / np.sqrt(r["used"]), rtol=1e-10)
+    # each measured error is a norm over 120 cells (relative spread ~0.065, 0.09 with the spread's own noise):
+    # within a factor 1.7 of its prediction is over 6 sigma
+    assert all(1 / 1.7 < e / p < 1.7 for e, p in zip(r["rel_l2"], r["spread"]))
+    runner_ = __import__("click.testing", fromlist=["CliRunner"]).CliRunner()
+    out = runner_.invoke(cli.cli, ["compare", str(path)])
+    assert out.exit_code == 0
+    for n, e in zip(r["used"], r["rel_l2"]):
+        assert f"{n}  " in out.output and f"{e:.3e}" in out.output
+    assert f"{r['slope']:.3f}" in out.output
+    data = json.loads(runner_.invoke(cli.cli, ["compare", str(path), "--json"]).output)
+    assert data["mean_rel_l2"] == pytest.approx(r["rel_l2"]) and data["replicas"] == 32
+    from physconv import plot_stores
+
+    fig = plot_stores.ensemble(store)
+    lines = fig.axes[-1].get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata(), r["rel_l2"])
+    np.testing.assert_allclose(lines[1].get_ydata(), r["spread"])
+    png = tmp_path / "ensemble.png"
+    assert runner_.invoke(cli.cli, ["plot", str(path), "--out", str(png)]).exit_code == 0 and png.stat().st_size
 
 
 # --- a real cluster, started as users start one -------------------------------------------------------
@@ -279,6 +333,7 @@ def test_the_command_line_reports_failures_with_status_one(tmp_path, monkeypatch
     assert cli.main(["compare", str(store)]) == 0
     out = capsys.readouterr().out
     assert "diffusivity=0.1" in out and "diffusivity=0.2  (not done)" in out
+    assert cli.main(["plot", str(store), "--out", str(tmp_path / "partial.png")]) == 0  # the missing variant a gap
     time.sleep(0)  # the clusters are closed by the command
 
 
