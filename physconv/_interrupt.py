@@ -9,7 +9,6 @@ so an interrupt is honoured at the next chunk boundary even when its first excep
 from __future__ import annotations
 
 import signal
-from contextlib import contextmanager
 
 _pending: list[int] = []
 
@@ -40,18 +39,3 @@ def check() -> None:
 def clear() -> None:
     _pending.clear()
 
-
-@contextmanager
-def kept_from_children():
-    """Block Ctrl-C (SIGINT) in this thread while the block starts processes and threads.
-
-    The mask is inherited by the threads started in the block and by the processes they start, so
-    worker processes of a local Dask cluster never see the SIGINT a terminal sends to the whole process
-    group (each used to print a traceback): this process alone handles it and closes the cluster. A
-    Ctrl-C pressed meanwhile is kept pending and delivered here when the block ends, not lost.
-    """
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -40,9 +40,8 @@ def main(argv=None) -> int:
     with exit status 143 instead of 130. Python warnings are printed as one
     line each, ``warning: ...``.
     """
-    from .io import Terminated
-
-    from . import _interrupt
+    from . import _interrupt  # the handlers first: a Ctrl-C while the libraries load is an interrupt too
+    from ._interrupt import Terminated
 
     _WRITTEN.clear()
     _interrupt.clear()
@@ -337,10 +336,7 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
         threads = max(1, (os.cpu_count() or 1) // n) if local else None
         outcome = sw.run(p, store, client, say=say, threads=threads, poll=check)
     finally:
-        cluster = client.cluster if local else None
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        sw.close(client, local, hurry=sys.exc_info()[0] is not None)
     click.echo(f"result: {store} ({len(outcome.ran)} run now, {len(outcome.skipped)} done before, "
                f"{len(outcome.failed)} failed)")
     if replicas and not outcome.failed:

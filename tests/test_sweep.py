@@ -388,3 +388,27 @@ def test_range_values_are_the_decimal_numbers_they_stand_for(item, values):
     axis = sweep.parse_axis(item)
     assert list(axis.values) == values
     assert all(len(repr(v)) <= 6 for v in axis.values)
+
+
+def test_ctrl_c_in_a_terminal_stops_a_sweep_with_one_line(tmp_path):
+    """A terminal sends SIGINT to the whole process group, the cluster's workers included: they leave it
+    to the command, which ends them and prints its one line (each worker used to print a traceback)."""
+    import signal
+
+    long = SWEEP_BASE.replace("steps: 10", "steps: 100000000000").replace("save_every: 5", "save_every: 100000000000")
+    path = _write(tmp_path, long.replace("methods: [explicit, spectral, gaussian, monte_carlo]", "methods: [explicit]"))
+    store = tmp_path / "s.zarr"
+    proc = subprocess.Popen([sys.executable, "-m", "physconv", "sweep", str(path), "--set", "diffusivity=0.1,0.2",
+                             "--workers", "2", "--out", str(store)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    lines = []
+    while not (lines and lines[-1].startswith("2 variants:")):  # the workers are up and have their tasks
+        lines.append(proc.stderr.readline())
+        assert lines[-1], "".join(lines)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 130, rest
+    assert rest.strip().splitlines() == [f"error: interrupted; written before it: {store} (finished variants; "
+                                         "the same command resumes)"]
+    assert not sweep.open_sweep(store)["done"].values.any()  # nothing half-done is marked done
