@@ -397,8 +397,11 @@ def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto")
 
 
 def animate(ds: xr.Dataset, path, fps: int = 4, methods=None, scale: str = "auto") -> None:
-    """A GIF of the methods side by side over the saved times, with a colour bar (Pillow writer)."""
-    from matplotlib.animation import FuncAnimation, PillowWriter
+    """A GIF of the methods side by side over the saved times, with a colour bar (one palette for every
+    frame, see :mod:`physconv._gif`)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from . import _gif
 
     methods = methods or methods_of(ds)
     fields = {m: _field(ds[m], ds) for m in methods}
@@ -430,5 +433,12 @@ def animate(ds: xr.Dataset, path, fps: int = 4, methods=None, scale: str = "auto
         label.set_text(f"{ds.attrs.get('title', '')}: t = {float(ds['time'][i]):g}{_slice_note(ds)}")
         return artists
 
-    anim = FuncAnimation(fig, draw, frames=ds.sizes["time"], blit=False)
-    anim.save(str(path), writer=PillowWriter(fps=fps))
+    canvas = FigureCanvasAgg(fig)
+
+    def frames():
+        for i in range(ds.sizes["time"]):
+            draw(i)
+            canvas.draw()
+            yield np.asarray(canvas.buffer_rgba())
+
+    _gif.write(frames(), str(path), fps)

@@ -139,6 +139,31 @@ def test_animation_has_one_frame_per_saved_time(tmp_path, results):
         assert im.n_frames == results["2d"].sizes["time"]
 
 
+def test_animation_colours_are_the_maps_own_in_every_frame(tmp_path, results):
+    """One palette of the colour map's colours for all frames: a ramp of the map keeps its steps (Pillow's
+    per-frame palette of an RGBA frame kept 31 of 512 and was 15 units off), and every frame of an
+    animation uses the same palette."""
+    from matplotlib import colormaps
+
+    from physconv import _gif
+
+    ramp = np.round(255 * colormaps["viridis"](np.linspace(0, 1, 512))[:, :3]).astype(np.uint8)
+    grey = np.repeat(np.linspace(0, 255, 512).round().astype(np.uint8)[:, None], 3, axis=1)
+    picture = np.concatenate([np.broadcast_to(ramp, (20, 512, 3)), np.broadcast_to(grey, (20, 512, 3))])
+    _gif.write([picture, picture[:, ::-1]], tmp_path / "ramp.gif", fps=4)
+    with Image.open(tmp_path / "ramp.gif") as im:
+        back = np.asarray(im.convert("RGB")).astype(int)
+    assert len({tuple(c) for c in back[5]}) >= 100
+    assert np.abs(back - picture).max() <= 8
+    path = tmp_path / "a.gif"
+    plot.animate(results["2d"], path)
+    with Image.open(path) as im:
+        first = im.getpalette()
+        for i in range(1, im.n_frames):  # a frame without a palette of its own uses the file's
+            im.seek(i)
+            assert im.getpalette() in (None, first)
+
+
 def test_spacetime_refuses_2d_results(results):
     with pytest.raises(ValueError, match="1-D"):
         plot.spacetime(results["2d"])
