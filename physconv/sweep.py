@@ -439,7 +439,7 @@ def run(p: Plan, store: Path, client, say=print, threads: int | None = None, pol
                 ds, cmp, written = fut.result()
                 write_variant(store, p, v, ds, cmp, frames_written=written)
                 out.ran.append(v.label)
-                say(f"[{count}/{len(p.variants)}] {v.label}: done ({time.perf_counter() - start:.1f} s)")
+                say(f"[{count}/{len(p.variants)}] {v.label}: done, {time.perf_counter() - start:.1f} s since the start")
             if poll is not None:
                 poll()
     finally:

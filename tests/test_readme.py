@@ -5,21 +5,39 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+PAGES = [README, ROOT / "docs" / "guide.md"]
+BLOCKS = [(page, i, block) for page in PAGES
+          for i, block in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S))]
 
 
-def test_the_readme_shows_python_examples():
-    assert len(BLOCKS) >= 3
+def test_the_readme_and_the_guide_show_python_examples():
+    assert sum(page == README for page, _, _ in BLOCKS) >= 1 and len(BLOCKS) >= 4
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_python_block_runs_alone_from_a_temporary_directory(index, tmp_path, monkeypatch):
+@pytest.mark.parametrize("page, index, block", BLOCKS, ids=[f"{p.name}-{i + 1}" for p, i, _ in BLOCKS])
+def test_python_block_runs_alone_from_a_temporary_directory(page, index, block, tmp_path, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)  # nothing may depend on the repository being the working directory
-    exec(compile(BLOCKS[index], f"{README}, python block {index + 1}", "exec"), {})
+    exec(compile(block, f"{page}, python block {index + 1}", "exec"), {})
+
+
+ROUND_OFF = re.compile(r"\d\.\d{3}e-1[2-9]")  # a round-off figure: its digits depend on the machine
+
+
+def test_the_readmes_sample_output_is_what_the_shipped_scenario_prints():
+    """The README's table is the run's (round-off figures compared by their size only): regenerate it with
+    `physconv run salt_aquarium` when a method or the scenario changes."""
+    from physconv import metrics, runner
+
+    shown = re.search(r"```\n(pair .*?)```", README.read_text(), flags=re.S).group(1).strip().splitlines()
+    table = metrics.table(metrics.compare(runner.run("salt_aquarium", progress=False))).splitlines()
+    printed = table[:len(shown)]
+    assert [ROUND_OFF.sub("<round-off>", line) for line in printed] == \
+        [ROUND_OFF.sub("<round-off>", line) for line in shown]
 
 
 SCALE_OUT = Path(__file__).resolve().parents[1] / "docs" / "scale-out.md"
