@@ -15,7 +15,7 @@ from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from .plot import DISPLAY_CELLS, block_mean, log_axis
-from .sweep import axes_of
+from .sweep import _coord, axes_of
 
 FLOOR = 1e-18  # an error of exactly zero is drawn here on a log axis
 Z_LIMIT = 4.0  # the z-map's colour scale: |mean - exact| / sem beyond this is saturated
@@ -64,7 +64,7 @@ def sweep(ds: xr.Dataset) -> Figure:
             pick = dict(sel, **{d: i for (_, d), i in zip(others, combo)})
             y = ds[measured].isel(pick).isel(frame=-1).values.astype(float)
             p = ds[predicted].isel(pick).isel(frame=-1).values.astype(float) if predicted in ds else np.full_like(y, np.nan)
-            label = " ".join(f"{k}={_text(ds[d].values[i])}" for (k, d), i in zip(others, combo)) or "measured"
+            label = " ".join(f"{k}={_coord(ds[d][i])}" for (k, d), i in zip(others, combo)) or "measured"
             if not np.isnan(p).all():  # under the measured line, wide and pale: both stay visible where they agree
                 (theory,) = ax.plot(x, np.maximum(p, FLOOR), lw=5, alpha=0.3, color=f"C{c % 10}", solid_capstyle="round")
                 handles.setdefault("theory (wide, pale)", theory)
@@ -85,7 +85,7 @@ def sweep(ds: xr.Dataset) -> Figure:
         elif _wide(x):
             ax.set_xscale("log")
         if labels is None and len(x) <= 6:
-            ax.set_xticks(x, [_text(v) for v in ds[dim].values])
+            ax.set_xticks(x, [_coord(ds[dim][i]) for i in range(len(x))])
             ax.minorticks_off() if ax.get_xscale() == "log" else None
     for ax in grid[len(panels):]:
         ax.set_visible(False)
@@ -94,10 +94,6 @@ def sweep(ds: xr.Dataset) -> Figure:
     fig.suptitle(f"{ds.attrs.get('title', 'sweep')}: each pair's difference at the last saved step against "
                  f"{key}", fontsize=10)
     return fig
-
-
-def _text(v) -> str:
-    return f"{v:g}" if isinstance(v, (float, np.floating)) else str(v)
 
 
 def _last(ds: xr.Dataset, name: str) -> np.ndarray:
