@@ -1,14 +1,23 @@
 """Speed on a machine that is not idle: each method's time with other processes spinning beside it.
 
 Every repetition times each case on a quiet machine, then starts the spinning processes and times each
-case again, so that a drift of the machine hurts both alike; the medians are compared. Two figures
-belong together in a row: busy/quiet, and the *floor* a fair scheduler sets. With ``k`` spinning
-processes on ``c`` cores, a process of ``t`` threads gets ``share = min(t, c, c t / (t + k))`` cores, so
-a loop whose ``t`` threads ran ``S`` times faster than one thread (on a quiet machine) takes at least
-``S / share`` times its quiet time, and never less than its quiet time: floor ``max(1, S / share)``.
-With 2 threads, 2 spinners and 2 cores the share is one core and the floor is the speed-up itself: a
-loop that scales perfectly cannot get below 2 there. A ratio near its floor means the threads lose
-nothing waiting for each other; the failure this row watches for is a ratio several times the floor.
+case again, so that a drift of the machine hurts both alike; the medians are compared.
+
+Two figures belong beside busy/quiet. The *floor* is what a fair scheduler allows. With ``k`` spinning
+processes on ``c`` cores a process gets ``share_1 = min(1, c / (1 + k))`` of a core while one of its
+threads runs and ``share_t = min(t, c t / (t + k))`` cores while ``t`` run. A case that took ``s`` on one
+thread and ``q`` on ``t`` threads (quiet) has the parallel fraction ``f = (1 - q/s) / (1 - 1/t)``
+(Amdahl), so busy it takes at least ``s ((1 - f) / share_1 + f / share_t)``. With 2 threads, 2 spinners
+and 2 cores that is 1.5 times the quiet time for serial code and 2 times for code that scales
+perfectly: no case that uses both cores can get below 1.5 there.
+
+The *peer* row is numpy and scipy.ndimage doing the same FTCS steps on one thread (checked equal to
+physconv's explicit steps first). Its busy/quiet above its floor of 1.5 is what the machine itself
+loses when every core is busy (on a virtual machine the same instructions take more CPU time then);
+a physconv case at its floor times that factor loses nothing to its own threads. The peer runs twice:
+as long as the implicit run, and only a tenth of its steps, as short as a whole explicit run; for a job
+of a few tens of milliseconds a few time slices of the scheduler are a large part of its time, and
+busy/quiet grows for any code.
 """
 
 from __future__ import annotations
@@ -83,9 +92,11 @@ def quiet_and_busy(cases: dict, repeat: int, spinners: int) -> dict:
 
 
 def floor(quiet: float, serial: float, threads: int, spinners: int, cores: int) -> float:
-    """The busy/quiet ratio a fair scheduler allows a loop with this quiet speed-up (see the module)."""
-    share = min(threads, cores, cores * threads / (threads + spinners))
-    return max(1.0, serial / quiet / share)
+    """The busy/quiet ratio a fair scheduler allows a case with this quiet speed-up (see the module)."""
+    share_1 = min(1.0, cores / (1 + spinners))
+    share_t = min(threads, cores, cores * threads / (threads + spinners))
+    f = 0.0 if threads == 1 else min(1.0, max(0.0, (1 - quiet / serial) / (1 - 1 / threads)))
+    return serial * ((1 - f) / share_1 + f / share_t) / quiet
 
 
 def scenario_cases(steps: int = 300) -> dict:
@@ -116,12 +127,35 @@ def small_cases() -> dict:
     return out
 
 
+def peer_case(steps: int = 300) -> dict:
+    """FTCS on the salt aquarium's grid by numpy and scipy.ndimage (one thread), checked against physconv."""
+    import scipy.ndimage as ndi
+
+    s = physconv.scenario.load("salt_aquarium")
+    g, u0 = s.make_grid(), s.initial_field(s.make_grid())
+    ry, rx = (float(s.diffusivity) / h**2 for h in g.spacing)  # dt = 1
+    stencil = np.array([[0, ry, 0], [rx, 1 - 2 * (ry + rx), rx], [0, ry, 0]])
+
+    def ftcs(n=steps):  # reflecting walls between cells: the ghost cell mirrors its neighbour
+        u = u0.copy()
+        for _ in range(n):
+            u = ndi.correlate(u, stencil, mode="reflect")
+        return u
+
+    ours = explicit.diffuse(u0, g, diffusivity=float(s.diffusivity), dt=1.0, steps=20)
+    if not np.allclose(ftcs(20), ours, rtol=1e-12, atol=1e-12 * float(np.abs(u0).max())):
+        raise AssertionError("the peer's FTCS differs from physconv's explicit steps")
+    short = max(1, steps // 10)  # a job as short as a whole explicit run: a time slice is a large part of it
+    return {f"peer: scipy.ndimage FTCS x{steps}, one thread": ftcs,
+            f"peer: scipy.ndimage FTCS x{short}, one thread": lambda: ftcs(short)}
+
+
 def run(rows: list, repeat: int, quick: bool, spinners: int = 2) -> None:
     """Measure and print every case beside ``spinners`` busy processes; append the rows."""
     cores, threads = os.cpu_count(), numba.get_num_threads()
     print(f"load: {spinners} spinning processes on {cores} cores, {threads} numba threads, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}; load average {load()}", flush=True)
-    cases = {**scenario_cases(100 if quick else 300), **small_cases()}
+    cases = {**scenario_cases(100 if quick else 300), **small_cases(), **peer_case(100 if quick else 300)}
     for name, t in quiet_and_busy(cases, repeat, spinners).items():
         ratio = t["busy"] / t["quiet"]
         bound = floor(t["quiet"], t["serial"], threads, spinners, cores)

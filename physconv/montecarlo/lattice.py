@@ -33,6 +33,7 @@ import numpy as np
 from .. import kernels as _k
 from .._interrupt import check as check_interrupt
 from .._pace import Pace
+from .._threads import ThreadChoice
 from .._threads import threads_for
 from ..errors import BoundaryError, KernelError
 from ..grid import Grid
@@ -239,11 +240,12 @@ def record(keep, shape, advance, current, callback=None, work: int = 1, stride: 
     """
     frames = np.empty((len(keep),) + tuple(shape), dtype=np.int64) if out is None else out
     done = 0
-    pace = Pace(work)
+    pace, threads = Pace(work), ThreadChoice(work)
     for i, target in enumerate(keep):
         while target > done:
             n = min(stride, target - done) if stride else pace.next(target - done)  # a jump's draw is its span's
-            advance(done, n)
+            with threads.chunk(n):
+                advance(done, n)
             if not stride:
                 pace.done(n)
             done += n

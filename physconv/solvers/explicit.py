@@ -14,7 +14,7 @@ import numpy as np
 from .. import kernels as _k
 from .._interrupt import check as check_interrupt
 from .._pace import Pace
-from .._threads import threads_for
+from .._threads import ThreadChoice
 from ..boundary import image_index, wall_value
 from ..errors import KernelError, StabilityError
 from ..grid import Grid, all_finite, as_boundaries
@@ -321,7 +321,8 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None,
 
     Chunks are sized by measured time (:class:`physconv._pace.Pace`, about 0.1 s each), whatever
     ``save_every`` and the grid's size are: Python (and so Ctrl-C) runs between chunks, and
-    ``callback`` after each.
+    ``callback`` after each. Each chunk runs on all the threads or on one, whichever ran faster
+    lately (:class:`physconv._threads.ThreadChoice`: short parallel regions lose on a busy machine).
 
     ``u`` is not copied: the first call reads it and writes its first step (or sweep of fused steps)
     into a new buffer, and only the two buffers are written after, by the loop's threads (a copy
@@ -335,12 +336,13 @@ def _drive(advance, u, steps, save_every, callback, multiple: int = 0, out=None,
     bufs = None
     cur, done = 0, 0
     pace = Pace(u.size, multiple or 1)  # whole blocks of fused steps per chunk
+    threads = ThreadChoice(u.size)
     # one frame: the buffer itself is the result (no copy); else each saved step is copied out
     frames = out if out is not None or save_every is None else np.empty((len(keep),) + u.shape, dtype=u.dtype)
     for i, target in enumerate(keep):
         while target > done:
             n = pace.next(target - done)
-            with threads_for(u.size):
+            with threads.chunk(n):
                 if bufs is None:  # the first a new array (it may be the result), the second scratch
                     bufs = [workspace.new(field.shape, field.dtype), workspace.take(field.shape, field.dtype)]
                     first = min(n, multiple or 1)
