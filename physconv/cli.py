@@ -265,10 +265,12 @@ def _check_reduced(result, store) -> None:
 
 
 def _report_ensemble(r: dict) -> None:
+    from . import ensemble
+
     pairs = ", ".join(f"R={n}: {e:.3e} ({p:.3e})" for n, e, p in zip(r["used"], r["rel_l2"], r["spread"]))
     click.echo(f"ensemble mean vs exact expectation (relative L2, last frame; in brackets what the replicas' "
                f"spread predicts, spread/sqrt(R)): {pairs}")
-    click.echo(f"fitted slope of log(error) against log(R): {r['slope']:.3f} (1/sqrt(R) is -0.5)")
+    click.echo(ensemble.slope_line(r["slope"]))
 
 
 @cli.command(short_help="Run every combination of some keys' values (or Monte Carlo replicas) on Dask.")

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+MIN_FIT = 3  # values of R' (1, 2, 4, ..., R) a slope is fitted to
+
 
 def reduce(store: Path, p) -> dict:
     """Mean, standard deviation and standard error per cell over the replicas, the exact expectation,
@@ -39,18 +41,28 @@ def reduce(store: Path, p) -> dict:
     norm = float(np.linalg.norm(exact[-1]))
     err = [float(np.linalg.norm(np.asarray(last[:n].mean(axis=0)) - exact[-1]) / norm) for n in used]
     spread = float(np.sqrt(np.sum(std[-1] ** 2)) / norm)
-    slope = float(np.polyfit(np.log(used), np.log(err), 1)[0]) if len(used) > 2 else float("nan")
+    slope = float(np.polyfit(np.log(used), np.log(err), 1)[0]) if len(used) >= MIN_FIT else None
     space = tuple(ds["monte_carlo"].dims[2:])
     out = xr.Dataset({"mean": (("frame",) + space, mean), "std": (("frame",) + space, std),
                       "sem": (("frame",) + space, std / np.sqrt(R)), "exact": (("frame",) + space, exact),
                       "mean_rel_l2": ("replicas_used", np.array(err)),
                       "spread_rel_l2": ("replicas_used", spread / np.sqrt(used))},
                      coords={"replicas_used": np.array(used)})
-    out.attrs = dict(ds.attrs, error_slope=slope, replicas=R)  # to_zarr replaces the store's attributes
+    out.attrs = dict(ds.attrs, replicas=R)  # to_zarr replaces the store's attributes: keep them
+    out.attrs.pop("error_slope", None)
+    if slope is not None:  # JSON has no NaN: a slope that cannot be fitted is left out
+        out.attrs["error_slope"] = slope
     ds.close()
     out.to_zarr(store, mode="a", zarr_format=2, consolidated=False)
     return {"replicas": R, "used": used, "rel_l2": err, "spread": [spread / math.sqrt(n) for n in used],
             "slope": slope}
+
+
+def slope_line(slope) -> str:
+    """The fitted slope, or why there is none."""
+    if slope is None:
+        return f"no slope of log(error) against log(R') fitted: it needs at least {MIN_FIT} values of R' (R >= 3)"
+    return f"fitted slope of log(error) against log(R'): {slope:.3f} (1/sqrt(R) is -0.5)"
 
 
 def expectation(s) -> np.ndarray:
@@ -83,7 +95,7 @@ def summary(ds: xr.Dataset) -> dict:
     spread = ds["spread_rel_l2"].values.tolist() if "spread_rel_l2" in ds else [None] * len(used)
     return {"replicas": int(ds.attrs.get("replicas", ds.sizes.get("replica", 0))),
             "replicas_used": used, "mean_rel_l2": ds["mean_rel_l2"].values.tolist(), "spread_rel_l2": spread,
-            "error_slope": float(ds.attrs.get("error_slope", float("nan"))),
+            "error_slope": float(ds.attrs["error_slope"]) if "error_slope" in ds.attrs else None,
             "last_frame": {"time": float(ds["time"].isel(replica=0).values[-1]),
                            "max_sem": float(last["sem"].max()), "max_abs_z": float(np.abs(z).max()),
                            "cells": int(z.size)}}
@@ -99,6 +111,6 @@ def table(ds: xr.Dataset) -> str:
     text = metrics.format_rows(("replicas R'", "rel L2 of the mean", "spread/sqrt(R')", "ratio"), rows, left=())
     last = s["last_frame"]
     return (f"{ds.attrs.get('title', 'ensemble')}: {s['replicas']} replicas, last frame t = {last['time']:g}\n"
-            f"{text}\nfitted slope of log(error) against log(R'): {s['error_slope']:.3f} (1/sqrt(R) is -0.5)\n"
+            f"{text}\n{slope_line(s['error_slope'])}\n"
             f"largest standard error of the mean {last['max_sem']:.3e}; largest |mean - exact| / sem over "
             f"{last['cells']} cells {last['max_abs_z']:.2f}")

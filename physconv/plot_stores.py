@@ -157,7 +157,8 @@ def ensemble(ds: xr.Dataset) -> Figure:
     ax.minorticks_off()
     ax.set_xlabel("replicas R'")
     ax.set_ylabel("relative L2 error")
-    slope = float(ds.attrs.get("error_slope", np.nan))
-    ax.set_title(f"fitted slope of log(error) against log(R'): {slope:.3f} (1/sqrt(R) is -0.5)", fontsize=9)
+    from .ensemble import slope_line
+
+    ax.set_title(slope_line(float(ds.attrs["error_slope"]) if "error_slope" in ds.attrs else None), fontsize=9)
     ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.02, 0.5))
     return fig

@@ -26,7 +26,6 @@ must see any file the scenario names (image or array initials).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
@@ -39,6 +38,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
+from . import identity as _identity
 from . import scenario as _scenario
 from .errors import PhysconvError
 
@@ -147,13 +147,7 @@ class Variant:
     label: str = ""
     mc_seed: object = None  # an ensemble replica's SeedSequence
     tag: str = ""  # what else than the scenario text makes the variant (the replica and the ensemble size)
-
-    @property
-    def fingerprint(self) -> int:
-        """A nonzero 63-bit hash of the variant's scenario text (its done-mark)."""
-        text = self.scenario.text + self.tag
-        h = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1
-        return h or 1
+    fingerprint: int = 0  # its done-mark: its text under the store's identity (set by the plan)
 
 
 @dataclass
@@ -164,6 +158,19 @@ class Plan:
     variants: list
     layout: dict = field(default_factory=dict)
     compare: bool = True  # store each variant's comparison (sweeps; not ensemble replicas)
+    identity: dict = field(default_factory=dict)  # what determines the values (physconv.identity)
+    files: dict = field(default_factory=dict)  # {path: SHA-256} of every file a variant reads
+
+    def __post_init__(self):
+        self.identity, self.files = _identity.of_plan(self.text, self.common, [v.scenario for v in self.variants])
+        for v in self.variants:
+            v.fingerprint = _identity.variant_mark(v.scenario.text + v.tag, self.identity)
+
+    @property
+    def common(self) -> list:
+        """The overrides every variant shares (those before its own swept values)."""
+        return self.variants[0].overrides[:len(self.variants[0].overrides) - len(self.axes)] \
+            if self.compare else self.variants[0].overrides
 
     @property
     def shape(self) -> tuple:
@@ -320,14 +327,15 @@ def close(client, local: bool, hurry: bool = False) -> None:
 
 
 def run_variant(text: str, source: str, base_dir: str, overrides: list, threads: int | None = None,
-                mc_seed=None, compare: bool = True, stream=None):
+                mc_seed=None, compare: bool = True, stream=None, files: dict | None = None):
     """Parse and run one variant where it lands (a worker); return ``(result, comparison, written)``.
 
     ``stream`` = ``(store, token, index)``: if this worker sees the store (its token file holds
     ``token``), each method's frames go to the variant's region of the store as they are reached
     (cleared again if the variant fails), the result returned holds the rest (initial field, times),
     and ``written`` is True. Otherwise, as on workers that do not share the client's disk, the frames
-    come back in the result.
+    come back in the result. ``files``: ``{path: SHA-256}`` of the files the scenario reads, as the store
+    records them; a file this worker reads otherwise (changed since, or another machine's copy) is refused.
     """
     import numba
 
@@ -336,6 +344,11 @@ def run_variant(text: str, source: str, base_dir: str, overrides: list, threads:
     if threads:
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     s = _scenario.parse(text, source=source, base_dir=base_dir, overrides=overrides)
+    for key, path in _identity.input_files(s).items():
+        want = (files or {}).get(str(path))
+        if want is not None and _identity.file_digest(path) != want:
+            raise SweepError(f"{key}: the file {path} changed after the sweep started (or differs on this worker); "
+                             "nothing of this variant was written")
     regions = _regions(stream, s.methods) if stream is not None else None
     try:
         ds = runner.run(s, progress=False, mc_seed=mc_seed, store=regions)
@@ -417,7 +430,8 @@ def run(p: Plan, store: Path, client, say=print, threads: int | None = None, pol
     start = time.perf_counter()
     token = _write_token(store)
     futures = {client.submit(run_variant, p.text, str(p.source), str(p.source.parent), v.overrides, threads,
-                             v.mc_seed, p.compare, (str(store.resolve()), token, v.index), pure=False): v
+                             v.mc_seed, p.compare, (str(store.resolve()), token, v.index), p.files,
+                             pure=False): v
                for v in todo}
     waiting = set(futures)
     count = len(out.skipped)
@@ -493,7 +507,8 @@ def _template(p: Plan) -> xr.Dataset:
     ds = xr.Dataset(data, coords=coords)
     ds.attrs = {"physconv_sweep": 1, "scenario": p.text, "source": str(p.source),
                 "axes": json.dumps([[a.key, [_text(v) for v in a.values]] for a in p.axes]),
-                "title": first.name, "kind": "sweep" if p.compare else "ensemble"}
+                "title": first.name, "kind": "sweep" if p.compare else "ensemble",
+                "identity": json.dumps(p.identity)}
     return ds
 
 
@@ -522,6 +537,17 @@ def open_or_create(store: Path, p: Plan, create: bool = True) -> np.ndarray:
             or dict(old.sizes) != dict(template.sizes):
         raise SweepError(f"{store}: holds a sweep over other keys, values or methods; choose another --out "
                          "or remove it")
+    try:
+        before = json.loads(old.attrs["identity"])
+        if not isinstance(before, dict):
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise SweepError(f"{store}: has no readable record of the scenario and files it holds (written by an older "
+                         "physconv, or damaged); choose another --out or remove it") from None
+    changed = _identity.difference(before, p.identity, str(old.attrs.get("scenario", "")), p.text)
+    if changed:
+        raise SweepError(f"{store}: holds the results of another input: {changed}; choose another --out or remove "
+                         "it (a store never mixes results of different inputs)")
     return old["done"].values.astype(np.int64)
 
 

@@ -187,10 +187,11 @@ def test_a_failing_variant_is_reported_and_a_rerun_runs_only_what_is_missing(tmp
     done = sweep.open_sweep(store)
     assert np.isfinite(done["explicit"].values).all() and (done["done"].values != 0).all()
 
-    calls.clear()  # a changed scenario is not mixed with the old results: everything runs again
+    calls.clear()  # a changed scenario is never mixed with the old results: refused before anything runs
     path.write_text(SWEEP_BASE.replace("random_cubes, seed: 1}", "random_cubes, seed: 9}"))
-    third = sweep.run(sweep.plan(path, axes), store, client, say=lambda line: None)
-    assert len(third.ran) == 4 and len(calls) == 4
+    with pytest.raises(sweep.SweepError, match="another input: the scenario's text changed .line .*seed: 9"):
+        sweep.run(sweep.plan(path, axes), store, client, say=lambda line: None)
+    assert calls == []
 
 
 def test_a_store_of_another_sweep_is_refused(tmp_path):
@@ -238,6 +239,21 @@ def test_the_ensemble_mean_converges_like_one_over_root_r(tmp_path, client):
     z = (store["mean"] - store["exact"]).values[1:] / np.where(store["sem"].values[1:] > 0, store["sem"].values[1:], 1)
     assert np.abs(z).max() < 8  # 2400 cells: |z| above 8 with probability < 1e-10 per cell for t-like tails
     _the_ensemble_reads_back(tmp_path / "e.zarr", store, r, tmp_path)
+
+
+@pytest.mark.parametrize("replicas", [2, 3])
+def test_a_small_ensemble_writes_valid_json_and_says_when_no_slope_is_fitted(tmp_path, client, replicas):
+    """Two replicas give two values of R' (1, 2): no slope, and no NaN in the attributes (JSON has none)."""
+    import json
+
+    p = sweep.plan_ensemble(_write(tmp_path), replicas)
+    sweep.run(p, tmp_path / "e.zarr", client, say=lambda line: None)
+    r = ensemble.reduce(tmp_path / "e.zarr", p)
+    attrs = json.loads((tmp_path / "e.zarr" / ".zattrs").read_text(), parse_constant=lambda c: pytest.fail(c))
+    assert ("error_slope" in attrs) == (replicas >= ensemble.MIN_FIT) == (r["slope"] is not None)
+    out = __import__("click.testing", fromlist=["CliRunner"]).CliRunner().invoke(cli.cli, ["compare", str(tmp_path / "e.zarr")])
+    assert out.exit_code == 0 and "nan" not in out.output
+    assert ("no slope of log(error)" in out.output) == (replicas < ensemble.MIN_FIT)
 
 
 def _the_ensemble_reads_back(path, store, r, tmp_path):
