@@ -236,7 +236,7 @@ def compare(result, as_json):
     from . import sweep
 
     if sweep.is_store(result):
-        store = sweep.open_sweep(result)
+        store, marks, damaged = _open_store(result)
         if sweep.kind_of(store) == "ensemble":
             from . import ensemble
 
@@ -244,16 +244,35 @@ def compare(result, as_json):
             click.echo(json.dumps(_json_safe(ensemble.summary(store)), allow_nan=False) if as_json
                        else ensemble.table(store))
         elif as_json:  # the comparison of every variant, not the fields
-            keep = [v for v in sweep.COMPARE_VARS + ("time", "step", "scale", "done") if v in store]
-            click.echo(json.dumps(_json_safe(store[keep].load().to_dict(data="list")), default=str, allow_nan=False))
+            import xarray as xr
+
+            keep = [v for v in sweep.COMPARE_VARS + ("time", "step", "scale") if v in store]
+            dims = tuple(d for _, d in sweep.axes_of(store))
+            good = xr.DataArray(marks != 0, dims=dims)  # damaged or unfinished variants: null, never values
+            out = store[keep].where(good).load()
+            out["done"] = (dims, marks)
+            click.echo(json.dumps(_json_safe(out.to_dict(data="list")), default=str, allow_nan=False))
         else:
-            click.echo(sweep.table(store))
+            click.echo(sweep.table(store, marks, damaged))
         return
     cmp = metrics.compare(io.open_result(result))
     if as_json:
         click.echo(json.dumps(_json_safe(cmp.to_dict(data="list")), default=str, allow_nan=False))
     else:
         click.echo(metrics.table(cmp))
+
+
+def _open_store(result):
+    """A sweep or ensemble store with its done-marks and damaged variants (a warning line names them)."""
+    from . import sweep
+
+    store = sweep.open_sweep(result)
+    marks, damaged = sweep.state(result, store)
+    if damaged:
+        first = next(iter(damaged.items()))
+        click.echo(f"warning: {result}: {len(damaged)} finished variant(s) damaged, shown as not done (first: "
+                   f"{' '.join(map(str, first[0]))}: {first[1]}); re-running the sweep redoes exactly those", err=True)
+    return store, marks, damaged
 
 
 def _check_reduced(result, store) -> None:
@@ -409,8 +428,12 @@ def _plot_store(result, out_file, kind) -> None:
     store (mean, standard error and the error against R)."""
     from . import plot_stores, sweep
 
-    store = sweep.open_sweep(result)
+    store, marks, _ = _open_store(result)
     what = sweep.kind_of(store)
+    if what == "sweep":  # damaged or unfinished variants are drawn as gaps, never as values
+        import xarray as xr
+
+        store = store.where(xr.DataArray(marks != 0, dims=tuple(d for _, d in sweep.axes_of(store))))
     if kind != "overview":
         raise _Failure(f"{result}: a {what} store has one picture (--kind overview), not --kind {kind}")
     if what == "ensemble":

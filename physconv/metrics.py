@@ -215,6 +215,9 @@ def prediction_factor(cmp: xr.Dataset, i: int) -> float:
 def verdict(cmp: xr.Dataset, i: int) -> str:
     """The verdict on pair ``i``: round-off for exact pairs, against theory for approximate ones."""
     kind = str(cmp["pair_kind"].values[i])
+    measured = [cmp[v].values[i] for v in ("max_abs_diff", "rel_l2") if v in cmp] + [cmp.attrs["scale"]]
+    if any(np.isnan(np.asarray(m, dtype=float)).any() for m in measured):
+        return MISSING
     if kind == "exact":
         worst = float(cmp["max_abs_diff"][i].max()) / cmp.attrs["scale"]
         tol = float(cmp["tolerance"][i]) if "tolerance" in cmp else EXACT_TOL
@@ -270,6 +273,7 @@ def _monte_carlo_stats(ds, grid) -> xr.Dataset:
     return out
 
 
+MISSING = "NO VERDICT (the comparison holds NaN: values missing or damaged)"
 HEADER = ("pair", "kind", "max|diff|/max|u0|", "rel L2 (last)", "predicted", "verdict")
 
 
@@ -285,8 +289,11 @@ def rows(cmp: xr.Dataset) -> list[tuple[str, ...]]:
                     verdict(cmp, i)))
     if "mc_max_abs_z" in cmp:
         later = slice(1, None) if cmp.sizes["time"] > 1 else slice(None)
-        z = float(cmp["mc_max_abs_z"][later].max())
-        bound = float(cmp["mc_z_bound"][later].min())
+        zs, bounds = cmp["mc_max_abs_z"][later].values, cmp["mc_z_bound"][later].values
+        if np.isnan(zs).any() or np.isnan(bounds).any() or np.isnan(cmp["mc_rel_l2"].values).any():
+            out.append((f"monte_carlo-{cmp.attrs.get('mc_reference', '?')}", "stat", "", "", "", MISSING))
+            return out
+        z, bound = float(zs.max()), float(bounds.min())
         ps = cmp["mc_chi2_p"][later].values
         defined = ps[~np.isnan(ps)]
         p = float(defined.min()) if defined.size else None

@@ -407,12 +407,32 @@ class Outcome:
     failed: dict = field(default_factory=dict)
 
 
-def pending(store: Path, p: Plan, create: bool = True) -> tuple[list, list]:
-    """``(to run, done)``: the variants whose done-mark in ``store`` does not (does) match their text.
-    Without ``create``, a missing store is only checked to be writable (nothing is written)."""
-    done = open_or_create(Path(store), p, create)
-    todo = [v for v in p.variants if done[v.index] != v.fingerprint]
-    return todo, [v for v in p.variants if done[v.index] == v.fingerprint]
+def pending(store: Path, p: Plan, create: bool = True, damaged: dict | None = None) -> tuple[list, list]:
+    """``(to run, done)``: the variants whose done-mark in ``store`` does not (does) match their text and
+    identity, a marked variant whose chunks are not whole (:mod:`physconv.store_check`) counted as not
+    done and put in ``damaged`` (label -> what is damaged). Without ``create``, a missing store is only
+    checked to be writable (nothing is written)."""
+    bad_marks: dict = {}
+    marks = open_or_create(Path(store), p, create, bad_marks)
+    if damaged is not None:
+        labels = {v.index: v.label for v in p.variants}
+        damaged.update({labels[i]: what for i, what in bad_marks.items()})
+    if marks.any():
+        from . import store_check
+
+        finished = [v.index for v in p.variants if marks[v.index] == v.fingerprint]
+        try:
+            broken = store_check.damaged(Path(store), tuple(a.dim for a in p.axes), finished,
+                                         p.variants[0].scenario.methods)
+        except store_check.DamagedStore as exc:
+            raise SweepError(f"{exc}; the store cannot say what it holds: remove it or choose another --out") from None
+        for v in p.variants:
+            if v.index in broken:
+                marks[v.index] = 0
+                if damaged is not None:
+                    damaged[v.label] = broken[v.index]
+    todo = [v for v in p.variants if marks[v.index] != v.fingerprint]
+    return todo, [v for v in p.variants if marks[v.index] == v.fingerprint]
 
 
 def run(p: Plan, store: Path, client, say=print, threads: int | None = None, poll=None) -> Outcome:
@@ -516,8 +536,9 @@ def _same_spacing(p: Plan) -> bool:
     return len({tuple(v.scenario.make_grid().spacing) for v in p.variants}) == 1
 
 
-def open_or_create(store: Path, p: Plan, create: bool = True) -> np.ndarray:
-    """The done-marks of the variants (0: not done), creating the store if it is not there (and ``create``).
+def open_or_create(store: Path, p: Plan, create: bool = True, damaged: dict | None = None) -> np.ndarray:
+    """The done-marks of the variants (0: not done), creating the store if it is not there (and ``create``);
+    a damaged mark reads as 0 and goes into ``damaged`` (index -> what is damaged).
 
     Raises SweepError if ``store`` holds something else, or a sweep over other keys or values.
     """
@@ -529,10 +550,9 @@ def open_or_create(store: Path, p: Plan, create: bool = True) -> np.ndarray:
         if create:
             template.to_zarr(store, compute=False, mode="w-", zarr_format=2, consolidated=False)
         return np.zeros(p.shape, dtype=np.int64)
-    try:
-        old = open_sweep(store)
-    except SweepError:
-        raise SweepError(f"{store}: exists and is not a physconv sweep store; choose another --out") from None
+    if not is_store(store):
+        raise SweepError(f"{store}: exists and is not a physconv sweep store; choose another --out")
+    old = open_sweep(store)
     if old.attrs.get("axes") != template.attrs["axes"] or set(old.data_vars) != set(template.data_vars) \
             or dict(old.sizes) != dict(template.sizes):
         raise SweepError(f"{store}: holds a sweep over other keys, values or methods; choose another --out "
@@ -548,7 +568,10 @@ def open_or_create(store: Path, p: Plan, create: bool = True) -> np.ndarray:
     if changed:
         raise SweepError(f"{store}: holds the results of another input: {changed}; choose another --out or remove "
                          "it (a store never mixes results of different inputs)")
-    return old["done"].values.astype(np.int64)
+    marks, bad = done_state(store, p.shape)
+    if damaged is not None:
+        damaged.update(bad)
+    return marks
 
 
 def _write_token(store: Path) -> str:
@@ -611,15 +634,58 @@ def is_store(path) -> bool:
 
 
 def open_sweep(path) -> xr.Dataset:
-    """A sweep store as an xarray Dataset (lazy)."""
+    """A sweep store as an xarray Dataset (lazy), its metadata checked: SweepError in one line naming
+    what is damaged."""
     path = Path(path)
+    if not is_store(path):
+        raise SweepError(f"{path}: not a physconv sweep store")
     try:
         ds = xr.open_zarr(path, consolidated=False)
-    except (OSError, ValueError, KeyError):  # zarr's errors derive from ValueError or OSError
-        raise SweepError(f"{path}: not a physconv sweep store") from None
-    if not ds.attrs.get("physconv_sweep"):
-        raise SweepError(f"{path}: not a physconv sweep store")
+    except Exception as exc:  # noqa: BLE001 - zarr and xarray fail in many ways on damaged metadata
+        from .store_check import metadata_problem
+
+        what = metadata_problem(path) or f"{path}: {type(exc).__name__}: {' '.join(str(exc).split())[:150]}"
+        raise SweepError(f"a damaged sweep store: {what}; remove it or choose another --out") from None
+    try:
+        axes = json.loads(ds.attrs["axes"])
+        if not isinstance(axes, list) or not all(isinstance(a, list) and len(a) == 2 and isinstance(a[0], str)
+                                                 and len(a[1]) == ds.sizes.get(a[0].replace(".", "_"), -1)
+                                                 for a in axes):
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise SweepError(f"{path / '.zattrs'}: the attribute 'axes' (the swept keys and values) is damaged; "
+                         "remove the store or choose another --out") from None
+    if "done" not in ds:
+        raise SweepError(f"{path / 'done'}: missing (the done-marks); remove the store or choose another --out")
     return ds
+
+
+def done_state(path, shape) -> tuple[np.ndarray, dict]:
+    """``(marks, damaged)``: the done-marks read chunk by chunk (a damaged one read as not done), and
+    ``{index: phrase}`` of the damaged marks."""
+    from . import store_check
+
+    try:
+        return store_check.done_marks(Path(path), tuple(shape))
+    except store_check.DamagedStore as exc:
+        raise SweepError(f"{exc}; remove the store or choose another --out") from None
+
+
+def state(path, ds: xr.Dataset) -> tuple[np.ndarray, dict]:
+    """``(marks, damaged)`` of a store opened by :func:`open_sweep`: every marked variant's chunks
+    checked (:func:`physconv.store_check.damaged`); a damaged variant's mark is 0 in ``marks``."""
+    from . import store_check
+
+    dims = tuple(d for _, d in axes_of(ds))
+    marks, bad = done_state(path, tuple(ds.sizes[d] for d in dims))
+    finished = [tuple(i) for i in np.argwhere(marks != 0)]
+    try:
+        bad.update(store_check.damaged(Path(path), dims, finished, [str(m) for m in ds["method"].values]))
+    except store_check.DamagedStore as exc:
+        raise SweepError(f"{exc}; remove the store or choose another --out") from None
+    for index in bad:
+        marks[index] = 0
+    return marks, bad
 
 
 def kind_of(ds: xr.Dataset) -> str:
@@ -632,17 +698,22 @@ def axes_of(ds: xr.Dataset) -> list[tuple[str, str]]:
     return [(key, key.replace(".", "_")) for key, _ in json.loads(ds.attrs["axes"])]
 
 
-def table(ds: xr.Dataset) -> str:
-    """One table across the variants of a sweep store: the variant's values, then each pair's row."""
+def table(ds: xr.Dataset, marks: np.ndarray, damaged: dict | None = None) -> str:
+    """One table across the variants of a sweep store: the variant's values, then each pair's row
+    (``marks``, ``damaged``: from :func:`state`)."""
     from . import metrics
 
+    damaged = damaged or {}
     axes = axes_of(ds)
     rows = []
     for index in itertools.product(*(range(ds.sizes[d]) for _, d in axes)):
         sel = {d: i for (_, d), i in zip(axes, index)}
         one = ds.isel(sel)
         label = " ".join(f"{key}={_coord(one[d])}" for key, d in axes) or ds.attrs.get("title", "")
-        if int(one["done"]) == 0:
+        if tuple(index) in damaged:
+            rows.append((label, f"(damaged: {damaged[tuple(index)]}; re-run the sweep)", "", "", "", "", ""))
+            continue
+        if marks[tuple(index)] == 0:
             rows.append((label, "(not done)", "", "", "", "", ""))
             continue
         cmp = _comparison(ds, one)

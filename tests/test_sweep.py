@@ -19,18 +19,6 @@ from .test_scenario import BASE
 SWEEP_BASE = BASE.replace("particles: 1000", "particles: 3000")
 
 
-@pytest.fixture(scope="module")
-def client():
-    """An in-process cluster (threads): monkeypatched code is what the workers run."""
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0")
-    c = Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
-
-
 def _write(tmp_path, text=SWEEP_BASE):
     p = tmp_path / "tiny.yaml"
     p.write_text(text)
@@ -90,7 +78,7 @@ def test_a_sweep_equals_its_variants_run_one_by_one(tmp_path, client, capsys):
             for m in alone.attrs["methods"].strip("[]").replace('"', "").split(", "):
                 np.testing.assert_array_equal(one[m].values, alone[m].values)
             np.testing.assert_array_equal(one["time"].values, alone["time"].values)
-    table = sweep.table(store)
+    table = sweep.table(store, *sweep.state(tmp_path / "s.zarr", store))
     assert table.count("agree to round-off") == 6 and "diffusivity=0.2 monte_carlo.seed=5" in table
     import json
 
