@@ -303,10 +303,12 @@ def _report_ensemble(r: dict) -> None:
               "or outputs/<name>-ensemble.zarr). Re-running the same command resumes it.")
 @click.option("--workers", type=click.IntRange(1, 4096), help="Processes of the local cluster (default: one per core).")
 @click.option("--scheduler", metavar="ADDRESS", help="Use a running dask scheduler, e.g. tcp://10.0.0.5:8786.")
+@click.option("--timeout", type=click.FloatRange(0.1, 86400), default=30, show_default=True, metavar="SECONDS",
+              help="With --scheduler: how long to wait for it to answer and to have a worker.")
 @click.option("--max-memory", type=click.FloatRange(0, 1e6, min_open=True), metavar="GIB", callback=_finite,
               help="Refuse variants needing more memory than this each (default: 80% of RAM, shared among the "
                    "local workers).")
-def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
+def sweep(scenario, axes, replicas, out_path, workers, scheduler, timeout, max_memory):
     """Run SCENARIO for every combination of the --set values, one task per variant, on a local Dask
     cluster or the scheduler at --scheduler; write them to one Zarr store with one dimension per key.
 
@@ -316,12 +318,14 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
       physconv sweep salt_aquarium --replicas 16 --set monte_carlo.particles=100000
       physconv compare outputs/diffusion_1d-sweep.zarr
     """
-    from . import ensemble
+    from . import cluster, ensemble
     from . import sweep as sw
     from ._interrupt import check
 
-    if workers and scheduler:
+    if workers and scheduler is not None:
         raise _Failure("give --workers (a local cluster) or --scheduler (a running one), not both")
+    if scheduler is not None:
+        scheduler = cluster.scheduler_address(scheduler)
     n = workers or (os.cpu_count() or 1)
     if max_memory is not None:
         limit = int(max_memory * 2**30)
@@ -351,13 +355,13 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, max_memory):
         return
     say = lambda line: click.echo(line, err=True)  # noqa: E731
     say(f"{'starting a local cluster of ' + str(n) + ' workers' if local else 'connecting to ' + scheduler}")
-    client = sw.connect(n if local else None, scheduler)
+    client = cluster.connect(n if local else None, scheduler, timeout, say)
     _WRITTEN.append(f"{store} (finished variants; the same command resumes)")
     try:
         threads = max(1, (os.cpu_count() or 1) // n) if local else None
         outcome = sw.run(p, store, client, say=say, threads=threads, poll=check)
     finally:
-        sw.close(client, local, hurry=sys.exc_info()[0] is not None)
+        cluster.close(client, local, hurry=sys.exc_info()[0] is not None)
     click.echo(f"result: {store} ({len(outcome.ran)} run now, {len(outcome.skipped)} done before, "
                f"{len(outcome.failed)} failed)")
     if replicas and not outcome.failed:

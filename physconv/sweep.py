@@ -19,7 +19,7 @@ An ensemble runs one scenario's Monte Carlo method ``R`` times with the seeds
 seed ``spawn(R)[r]``), stores every replica, and reduces them to the mean,
 standard deviation and standard error per cell (:func:`physconv.ensemble.reduce`).
 
-The tasks run on a ``LocalCluster`` started here (:func:`connect`), or on any
+The tasks run on a ``LocalCluster`` started here (:func:`physconv.cluster.connect`), or on any
 running scheduler given by its address; workers need physconv installed and
 must see any file the scenario names (image or array initials).
 """
@@ -29,7 +29,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,70 +260,6 @@ def _layout(s) -> dict:
 
 
 # --- running -----------------------------------------------------------------------------------------
-
-def connect(workers: int | None = None, scheduler: str | None = None):
-    """A dask.distributed Client: to the scheduler at ``scheduler``, or to a new LocalCluster of ``workers``
-    processes (default: one per core) with one thread each."""
-    import logging
-
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            return Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise SweepError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
-    n = workers or os.cpu_count() or 1
-    _start_resource_tracker()
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR, preload=["physconv._dask_worker"])
-    return Client(cluster)
-
-
-def _start_resource_tracker() -> None:
-    """Start multiprocessing's resource tracker (once) without its note about semaphores left behind.
-
-    Workers ended after Ctrl-C (:func:`close`) leave their semaphores registered; the tracker removes
-    them itself when this process exits, and its "leaked semaphore objects" warning is not news to
-    someone who has just pressed Ctrl-C.
-    """
-    from multiprocessing import resource_tracker
-
-    old = os.environ.get("PYTHONWARNINGS")
-    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [old, "ignore::UserWarning:multiprocessing.resource_tracker"]))
-    try:
-        resource_tracker.ensure_running()
-    finally:
-        if old is None:
-            del os.environ["PYTHONWARNINGS"]
-        else:
-            os.environ["PYTHONWARNINGS"] = old
-
-
-HURRY_SECONDS = 0.25  # how long a worker gets to stop by itself after Ctrl-C before it is terminated
-
-
-def close(client, local: bool, hurry: bool = False) -> None:
-    """Close ``client``, and with ``local`` the cluster :func:`connect` started for it.
-
-    ``hurry`` (after Ctrl-C, SIGTERM or an error): the local worker processes are ended at once
-    (after :data:`HURRY_SECONDS`) instead of being given 4 s to finish the variants they run (those are
-    not marked done, so the same command runs them again).
-    """
-    import asyncio
-
-    cluster = client.cluster if local else None
-    if hurry and cluster is not None:
-        nannies = list(cluster.workers.values())
-
-        async def end():  # each worker is asked to stop, and after HURRY_SECONDS terminated
-            await asyncio.gather(*(n.close(timeout=HURRY_SECONDS) for n in nannies), return_exceptions=True)
-
-        cluster.sync(end)
-    client.close()
-    if cluster is not None:
-        cluster.close()
-
 
 def run_variant(text: str, source: str, base_dir: str, overrides: list, threads: int | None = None,
                 mc_seed=None, compare: bool = True, stream=None, files: dict | None = None):

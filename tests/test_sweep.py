@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from physconv import cli, ensemble, runner, scenario, sweep
+from physconv import cli, cluster, ensemble, runner, scenario, sweep
 from physconv.montecarlo import lattice
 
 from .test_scenario import BASE
@@ -322,10 +322,10 @@ def test_the_command_line_reports_failures_with_status_one(tmp_path, monkeypatch
     """Through `physconv sweep` with an in-process cluster (so that the injected overflow reaches it)."""
     from distributed import Client, LocalCluster
 
-    def local(workers=None, scheduler=None):
-        return Client(LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"))
+    def local(workers=None, scheduler=None, *rest):
+        return Client(LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0"))
 
-    monkeypatch.setattr(sweep, "connect", local)
+    monkeypatch.setattr(cluster, "connect", local)
     spectral = runner._METHODS["spectral"]
     monkeypatch.setitem(runner._METHODS, "spectral", _overflowing(spectral, 0.2))
     path = _write(tmp_path)
@@ -342,10 +342,10 @@ def test_the_command_line_reports_failures_with_status_one(tmp_path, monkeypatch
 
 
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    def unreachable(workers=None, scheduler=None):
+    def unreachable(workers=None, scheduler=None, *rest):
         raise sweep.SweepError(f"cannot reach the dask scheduler at {scheduler} (refused)")
 
-    monkeypatch.setattr(sweep, "connect", unreachable)
+    monkeypatch.setattr(cluster, "connect", unreachable)
     store = tmp_path / "s.zarr"
     args = ["sweep", str(_write(tmp_path)), "--set", "diffusivity=0.1,0.2", "--out", str(store)]
     assert cli.main(args + ["--scheduler", "tcp://127.0.0.1:9"]) == 2
@@ -416,3 +416,30 @@ def test_ctrl_c_in_a_terminal_stops_a_sweep_with_one_line(tmp_path):
     assert rest.strip().splitlines() == [f"error: interrupted; written before it: {store} (finished variants; "
                                          "the same command resumes)"]
     assert not sweep.open_sweep(store)["done"].values.any()  # nothing half-done is marked done
+
+
+def test_a_local_cluster_listens_on_the_loopback_only(tmp_path):
+    """Every listening socket of the command's process tree during a sweep (scheduler, workers, nannies,
+    web pages) is on 127.0.0.1: nothing of a local sweep is reachable from another machine."""
+    import signal
+
+    import psutil
+
+    long = SWEEP_BASE.replace("steps: 10", "steps: 100000000000").replace("save_every: 5", "save_every: 100000000000")
+    path = _write(tmp_path, long.replace("methods: [explicit, spectral, gaussian, monte_carlo]", "methods: [explicit]"))
+    proc = subprocess.Popen([sys.executable, "-m", "physconv", "sweep", str(path), "--set", "diffusivity=0.1,0.15,0.2",
+                             "--workers", "3", "--out", str(tmp_path / "s.zarr")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        lines = []
+        while not (lines and lines[-1].startswith("3 variants:")):
+            lines.append(proc.stderr.readline())
+            assert lines[-1], "".join(lines)
+        tree = [psutil.Process(proc.pid)] + psutil.Process(proc.pid).children(recursive=True)
+        listening = {(p.pid, s.laddr.ip, s.laddr.port) for p in tree for s in p.net_connections(kind="inet")
+                     if s.status == psutil.CONN_LISTEN}
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=60)
+    assert len({pid for pid, _, _ in listening}) >= 4  # the command and its three workers' processes
+    assert {ip for _, ip, _ in listening} == {"127.0.0.1"}, listening
