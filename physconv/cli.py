@@ -333,7 +333,19 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, timeout, max_m
         from .scenario import _default_max_bytes
 
         limit = _default_max_bytes() // n if not scheduler else None
+    if out_path:  # refused before the variants are validated (that can take minutes)
+        if Path(out_path).exists() and not sw.is_store(out_path):
+            raise _Failure(f"{out_path}: exists and is not a physconv sweep store; choose another --out")
+        if not Path(out_path).exists():
+            from .io import check_writable
+
+            check_writable(Path(out_path).parent)
     parsed = [sw.parse_axis(a) for a in axes]
+    count = replicas or math.prod(len(a.values) for a in parsed)
+    if count > sw.MAX_VARIANTS:
+        raise _Failure(f"{count} variants; a sweep has at most {sw.MAX_VARIANTS}")
+    if count >= 1000:
+        click.echo(f"validating {count} variants", err=True)
     if replicas:
         fixed = [a for a in parsed if len(a.values) > 1]
         if fixed:
@@ -503,7 +515,8 @@ def insight(name, scenario, out_file, as_json, image, levels, overrides):
     module = get(name)
     try:
         if name == "convergence":
-            numbers, fig = module.insight(scenario or "diffusion_1d", levels, overrides)
+            numbers, fig = module.insight(scenario or "diffusion_1d", levels, overrides,
+                                          say=lambda line: click.echo(line, err=True))
         elif image is not None:
             numbers, fig = module.insight(image=image)
         else:
@@ -652,6 +665,9 @@ def _check_figure_path(path: Path, suffixes=FIGURE_SUFFIXES) -> None:
         raise _Failure(f"{path}: the picture's name must end in {', '.join(suffixes)}")
     if path.is_dir() or (path.exists() and not path.is_file()):
         raise _Failure(f"{path}: something other than a file is in the way; it is left as it is")
+    from .io import check_writable
+
+    check_writable(path.parent)
 
 
 def _json_safe(value):

@@ -44,12 +44,13 @@ def refined(s: _scenario.Scenario, factor: int, overrides=(), methods=None) -> _
     return _scenario.load(s.source, [*overrides, *extra])
 
 
-def orders(s: _scenario.Scenario, levels: int = 3, overrides=(), particles=None) -> xr.Dataset:
+def orders(s: _scenario.Scenario, levels: int = 3, overrides=(), particles=None, say=None) -> xr.Dataset:
     """Errors per refinement level and the fitted orders (attributes ``order_<pair>``).
 
     Returns a Dataset with ``rel_l2`` on (pair, level) and ``dx`` on level; with Monte Carlo in the
     scenario also ``mc_rel_l2`` on ``particles`` (``particles``: the numbers to try, default the
-    scenario's N times 1, 4, 16, …) and ``order_monte_carlo``.
+    scenario's N times 1, 4, 16, …) and ``order_monte_carlo``. Every level is validated (its memory
+    included) before the first runs; ``say`` gets a line as each run starts.
     """
     if not 2 <= levels <= 6:
         raise ValueError(f"levels must be 2 to 6, got {levels}")
@@ -58,9 +59,25 @@ def orders(s: _scenario.Scenario, levels: int = 3, overrides=(), particles=None)
         raise ValueError("convergence needs gaussian and at least one of explicit, implicit, spectral")
     if "explicit" in grid_methods and "spectral" in grid_methods:
         grid_methods.remove("spectral")  # the same numbers as explicit
-    errors, dx = {}, []
+    runs = []  # every level validated (and refused) before any runs
     for level in range(levels):
-        r = refined(s, 2**level, overrides, grid_methods)
+        try:
+            runs.append(refined(s, 2**level, overrides, grid_methods))
+        except _scenario.ScenarioError as exc:
+            raise ValueError(f"level {level} of {levels} ({2**level} times finer) is refused before any level runs: "
+                             f"{exc}") from None
+    mc_runs = []
+    if "monte_carlo" in s.methods:
+        n0 = s.monte_carlo.particles
+        ns = particles if particles is not None else [n0 * 4**j for j in range(levels)]
+        mc_runs = [_scenario.load(s.source, [*overrides, "methods=[monte_carlo]", f"monte_carlo.particles={n}",
+                                             f"time.save_every={max(s.time.steps, 1)}"]) for n in ns]
+    total = len(runs) + len(mc_runs)
+    errors, dx = {}, []
+    for level, r in enumerate(runs):
+        if say is not None:
+            say(f"[{level + 1}/{total}] level {level}: {' x '.join(map(str, r.grid.shape))} cells, "
+                f"{r.time.steps} steps")
         cmp = metrics.compare(runner.run(r, progress=False))
         dx.append(float(np.min(r.make_grid().spacing)))
         for i, pair in enumerate(cmp["pair"].values):
@@ -70,13 +87,11 @@ def orders(s: _scenario.Scenario, levels: int = 3, overrides=(), particles=None)
                      "dx": ("level", np.array(dx))}, coords={"pair": list(errors), "level": np.arange(levels)})
     for pair, e in errors.items():
         ds.attrs[f"order_{pair}"] = float(np.polyfit(np.log(dx), np.log(e), 1)[0])
-    if "monte_carlo" in s.methods:
-        n0 = s.monte_carlo.particles
-        ns = particles if particles is not None else [n0 * 4**j for j in range(levels)]
+    if mc_runs:
         mc = []
-        for n in ns:
-            r = _scenario.load(s.source, [*overrides, "methods=[monte_carlo]", f"monte_carlo.particles={n}",
-                                          f"time.save_every={max(s.time.steps, 1)}"])
+        for j, (n, r) in enumerate(zip(ns, mc_runs)):
+            if say is not None:
+                say(f"[{len(runs) + j + 1}/{total}] monte_carlo with {n} particles")
             mc.append(float(metrics.compare(runner.run(r, progress=False))["mc_rel_l2"][-1]))
         ds["mc_rel_l2"] = ("particles", np.array(mc))
         ds = ds.assign_coords(particles=np.array(ns))
@@ -84,10 +99,10 @@ def orders(s: _scenario.Scenario, levels: int = 3, overrides=(), particles=None)
     return ds
 
 
-def insight(scenario_path="diffusion_1d", levels: int = 3, overrides=()):
-    """Numbers and figure for ``physconv insight convergence SCENARIO``."""
+def insight(scenario_path="diffusion_1d", levels: int = 3, overrides=(), say=None):
+    """Numbers and figure for ``physconv insight convergence SCENARIO`` (``say``: a line per run)."""
     s = _scenario.load(scenario_path, list(overrides))
-    ds = orders(s, levels, overrides)
+    ds = orders(s, levels, overrides, say=say)
     numbers = {"scenario": s.name, "levels": levels, "dx": ds["dx"].values.tolist(),
                "errors": {str(p): ds["rel_l2"].sel(pair=p).values.tolist() for p in ds["pair"].values},
                "orders": {k[6:]: v for k, v in ds.attrs.items() if k.startswith("order_")},
