@@ -82,17 +82,39 @@ def parse_axis(item: str) -> Axis:
     if not sep or not key or not spec.strip():
         raise SweepError(f"--set {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:NUM[:log]")
     parts = spec.split(":")
-    if len(parts) in (3, 4) and "[" not in spec and "{" not in spec:
+    if len(parts) in (3, 4) and all(_number(p) is not None for p in parts[:3]):  # else text with colons
         return Axis(key, _range(item, *parts))
     values = tuple(_yaml_value(item, v) for v in _split_top_level(spec))
-    if len(set(map(_text, values))) != len(values):
-        raise SweepError(f"--set {item!r}: a value is given twice")
+    _distinct(item, values)
     return Axis(key, values)
 
 
+def _number(text: str):
+    """``text`` as a number (YAML's, or Python's ``float``, which also reads ``1e-3``), or None."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        return None
+
+
+def _distinct(item: str, values) -> None:
+    """Refuse a value given twice, comparing values (``1`` and ``1.0``, ``0.1`` and ``1e-1`` are one)."""
+    for i, a in enumerate(values):
+        for b in values[:i]:
+            if a == b or _text(a) == _text(b):
+                same = "is given twice" if _text(a) == _text(b) else f"and {_text(a)} are the same value"
+                raise SweepError(f"--set {item!r}: {_text(b)} {same}; each variant runs once")
+
+
 def _range(item, start, stop, num, scale="linear"):
-    a, b = (_yaml_value(item, v) for v in (start, stop))
-    n = _yaml_value(item, num)
+    a, b = (_number(v) for v in (start, stop))
+    n = _number(num)
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (a, b)):
         raise SweepError(f"--set {item!r}: a range needs numbers at both ends")
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_VARIANTS:
@@ -214,12 +236,40 @@ def plan(source, axes: list[Axis], base_overrides=(), max_bytes: int | None = No
             raise SweepError(f"variant {' '.join(own)}: changes the result's {what} ({layout[what]} -> {mine[what]}); "
                              f"one store holds variants of one layout: sweep that key in separate runs{hint}")
         variants.append(Variant(index, list(base_overrides) + own, s, " ".join(own) or s.name))
+    axes = [_typed(a, i, variants) for i, a in enumerate(axes)]
     if "time.dt" in keys and variants and variants[0].scenario.time.end is None:
         import warnings
 
         warnings.warn("sweeping time.dt with time.steps fixed: each variant ends at its own time (steps x dt); "
                       "give time.end instead of time.steps to keep the final time", stacklevel=2)
     return Plan(path, path.read_text(encoding="utf-8"), list(axes), variants, layout or {})
+
+
+def _typed(axis: Axis, position: int, variants) -> Axis:
+    """The axis with its values as the validated scenarios hold them: a number written as text that
+    YAML 1.1 reads as a string (``1e-2``) becomes the number the scenario has; values equal as numbers
+    are refused as given twice."""
+    values = list(axis.values)
+    for v in variants:
+        i = v.index[position]
+        if isinstance(values[i], str):
+            held = _value_at(v.scenario.model_dump(mode="json"), axis.key)
+            if isinstance(held, (int, float)) and not isinstance(held, bool) and _number(values[i]) == held:
+                values[i] = held
+    for i, a in enumerate(values):
+        for j in range(i):
+            if a == values[j] or _text(a) == _text(values[j]):
+                raise SweepError(f"--set {axis.key}: {_text(axis.values[j])} and {_text(axis.values[i])} are the "
+                                 f"same value ({_text(a)}) for {axis.key}; each variant runs once")
+    return Axis(axis.key, tuple(values))
+
+
+def _value_at(data, key: str):
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
 
 
 def _check_held(s, path, max_bytes) -> None:

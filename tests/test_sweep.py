@@ -44,7 +44,7 @@ def test_axes_take_lists_and_ranges(item, values):
 
 @pytest.mark.parametrize("item,message", [
     ("diffusivity", "expected KEY=V1,V2"), ("=1,2", "expected KEY"), ("diffusivity=0.1,,0.2", "empty value"),
-    ("diffusivity=0.1,0.1", "given twice"), ("diffusivity=a:b:3", "numbers at both ends"),
+    ("diffusivity=0.1,0.1", "given twice"),
     ("diffusivity=0:1:0", "from 1 to"), ("diffusivity=0:1:3:log", "positive ends"),
     ("time.steps=5:5:3", "whole-number values repeat"), ("diffusivity=0:1:3:cubic", "'log'")])
 def test_bad_axes_are_named(item, message):
@@ -54,6 +54,8 @@ def test_bad_axes_are_named(item, message):
 
 def test_every_variant_is_validated_before_anything_runs(tmp_path):
     path = _write(tmp_path)
+    with pytest.raises(scenario.ScenarioError, match=r"variant diffusivity=a:b:3: .*diffusivity"):
+        sweep.plan(path, [sweep.parse_axis("diffusivity=a:b:3")])  # text with colons is a value, not a range
     with pytest.raises(scenario.ScenarioError, match=r"variant diffusivity=0.9: .*time.dt.*unstable"):
         sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.9")])
     with pytest.raises(sweep.SweepError, match=r"variant grid.shape=\[8, 8\]: changes the result's grid shape"):
@@ -443,3 +445,34 @@ def test_a_local_cluster_listens_on_the_loopback_only(tmp_path):
         proc.communicate(timeout=60)
     assert len({pid for pid, _, _ in listening}) >= 4  # the command and its three workers' processes
     assert {ip for _, ip, _ in listening} == {"127.0.0.1"}, listening
+
+
+# --- values typed as the scenario types them --------------------------------------------------------------
+
+@pytest.mark.parametrize("item, values", [
+    ("diffusivity=3e-2,7e-2", (0.03, 0.07)),          # YAML 1.1 reads 3e-2 as text
+    ("diffusivity=5E-2,0.1", (0.05, 0.1)),
+    ("diffusivity=1e-2:1e-1:3:log", (0.01, 0.031622776601683794, 0.1)),
+    ("monte_carlo.seed=4,5", (4, 5)),
+])
+def test_swept_numbers_are_numbers_in_the_store(tmp_path, item, values):
+    p = sweep.plan(_write(tmp_path), [sweep.parse_axis(item)])
+    got = p.axes[0].values
+    assert all(isinstance(v, (int, float)) for v in got)
+    np.testing.assert_allclose(got, values, rtol=1e-12)
+    coord = p.axes[0].coordinate()
+    assert coord.dtype.kind in "if"
+    assert [v.scenario.model_dump()[item.split("=")[0].split(".")[0]] for v in p.variants][0] is not None
+
+
+@pytest.mark.parametrize("item", ["diffusivity=0.1,1e-1", "diffusivity=2e-2,0.02", "monte_carlo.seed=3,3.0",
+                                  "diffusivity=0.05,5.0e-2"])
+def test_values_equal_as_numbers_are_one_value(tmp_path, item):
+    with pytest.raises(sweep.SweepError, match="same value|given twice"):
+        sweep.plan(_write(tmp_path), [sweep.parse_axis(item)])
+
+
+@pytest.mark.parametrize("item, values", [("description=x:y:z", ("x:y:z",)), ("description=a:b:c:d,e", ("a:b:c:d", "e")),
+                                          ("name=t1:t2:3", ("t1:t2:3",))])
+def test_text_with_colons_is_a_value_not_a_range(item, values):
+    assert sweep.parse_axis(item).values == values
