@@ -34,6 +34,49 @@ from ._threads import threads_for
 from .grid import Grid
 
 MAX_HALO_STEPS = 32  # steps per exchange when not given: fewer exchanges, halos of at most 32 reaches
+MAX_TASKS = 100_000  # a run's task graph: about 0.4 ms and 4-8 KiB per task (measured), so ~40 s and < 1 GiB
+MAX_CHUNKS = 4096  # chunks of a run: more make a graph of more than MAX_TASKS tasks within a few exchanges
+BYTES_PER_TASK = 8 * 2**10  # peak memory per task of the graph while it is computed (measured 4-7.7 KiB)
+
+
+def task_count(shape, chunks, reach, keep, periodic=None) -> int:
+    """Tasks of the graph :func:`diffuse` builds: the tasks of one exchange, counted on a small proxy
+    array cut into as many chunks along each axis with the same walls (``periodic``: a flag per axis;
+    dask's halos across a periodic wall take several more tasks), times the exchanges (each save
+    interval in steps of at most the halo's depth), plus the frames. Above :data:`MAX_CHUNKS` chunks
+    the proxy is not built and 4 tasks per chunk and exchange (the fewest measured) are counted."""
+    import dask.array as da
+
+    counts = [-(-n // min(c, n)) for n, c in zip(shape, chunks)]
+    smallest = [min(min(c, n), n % min(c, n) or min(c, n)) for n, c in zip(shape, chunks)]
+    depth = min([s // r for s, r in zip(smallest, reach) if r > 0] or [MAX_HALO_STEPS])
+    halo = max(1, min(MAX_HALO_STEPS, depth))
+    targets = np.asarray(keep, dtype=np.int64)
+    exchanges = int(np.sum(-(-np.diff(np.concatenate([[0], targets])) // halo)))
+    periodic = [False] * len(shape) if periodic is None else list(periodic)
+    if math.prod(counts) > MAX_CHUNKS:
+        per_exchange = 4 * math.prod(counts)
+    else:
+        proxy = da.zeros(tuple(2 * m for m in counts), chunks=2)
+        overlap = proxy.map_overlap(lambda b: b, depth={a: int(r > 0) for a, r in enumerate(reach)}, trim=True,
+                                    boundary={a: "periodic" if p else "none" for a, p in enumerate(periodic)},
+                                    dtype=proxy.dtype, meta=np.empty((0,) * len(shape)))
+        per_exchange = len(overlap.__dask_graph__()) - math.prod(counts)
+    return per_exchange * exchanges + 2 * math.prod(counts) + len(targets)  # + the field's chunks, the frames
+
+
+def chunks_that_fit(shape, chunks, reach, keep, periodic=None, limit: int = MAX_TASKS):
+    """The smallest chunks, ``chunks`` scaled up by a common factor (capped at the grid), whose graph has
+    at most ``limit`` tasks, or None if even one chunk per axis has more."""
+    factor = 1.0
+    while True:
+        trial = [min(n, max(c, math.ceil(c * factor))) for n, c in zip(shape, chunks)]
+        if math.prod(-(-n // c) for n, c in zip(shape, trial)) <= MAX_CHUNKS \
+                and task_count(shape, trial, reach, keep, periodic) <= limit:
+            return trial
+        if trial == list(shape):
+            return None
+        factor *= 1.25
 
 
 def diffuse(u0, grid: Grid, *, steps: int, chunks, diffusivity: float | None = None, dt: float | None = None,

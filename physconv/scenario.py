@@ -213,6 +213,14 @@ class Scenario(_Strict):
             total += per_particle * self.monte_carlo.particles
         if particles_only:
             return total
+        if self.chunks is not None and "explicit" in self.methods:  # the graph, and its frames computed at once
+            from .distributed import BYTES_PER_TASK, task_count
+
+            kernel = self.step_kernel()
+            reach = [1] * len(self.grid.shape) if kernel is None else [(w - 1) // 2 for w in kernel.shape]
+            periodic = [b.kind == "periodic" for b in self.make_grid().boundaries]
+            total += BYTES_PER_TASK * task_count(self.grid.shape, self.chunks, reach, self.saved_steps(), periodic)
+            total += 0 if held else 8 * cells * frames
         if held:
             return total + BASE_MEMORY + 8 * cells * (frames * (len(self.methods) + 6) + 24)
         return total + BASE_MEMORY + 8 * cells * (2 * len(self.methods) + 24) + PER_FRAME * frames
@@ -478,6 +486,22 @@ def check(s: Scenario, max_bytes: int | None = None) -> None:
         if min(small) < reach:
             raise _KeyProblem(("chunks",), f"chunks of {small} cells (the last along each axis) are smaller than "
                                            f"the kernel's reach ({reach})")
+        if "explicit" not in s.methods:
+            raise _KeyProblem(("chunks",), "chunks: is for the explicit method (a chunked dask array); the "
+                                           f"methods {', '.join(s.methods)} run whole; leave chunks: out")
+        from . import distributed
+
+        reaches = [1] * grid.ndim if kernel is None else [(w - 1) // 2 for w in kernel.shape]
+        periodic = [b.kind == "periodic" for b in grid.boundaries]
+        tasks = distributed.task_count(grid.shape, s.chunks, reaches, s.saved_steps(), periodic)
+        if tasks > distributed.MAX_TASKS or math.prod(-(-n // c) for n, c in zip(grid.shape, s.chunks)) \
+                > distributed.MAX_CHUNKS:
+            fit = distributed.chunks_that_fit(grid.shape, s.chunks, reaches, s.saved_steps(), periodic)
+            hint = f"chunks of {fit} would fit" if fit else "even one chunk per axis has too many steps between frames"
+            raise _KeyProblem(("chunks",), f"chunks of {list(s.chunks)} make a task graph of about {tasks:,} tasks "
+                                           f"(chunks x exchanges), more than the {distributed.MAX_TASKS:,} (and "
+                                           f"{distributed.MAX_CHUNKS:,} chunks) that run in bounded time and "
+                                           f"memory; {hint}")
     limit = max_bytes if max_bytes is not None else _default_max_bytes()
     need = s.memory_estimate()
     if need > limit:

@@ -74,3 +74,53 @@ def test_float32_storage_over_chunks_is_the_single_array_float32_run():
     out = distributed.diffuse(u0, g, steps=30, chunks=(9, 11), diffusivity=0.2, dt=1.0, dtype="float32").compute()
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out[-1], explicit.diffuse(u0, g, diffusivity=0.2, dt=1.0, steps=30, dtype="float32"))
+
+
+# --- the task graph is bounded before anything runs ----------------------------------------------------
+
+@pytest.mark.parametrize("walls", ["reflecting", "periodic"])
+@pytest.mark.parametrize("shape, chunks, steps, every, kernel", [
+    ((64, 64), (8, 8), 40, 10, None), ((64, 48), (16, 5), 30, None, None), ((90,), (7,), 50, 25, None),
+    ((20, 20, 20), (5, 10, 20), 12, 4, None), ((40, 30), (9, 9), 21, 7, "box5"), ((30, 40), (30, 40), 9, 3, None),
+])
+def test_the_task_count_bounds_the_graph_it_predicts(shape, chunks, steps, every, kernel, walls):
+    """The estimate is within a quarter of the graph's size, for reflecting and periodic walls alike."""
+    from physconv import kernels
+    from physconv.solvers.explicit import saved_steps
+
+    g = Grid(shape, 1.0, walls)
+    k = np.full((5, 5), 1 / 25) if kernel else None
+    reach = [1] * len(shape) if k is None else [2, 2]
+    args = dict(kernel=k) if k is not None else dict(diffusivity=0.1, dt=1.0)
+    out = distributed.diffuse(np.ones(shape), g, steps=steps, chunks=chunks, save_every=every, **args)
+    actual = len(out.__dask_graph__())
+    estimate = distributed.task_count(shape, chunks, reach, saved_steps(steps, every), [walls == "periodic"] * len(shape))
+    assert 0.75 * actual <= estimate <= 1.25 * actual, (actual, estimate)
+    del kernels
+
+
+@pytest.mark.parametrize("chunks", [[1, 1], [3, 2], [8, 8]])
+def test_chunks_with_too_many_tasks_are_refused_in_validate_with_chunks_that_fit(tmp_path, chunks):
+    import re
+
+    from physconv import scenario
+
+    with pytest.raises(scenario.ScenarioError, match=r"chunks: chunks of .* make a task graph of about") as info:
+        scenario.load("salt_aquarium", [f"chunks={chunks}", "methods=[explicit]"], max_bytes=2**40)
+    fit = re.search(r"chunks of (\[\d+, \d+\]) would fit", str(info.value)).group(1)
+    s = scenario.load("salt_aquarium", [f"chunks={fit}", "methods=[explicit]"], max_bytes=2**40)
+    assert s.chunks == [int(v) for v in fit.strip("[]").split(",")]
+    smaller = [max(1, c // 2) for c in s.chunks]
+    with pytest.raises(scenario.ScenarioError, match="task graph"):  # the suggestion is not far above the smallest
+        scenario.load("salt_aquarium", [f"chunks={smaller}", "methods=[explicit]"], max_bytes=2**40)
+
+
+def test_the_memory_estimate_counts_the_graph_and_chunks_need_explicit():
+    from physconv import scenario
+
+    whole = scenario.load("salt_aquarium", ["methods=[explicit]"]).memory_estimate()
+    chunked = scenario.load("salt_aquarium", ["methods=[explicit]", "chunks=[32,32]"]).memory_estimate()
+    tasks = distributed.task_count((256, 256), [32, 32], [1, 1], scenario.load("salt_aquarium").saved_steps())
+    assert chunked - whole >= distributed.BYTES_PER_TASK * tasks
+    with pytest.raises(scenario.ScenarioError, match="chunks: is for the explicit method"):
+        scenario.load("salt_aquarium", ["methods=[spectral, gaussian]", "chunks=[32,32]"])
