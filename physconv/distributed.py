@@ -6,7 +6,9 @@ steps with the same compiled loop as :func:`physconv.solvers.explicit.diffuse`,
 and trims the halo. Information travels at most one kernel reach per step,
 so after ``k`` steps the trimmed chunk is exactly what the whole array would
 hold: the result equals the single-array solver (to the last bit, as every
-cell sees the same neighbours in the same order).
+cell sees the same neighbours in the same order; a kernel with dirichlet walls
+sums its ghost cells' constant in another order, within n 2**-52 max(|u0|,
+|value|) after n steps).
 
 Walls: a periodic axis takes its halo from the other end (``boundary=
 'periodic'``, also for a single chunk); on every other axis the chunks at the

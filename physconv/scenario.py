@@ -34,6 +34,8 @@ MAX_NODES = 100_000  # values a scenario may hold once its YAML aliases are expa
 BASE_MEMORY = 320 * 2**20  # the interpreter and its libraries (numpy, numba, xarray, matplotlib), measured
 PER_FRAME = 512  # steps, times, comparison rows and the file's index of one saved frame (bytes)
 MAX_VALUE = 1e100  # largest |initial value|: sums and squares of fields stay finite
+FLOAT32_RANGE = (1e-30, 1e30)  # largest |value| with float32 storage: far from overflow, and its round-off
+# (2**-24 of it) far above float32's subnormals (below 1.2e-38), where the relative bound fails
 Method = Literal["explicit", "implicit", "spectral", "gaussian", "monte_carlo"]
 
 
@@ -521,6 +523,13 @@ def check(s: Scenario, max_bytes: int | None = None) -> None:
     if np.abs(u0).max(initial=0.0) > MAX_VALUE:
         raise _KeyProblem(("initial",), f"the initial field reaches {np.abs(u0).max():.3g}; values up to "
                                         f"{MAX_VALUE:g} in size keep every method free of overflow")
+    if s.dtype == "float32":
+        peak = max(float(np.abs(u0).max(initial=0.0)), abs(s.boundary_value or 0.0))
+        if peak > FLOAT32_RANGE[1] or 0 < peak < FLOAT32_RANGE[0]:
+            raise _KeyProblem(("dtype",), f"float32 storage holds fields whose largest value is from "
+                                          f"{FLOAT32_RANGE[0]:g} to {FLOAT32_RANGE[1]:g} in size (its round-off "
+                                          f"bound needs normal float32 numbers); this one reaches {peak:.3g}: "
+                                          "use float64")
     if "monte_carlo" in s.methods and np.any(u0 < 0):
         raise _KeyProblem(("initial",), f"monte_carlo needs a non-negative initial field (min {u0.min():.4g})")
     if "monte_carlo" in s.methods and not u0.sum() > 0:

@@ -262,3 +262,18 @@ def test_bad_time_keys_are_refused_at_the_key(tmp_path, over, words):
     with pytest.raises(ScenarioError) as info:
         scenario.load(write(tmp_path, BASE), over)
     assert all(w in str(info.value) for w in words), str(info.value)
+
+
+@pytest.mark.parametrize("amplitude, refused", [(3e35, True), (2e-33, True), (7e-39, True), (1e25, False),
+                                                (4e-28, False)])
+def test_float32_storage_is_refused_outside_the_range_its_bound_holds_in(amplitude, refused):
+    overrides = ["methods=[explicit, spectral]", "dtype=float32",
+                 f"initial={{kind: gaussian, amplitude: {amplitude}, width: 3}}", "grid.shape=[24, 20]", "time.steps=40"]
+    if refused:
+        with pytest.raises(scenario.ScenarioError, match=r"dtype: float32 storage holds fields whose largest value"):
+            scenario.load("salt_aquarium", overrides)
+        return
+    from physconv import metrics, runner
+
+    cmp = metrics.compare(runner.run(scenario.load("salt_aquarium", overrides), progress=False))
+    assert metrics.verdict(cmp, 0).startswith("agree to float32 round-off")

@@ -44,7 +44,7 @@ def _ftcs_line2(mid, lo, hi, o, c0, rx, wl, wh, const, src_x, cf_x):
     """
     nx = mid.shape[0]
     for x in range(1, nx - 1):
-        o[x] = c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1]) + wl * lo[x] + wh * hi[x] + const
+        o[x] = c0 * mid[x] + rx * (np.float64(mid[x - 1]) + mid[x + 1]) + wl * lo[x] + wh * hi[x] + const
     for x in (0, nx - 1):
         o[x] = c0 * mid[x] + rx * _x_neighbours(mid, x, src_x, cf_x) + wl * lo[x] + wh * hi[x] + const
 
@@ -62,11 +62,13 @@ def _ftcs_line(mid, ylo, yhi, zlo, zhi, o, c0, rx, wyl, wyh, wzl, wzh, const, sr
     """One row ``o`` from the row itself, its two y neighbours and its two z neighbours (weights given).
 
     Both the one-step loop and the fused (temporally blocked) loop compute every value here, term for
-    term in the same order, so their results are bit-identical.
+    term in the same order, so their results are bit-identical. Every term is float64, for a float32
+    field too (the neighbours' sum is promoted as at the ends, where the table's weights are float64),
+    so a chunk's cell computes the same value whether its neighbour is across a periodic wall or not.
     """
     nx = mid.shape[0]
     for x in range(1, nx - 1):
-        o[x] = (c0 * mid[x] + rx * (mid[x - 1] + mid[x + 1])
+        o[x] = (c0 * mid[x] + rx * (np.float64(mid[x - 1]) + mid[x + 1])
                 + wyl * ylo[x] + wyh * yhi[x] + wzl * zlo[x] + wzh * zhi[x] + const)
     for x in (0, nx - 1):
         o[x] = (c0 * mid[x] + rx * _x_neighbours(mid, x, src_x, cf_x)
@@ -353,12 +355,14 @@ def _ftcs_span(prev, out, i0, i1, d, c0, rx):
     """out[i + d] = c0 prev[i] + rx (prev[i - 1] + prev[i + 1]) for i in [i0, i1).
 
     Written on slices whose length bounds the loop: so the compiler proves the loop vectorisable
-    (indexing the whole arrays with runtime offsets ran 5x slower, one cell at a time).
+    (indexing the whole arrays with runtime offsets ran 5x slower, one cell at a time). The sum of the
+    two neighbours is taken in float64 also for a float32 field, as at the ends (:func:`_x_neighbours`,
+    whose table weights are float64): every value of a step is computed in float64 and rounded once.
     """
     o = out[i0 + d:i1 + d]
     p = prev[i0 - 1:i1 + 1]
     for j in range(o.shape[0]):
-        o[j] = c0 * p[j + 1] + rx * (p[j] + p[j + 2])
+        o[j] = c0 * p[j + 1] + rx * (np.float64(p[j]) + p[j + 2])
 
 
 @nb.njit(parallel=True, cache=True)
