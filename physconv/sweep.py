@@ -362,25 +362,41 @@ def _regions(stream, methods) -> dict | None:
         return None
     import zarr
 
-    return {m: _Region(zarr.open_array(str(Path(store) / m), mode="r+", zarr_format=2), tuple(index)) for m in methods}
+    return {m: _Region(zarr.open_array(str(Path(store) / m), mode="r+", zarr_format=2), tuple(index),
+                       Path(store) / TOKEN, token) for m in methods}
 
 
 class _Region:
     """One variant's frames of one method in a sweep store: ``region[i] = frame`` writes frame i,
-    ``region[key]`` reads (an array-like for dask)."""
+    ``region[key]`` reads (an array-like for dask).
 
-    def __init__(self, array, index: tuple):
-        self.array, self.index = array, index
+    A frame is written only while the store's token is the one the task was given: a client that
+    stops (Ctrl-C, SIGTERM, an error) revokes it, so a task still running on a remote worker writes
+    nothing more, and a store removed after the command ends is not brought back by it.
+    """
+
+    def __init__(self, array, index: tuple, token_path: Path, token: str):
+        self.array, self.index, self.token_path, self.token = array, index, token_path, token
         self.shape, self.dtype, self.ndim = array.shape[len(index):], np.dtype(array.dtype), array.ndim - len(index)
 
+    def _valid(self) -> bool:
+        try:
+            return self.token_path.read_text(encoding="utf-8") == self.token
+        except OSError:
+            return False
+
     def __setitem__(self, i, frame):
+        if not self._valid():
+            raise SweepError("the sweep was stopped (its store's token was revoked or removed): this variant writes "
+                             "nothing more")
         self.array[self.index + (i,)] = frame
 
     def __getitem__(self, key):
         return self.array[self.index + (key if isinstance(key, tuple) else (key,))]
 
     def clear(self) -> None:
-        self.array[self.index] = np.nan
+        if self._valid():  # a revoked store is not written, not even to clear
+            self.array[self.index] = np.nan
 
 
 @dataclass
@@ -462,6 +478,8 @@ def run(p: Plan, store: Path, client, say=print, threads: int | None = None, pol
             if poll is not None:
                 poll()
     finally:
+        if waiting:  # stopped before every task came back: tasks still running write nothing more
+            _revoke_token(store)
         for fut in futures:
             fut.cancel()
     return out
@@ -557,6 +575,14 @@ def open_or_create(store: Path, p: Plan, create: bool = True, damaged: dict | No
     if damaged is not None:
         damaged.update(bad)
     return marks
+
+
+def _revoke_token(store: Path) -> None:
+    """Replace the store's token, so that no running task writes to it again (see :class:`_Region`)."""
+    try:
+        _write_token(store)
+    except OSError:  # the store went away: nothing can write into it through a token either
+        pass
 
 
 def _write_token(store: Path) -> str:

@@ -1,5 +1,6 @@
 """Sweeps and ensembles on dask.distributed: one resumable store, the same numbers as runs one by one."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -284,8 +285,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_a_sweep_runs_on_a_scheduler_given_by_its_address(tmp_path):
-    """`dask scheduler` and `dask worker` processes on 127.0.0.1, then the command line with --scheduler."""
+@contextlib.contextmanager
+def _remote_cluster(workers: int = 2):
+    """`dask scheduler` and `dask worker` processes on 127.0.0.1, as a user starts them; their address."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
@@ -293,13 +295,27 @@ def test_a_sweep_runs_on_a_scheduler_given_by_its_address(tmp_path):
     procs = [subprocess.Popen(dask + ["--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
-        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
-                                       "--nthreads", "1", "--no-dashboard"], env=env,
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers",
+                                       str(workers), "--nthreads", "1", "--no-dashboard"], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         from distributed import Client
 
         with Client(address, timeout="30s") as c:
-            c.wait_for_workers(2, timeout=60)
+            c.wait_for_workers(workers, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_a_sweep_runs_on_a_scheduler_given_by_its_address(tmp_path):
+    """`dask scheduler` and `dask worker` processes on 127.0.0.1, then the command line with --scheduler."""
+    with _remote_cluster() as address:
         path = _write(tmp_path)
         store = tmp_path / "remote.zarr"
         status = cli.main(["sweep", str(path), "--set", "diffusivity=0.1,0.2", "--set", "monte_carlo.seed=1,2",
@@ -310,14 +326,41 @@ def test_a_sweep_runs_on_a_scheduler_given_by_its_address(tmp_path):
         alone = runner.run(scenario.load(path, ["diffusivity=0.2", "monte_carlo.seed=2"]), progress=False)
         np.testing.assert_array_equal(ds["monte_carlo"].sel(diffusivity=0.2, monte_carlo_seed=2).values,
                                       alone["monte_carlo"].values)
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_stopped_sweep_leaves_no_writer_on_a_remote_cluster(tmp_path, sig, status):
+    """Ctrl-C or SIGTERM while remote workers stream frames: one line, and the tasks still running write
+    nothing more: a store removed right after the command ends stays removed."""
+    import shutil
+    import signal
+
+    long = SWEEP_BASE.replace("steps: 10", "steps: 400000000").replace("save_every: 5", "save_every: 500000")
+    path = _write(tmp_path, long.replace("methods: [explicit, spectral, gaussian, monte_carlo]", "methods: [explicit]"))
+    store = tmp_path / "s.zarr"
+    with _remote_cluster() as address:
+        proc = subprocess.Popen([sys.executable, "-m", "physconv", "sweep", str(path), "--set", "diffusivity=0.1,0.2",
+                                 "--scheduler", address, "--out", str(store)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not list((store / "explicit").glob("[0-9]*")):  # the workers are writing frames
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        os.kill(proc.pid, getattr(signal, sig))
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == status
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert lines[-1].startswith("error: ") and "Traceback" not in err and len(lines) <= 3, err
+        def chunks():
+            return {(p.name, p.stat().st_mtime_ns) for p in (store / "explicit").glob("[0-9]*")}
+
+        before = chunks()
+        time.sleep(3)  # a frame comes every fraction of a second: a writer left behind would add or rewrite chunks
+        assert chunks() == before
+        shutil.rmtree(store)
+        time.sleep(1)
+        assert not store.exists(), sorted(p.name for p in store.rglob("*"))
 
 
 def test_the_command_line_reports_failures_with_status_one(tmp_path, monkeypatch, capsys):
