@@ -439,9 +439,13 @@ def test_range_values_are_the_decimal_numbers_they_stand_for(item, values):
     assert all(len(repr(v)) <= 6 for v in axis.values)
 
 
-def test_ctrl_c_in_a_terminal_stops_a_sweep_with_one_line(tmp_path):
+@pytest.mark.parametrize("signals, status, word", [(("SIGINT",), 130, "interrupted"),
+                                                   (("SIGINT", "SIGINT"), 130, "interrupted"),
+                                                   (("SIGTERM",), 143, "terminated")])
+def test_ctrl_c_in_a_terminal_stops_a_sweep_with_one_line(tmp_path, signals, status, word):
     """A terminal sends SIGINT to the whole process group, the cluster's workers included: they leave it
-    to the command, which ends them and prints its one line (each worker used to print a traceback)."""
+    to the command, which ends them and prints its one line (each worker used to print a traceback; a
+    second Ctrl-C or a SIGTERM added the resource tracker's warnings)."""
     import signal
 
     long = SWEEP_BASE.replace("steps: 10", "steps: 100000000000").replace("save_every: 5", "save_every: 100000000000")
@@ -455,10 +459,12 @@ def test_ctrl_c_in_a_terminal_stops_a_sweep_with_one_line(tmp_path):
         lines.append(proc.stderr.readline())
         assert lines[-1], "".join(lines)
     time.sleep(1.0)
-    os.killpg(proc.pid, signal.SIGINT)
+    for name in signals:
+        os.killpg(proc.pid, getattr(signal, name))
+        time.sleep(0.1)
     _, rest = proc.communicate(timeout=60)
-    assert proc.returncode == 130, rest
-    assert rest.strip().splitlines() == [f"error: interrupted; written before it: {store} (finished variants; "
+    assert proc.returncode == status, rest
+    assert rest.strip().splitlines() == [f"error: {word}; written before it: {store} (finished variants; "
                                          "the same command resumes)"]
     assert not sweep.open_sweep(store)["done"].values.any()  # nothing half-done is marked done
 
