@@ -71,10 +71,10 @@ def sweep(ds: xr.Dataset) -> Figure:
             (line,) = ax.plot(x, np.maximum(y, FLOOR), marker="o", ms=4, lw=1.2, color=f"C{c % 10}")
             handles.setdefault(label, line)
             values += [y, p]
-        if kind == "exact" and "exact_tolerance" in ds.attrs:
-            handles.setdefault("round-off bound (exact pairs)", ax.axhline(
-                float(ds.attrs["exact_tolerance"]), color="k", lw=0.8, ls=":"))
-            values.append([float(ds.attrs["exact_tolerance"])])
+        bound = _exact_tolerance(ds)
+        if kind == "exact" and bound is not None:
+            handles.setdefault("round-off bound (exact pairs)", ax.axhline(bound, color="k", lw=0.8, ls=":"))
+            values.append([bound])
         if kind == "exact" or _wide(np.concatenate([np.ravel(v) for v in values])):
             log_axis(ax)
         ax.set_title(f"{title} ({kind})", fontsize=9)
@@ -162,3 +162,15 @@ def ensemble(ds: xr.Dataset) -> Figure:
     ax.set_title(slope_line(float(ds.attrs["error_slope"]) if "error_slope" in ds.attrs else None), fontsize=9)
     ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.02, 0.5))
     return fig
+
+
+def _exact_tolerance(ds):
+    """The largest round-off bound of the exact pairs over the variants (None if no variant has one)."""
+    from .sweep import compare_attrs
+
+    if "compare_attrs" not in ds:
+        return None
+    dims = ds["compare_attrs"].dims
+    found = [compare_attrs(ds, i).get("exact_tolerance") for i in np.ndindex(*(ds.sizes[d] for d in dims))]
+    found = [float(v) for v in found if v is not None]
+    return max(found) if found else None

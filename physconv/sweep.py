@@ -45,6 +45,7 @@ MAX_VARIANTS = 100_000
 PAIR_VARS = ("max_abs_diff", "rel_l2", "predicted_max_abs_diff", "predicted_rel_l2")  # pair x frame
 MC_VARS = ("mc_max_abs_z", "mc_z_bound", "mc_chi2_p", "mc_rel_l2", "mc_expected_rel_l2", "mc_alive_z")  # frame
 COMPARE_VARS = PAIR_VARS + ("tolerance", "mass_drift") + MC_VARS
+ATTRS_DTYPE = "<U1024"  # a variant's comparison settings (JSON text)
 
 
 class SweepError(PhysconvError):
@@ -521,6 +522,8 @@ def _template(p: Plan) -> xr.Dataset:
         for name in MC_VARS:
             data[name] = nan(("frame",), (frames,), (frames,))
     data["scale"] = nan((), (), ())
+    if p.compare:
+        data["compare_attrs"] = (keys, da.full(kshape, "", dtype=ATTRS_DTYPE, chunks=per_variant))
     data["done"] = nan((), (), (), np.int64)
     coords = {a.dim: a.coordinate() for a in p.axes}
     coords.update({d: c for d, c in grid.coords().items()} if _same_spacing(p) else {})
@@ -609,6 +612,8 @@ def write_variant(store: Path, p: Plan, v: Variant, ds: xr.Dataset, cmp, frames_
         if cmp is not None and name in cmp:
             one[name] = plain(cmp[name])
     one["scale"] = float(cmp.attrs["scale"]) if cmp is not None else np.nan
+    if cmp is not None:  # the verdicts' settings are the variant's own (walls, dtype, walkers may be swept)
+        one["compare_attrs"] = ((), np.array(_attrs_text(cmp), dtype=ATTRS_DTYPE))
     one = one.expand_dims({a.dim: 1 for a in p.axes})
     if "pair" in one.dims:
         one = one.transpose(*(a.dim for a in p.axes), "pair", ...)
@@ -617,22 +622,25 @@ def write_variant(store: Path, p: Plan, v: Variant, ds: xr.Dataset, cmp, frames_
                 zarr_format=2, consolidated=False)
     mark = xr.Dataset({"done": ((), np.int64(v.fingerprint))}).expand_dims({a.dim: 1 for a in p.axes})
     mark.to_zarr(store, region=region, mode="r+", zarr_format=2, consolidated=False)
-    if cmp is not None and not _attrs_written(store):
-        _write_compare_attrs(store, cmp)
 
 
-def _attrs_written(store: Path) -> bool:
-    import zarr
+def _attrs_text(cmp) -> str:
+    """The comparison's settings (tolerance, alpha, walls conserving mass, Monte Carlo reference) as JSON."""
+    text = json.dumps({k: (v.item() if isinstance(v, np.generic) else v) for k, v in cmp.attrs.items()
+                       if k != "scale"}, allow_nan=False, default=str)
+    if len(text) > int(ATTRS_DTYPE[2:]):
+        raise SweepError(f"the comparison's settings take {len(text)} characters, more than a store holds")
+    return text
 
-    return "alpha" in zarr.open_group(str(store), mode="r", zarr_format=2).attrs
 
-
-def _write_compare_attrs(store: Path, cmp) -> None:
-    import zarr
-
-    group = zarr.open_group(str(store), mode="r+", zarr_format=2)
-    group.attrs.update({k: (v.item() if isinstance(v, np.generic) else v) for k, v in cmp.attrs.items()
-                        if k != "scale"})
+def compare_attrs(ds: xr.Dataset, index: tuple) -> dict:
+    """The comparison settings stored with the variant at ``index`` (empty if none)."""
+    if "compare_attrs" not in ds:
+        return {}
+    text = ds["compare_attrs"].values[tuple(index)]
+    if not isinstance(text, str) or not text:  # not done (or masked out as not done)
+        return {}
+    return json.loads(text)
 
 
 def is_store(path) -> bool:
@@ -742,7 +750,6 @@ def _comparison(ds, one) -> xr.Dataset:
     names = [n for n in COMPARE_VARS if n in one]
     cmp = one[names].rename(frame="time").load()
     cmp = cmp.assign_coords(time=("time", one["time"].values), step=("time", one["step"].values))
-    cmp.attrs = {k: ds.attrs[k] for k in ("exact_tolerance", "alpha", "prediction_factor", "conserving",
-                                            "mc_reference") if k in ds.attrs}
+    cmp.attrs = json.loads(str(one["compare_attrs"].values)) if "compare_attrs" in one else {}
     cmp.attrs["scale"] = float(one["scale"])
     return cmp

@@ -525,3 +525,26 @@ def test_values_equal_as_numbers_are_one_value(tmp_path, item):
                                           ("name=t1:t2:3", ("t1:t2:3",))])
 def test_text_with_colons_is_a_value_not_a_range(item, values):
     assert sweep.parse_axis(item).values == values
+
+
+def test_each_variant_keeps_its_own_comparison_settings(tmp_path, client):
+    """Lattice and Brownian walkers have different Monte Carlo references, float32 storage another
+    round-off bound: each variant's rows read as the same run alone would (they came from the first)."""
+    from physconv import metrics
+
+    path = _write(tmp_path)
+    p = sweep.plan(path, [sweep.parse_axis("monte_carlo.lattice=true,false"), sweep.parse_axis("dtype=float64,float32")])
+    sweep.run(p, tmp_path / "s.zarr", client, say=lambda line: None)
+    store = sweep.open_sweep(tmp_path / "s.zarr")
+    table = sweep.table(store, *sweep.state(tmp_path / "s.zarr", store))
+    for lattice in (True, False):
+        for dtype in ("float64", "float32"):
+            alone = metrics.compare(runner.run(scenario.load(path, [f"monte_carlo.lattice={str(lattice).lower()}",
+                                                                      f"dtype={dtype}"]), progress=False))
+            label = f"monte_carlo.lattice={str(lattice).lower()} dtype={dtype}"
+            rows = [line for line in table.splitlines() if line.startswith(label + " ")]
+            assert rows, (label, table)
+            for row in metrics.rows(alone):
+                assert any(row[0] in r and row[5].split(" (")[0] in r for r in rows), (row, rows)
+    refs = {sweep.compare_attrs(store, (i, 0))["mc_reference"] for i in range(2)}
+    assert len(refs) == 2
