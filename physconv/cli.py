@@ -332,7 +332,7 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, timeout, max_m
     else:  # a local cluster shares the machine's memory among its workers; a remote one: as for run
         from .scenario import _default_max_bytes
 
-        limit = _default_max_bytes() // n if not scheduler else None
+        limit = _default_max_bytes() if not scheduler else None  # per variant, checked per worker below
     if out_path:  # refused before the variants are validated (that can take minutes)
         if Path(out_path).exists() and not sw.is_store(out_path):
             raise _Failure(f"{out_path}: exists and is not a physconv sweep store; choose another --out")
@@ -356,6 +356,14 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, timeout, max_m
         if not parsed:
             raise _Failure("give at least one --set KEY=V1,V2,... to sweep (or --replicas R)")
         p = sw.plan(scenario, parsed, max_bytes=limit, held=bool(scheduler))  # local workers write to the store
+    if max_memory is None and not scheduler and limit is not None:  # the machine's memory shared by the workers
+        need = max(v.scenario.memory_estimate(held=False) for v in p.variants[:1000])
+        if need * n > limit:
+            fit = max(1, limit // need)
+            raise _Failure(f"--workers {n}: the local workers share {limit / 2**30:.1f} GiB ({limit / n / 2**30:.2f} "
+                           f"GiB each) and a variant needs about {need / 2**30:.2f} GiB; use --workers {fit} or fewer"
+                           if workers else f"a variant needs about {need / 2**30:.2f} GiB and {n} local workers (one "
+                           f"per core) share {limit / 2**30:.1f} GiB; use --workers {fit}")
     name = p.variants[0].scenario.name
     store = Path(out_path) if out_path else Path("outputs") / f"{name}-{'ensemble' if replicas else 'sweep'}.zarr"
     todo, done = sw.pending(store, p, create=False)  # refuses a store of another sweep before a cluster starts

@@ -86,3 +86,13 @@ def test_a_scheduler_without_workers_is_said_and_refused_after_the_timeout(tmp_p
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.mark.parametrize("workers", [4096, 2000])
+def test_too_many_local_workers_for_the_memory_is_blamed_on_workers(tmp_path, capsys, workers):
+    status = cli.main(["sweep", str(_write(tmp_path)), "--set", "diffusivity=0.1,0.2", "--workers", str(workers),
+                       "--out", str(tmp_path / "s.zarr")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and err[0].startswith(f"error: --workers {workers}: the local workers share")
+    fit = int(err[0].split("use --workers ")[1].split()[0])
+    assert 1 <= fit < workers and not (tmp_path / "s.zarr").exists()

@@ -407,7 +407,7 @@ def test_local_workers_share_the_memory_limit(tmp_path, monkeypatch, capsys):
     store = tmp_path / "s.zarr"
     args = ["sweep", str(_write(tmp_path)), "--set", "diffusivity=0.1,0.2", "--out", str(store)]
     assert cli.main(args + ["--workers", "16"]) == 2
-    assert "GiB allowed" in capsys.readouterr().err and not store.exists()
+    assert "error: --workers 16: the local workers share 4.0 GiB" in capsys.readouterr().err and not store.exists()
 
 
 def test_local_workers_are_checked_for_one_frame_remote_ones_for_all(tmp_path):
