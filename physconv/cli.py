@@ -516,8 +516,10 @@ def insight(name, scenario, out_file, as_json, image, levels, overrides):
         raise _Failure(f"insight {name} takes no scenario (only convergence does)")
     if image is not None and name not in ("spectrum", "lowpass", "edge", "measurement"):
         raise _Failure(f"insight {name} takes no --image")
-    if image is not None and not Path(image).is_file():
+    if image is not None and not Path(image).exists():
         raise _Failure(f"{image}: no such picture")
+    if image is not None and not Path(image).is_file():
+        raise _Failure(f"{image}: not a regular file (a folder, a pipe or a device); give a picture file")
     out = Path(out_file) if out_file else Path(f"insight-{name}.png")
     _check_figure_path(out)
     module = get(name)

@@ -207,6 +207,25 @@ def resample_note(size, shape) -> str | None:
     return f"the picture of {w} x {h} pixels is resampled to the grid's {nx} x {ny} cells (aspect ratio kept)"
 
 
+def _grey(im):
+    """``(image, full)``: a picture's grey levels and the value that stands for full brightness. 8-bit
+    and colour pictures: their grey level (mode ``L``) over 255; 16-bit ones over 65535; 32-bit integer
+    and float pictures scaled from their own darkest to their brightest value (mode ``F``; converting
+    those to 8 bits clipped them to black)."""
+    from PIL import Image as PILImage
+
+    if not (im.mode in ("F", "I") or im.mode.startswith("I;")):
+        return im.convert("L"), 255.0
+    a = np.asarray(im, dtype=np.float64)
+    if im.mode.startswith("I;16"):
+        return PILImage.fromarray(a.astype(np.float32), mode="F"), 65535.0
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{getattr(im, 'filename', 'the picture')} holds NaN or infinite values")
+    lo, hi = float(a.min()), float(a.max())
+    a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+    return PILImage.fromarray(a.astype(np.float32), mode="F"), 1.0
+
+
 def read_picture(path, shape) -> np.ndarray:
     """A picture's brightness in [0, 1] on a grid of ``shape``, ``y`` up (its top row last).
 
@@ -227,10 +246,10 @@ def read_picture(path, shape) -> np.ndarray:
                 raise ValueError(f"{path} is a damaged image: {short}")
             resample_note((im.height, im.width), shape)
             im.load()  # a truncated or damaged file fails here, not padded with black
-            im = im.convert("L")
+            im, full = _grey(im)
             if (im.height, im.width) != tuple(shape):
                 im = im.resize((shape[1], shape[0]), PILImage.Resampling.BILINEAR)
-            return np.flipud(np.asarray(im, dtype=float)) / 255.0  # image rows run downwards, y runs up
+            return np.flipud(np.asarray(im, dtype=float)) / full  # image rows run downwards, y runs up
     except UnidentifiedImageError:
         raise ValueError(f"{path} is not a PNG/JPEG image") from None
     except (OSError, SyntaxError, PILImage.DecompressionBombError) as exc:

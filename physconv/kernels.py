@@ -50,6 +50,10 @@ def check(kernel, ndim: int | None = None, name: str = "kernel") -> np.ndarray:
         raise KernelError(f"{name} must have an odd size along every axis (a centre), got shape {k.shape}")
     if not np.all(np.isfinite(k)):
         raise KernelError(f"{name} contains NaN or infinite values")
+    with np.errstate(over="ignore"):
+        if not np.isfinite(np.abs(k).sum() * max(k.size, 8)):  # sums, moments and softmax stay finite
+            raise KernelError(f"{name}: its weights are too large to sum (largest {np.abs(k).max():.3g}); "
+                              "scale them down")
     return k
 
 

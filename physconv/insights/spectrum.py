@@ -81,16 +81,34 @@ def angle_difference(a: float, b: float) -> float:
     return d - 180.0 if d > 90.0 else d
 
 
+MIN_SIDE = 8  # pixels on a picture's shorter side for its spectrum to have a direction
+
+
+def picture_size_of(path) -> tuple[int, int]:
+    from ..initial import picture_size
+
+    return picture_size(path)
+
+
 def insight(image=None, angle: float = 20.0, seed: int = 3):
     """Numbers and figure for ``physconv insight spectrum``: an oriented texture (or ``image``) turned by
     0°, 17°, 37°, 60° and 90°, its spectrum's principal axis, and the structure tensor's."""
     from ._images import oriented_scene, picture, rotated
 
+    import warnings
+
     size = 256
-    big = oriented_scene((2 * size, 2 * size), angle, seed, short=2.0, long=8.0) if image is None else \
-        picture(image, shortest=2 * size)
+    if image is not None and min(picture_size_of(image)) < MIN_SIDE:
+        raise ValueError(f"{image}: a picture with a side of fewer than {MIN_SIDE} pixels has no spectrum to speak of")
+    with warnings.catch_warnings(record=True) as said:  # said only if the picture is not refused
+        warnings.simplefilter("always")
+        big = oriented_scene((2 * size, 2 * size), angle, seed, short=2.0, long=8.0) if image is None else \
+            picture(image, shortest=2 * size)
+    if image is not None and np.ptp(big) <= 1e-6:
+        raise ValueError(f"{image}: a constant picture has no orientation: its spectrum is one point")
+    for w in said:
+        warnings.warn(w.message, w.category, stacklevel=2)
     if image is not None:
-        import warnings
 
         warnings.warn(f"{image}: each turn shows the central {size} x {size} cells of the picture resampled to "
                       f"{big.shape[1]} x {big.shape[0]} (a turned picture has no corners to show)", stacklevel=2)
