@@ -46,6 +46,7 @@ PAIR_VARS = ("max_abs_diff", "rel_l2", "predicted_max_abs_diff", "predicted_rel_
 MC_VARS = ("mc_max_abs_z", "mc_z_bound", "mc_chi2_p", "mc_rel_l2", "mc_expected_rel_l2", "mc_alive_z")  # frame
 COMPARE_VARS = PAIR_VARS + ("tolerance", "mass_drift") + MC_VARS
 ATTRS_DTYPE = "<U1024"  # a variant's comparison settings (JSON text)
+REDUCTION_VARS = ("mean", "std", "sem", "exact", "mean_rel_l2", "spread_rel_l2")  # physconv.ensemble.reduce
 
 
 class SweepError(PhysconvError):
@@ -559,8 +560,10 @@ def open_or_create(store: Path, p: Plan, create: bool = True, damaged: dict | No
     if not is_store(store):
         raise SweepError(f"{store}: exists and is not a physconv sweep store; choose another --out")
     old = open_sweep(store)
-    if old.attrs.get("axes") != template.attrs["axes"] or set(old.data_vars) != set(template.data_vars) \
-            or dict(old.sizes) != dict(template.sizes):
+    extra = set(old.data_vars) - set(template.data_vars)  # an ensemble's reduction, written after its replicas
+    if old.attrs.get("axes") != template.attrs["axes"] or set(template.data_vars) - set(old.data_vars) \
+            or (extra and (p.compare or not extra <= set(REDUCTION_VARS))) \
+            or any(old.sizes.get(d) != n for d, n in template.sizes.items()):
         raise SweepError(f"{store}: holds a sweep over other keys, values or methods; choose another --out "
                          "or remove it")
     try:

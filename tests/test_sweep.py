@@ -548,3 +548,21 @@ def test_each_variant_keeps_its_own_comparison_settings(tmp_path, client):
                 assert any(row[0] in r and row[5].split(" (")[0] in r for r in rows), (row, rows)
     refs = {sweep.compare_attrs(store, (i, 0))["mc_reference"] for i in range(2)}
     assert len(refs) == 2
+
+
+def test_a_reduced_ensemble_store_is_resumed_by_the_same_command(tmp_path, client):
+    """The reduction's variables do not make the store 'another sweep': the same plan finds every replica
+    done, a damaged replica is redone alone, and the reduction is written again."""
+    p = sweep.plan_ensemble(_write(tmp_path), 5)
+    store = tmp_path / "e.zarr"
+    sweep.run(p, store, client, say=lambda line: None)
+    first = ensemble.reduce(store, p)
+    todo, done = sweep.pending(store, sweep.plan_ensemble(_write(tmp_path), 5))
+    assert todo == [] and len(done) == 5
+    (store / "monte_carlo" / "3.1.0.0").unlink()
+    found = {}
+    todo, _ = sweep.pending(store, p, damaged=found)
+    assert [v.label for v in todo] == ["replica 3"] and list(found) == ["replica 3"]
+    sweep.run(p, store, client, say=lambda line: None)
+    again = ensemble.reduce(store, p)
+    np.testing.assert_array_equal(again["rel_l2"], first["rel_l2"])  # the same seeds: the same replicas
