@@ -566,3 +566,38 @@ def test_a_reduced_ensemble_store_is_resumed_by_the_same_command(tmp_path, clien
     sweep.run(p, store, client, say=lambda line: None)
     again = ensemble.reduce(store, p)
     np.testing.assert_array_equal(again["rel_l2"], first["rel_l2"])  # the same seeds: the same replicas
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_sweep_leaves_every_variant_computed_and_marked_once(tmp_path):
+    """SIGKILL to a worker process while variants run: its nanny restarts it, the scheduler reruns its task,
+    and the sweep ends with every variant done, equal to the variant run alone."""
+    import signal
+
+    import psutil
+
+    slow = SWEEP_BASE.replace("steps: 10", "steps: 3000000").replace("save_every: 5", "save_every: 1000000")
+    path = _write(tmp_path, slow.replace("methods: [explicit, spectral, gaussian, monte_carlo]", "methods: [explicit]"))
+    store = tmp_path / "s.zarr"
+    values = "diffusivity=0.05,0.1,0.15,0.2"
+    with _remote_cluster() as address:
+        proc = subprocess.Popen([sys.executable, "-m", "physconv", "sweep", str(path), "--set", values, "--scheduler",
+                                 address, "--out", str(store)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        deadline = time.monotonic() + 60
+        while not list((store / "explicit").glob("[0-9]*")):  # variants are running
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        cli_ = next(p for p in psutil.process_iter(["cmdline"])
+                    if "distributed.cli.dask_worker" in " ".join(p.info["cmdline"] or []) and address in p.info["cmdline"])
+        victims = [c for c in cli_.children(recursive=True) if "resource_tracker" not in " ".join(c.cmdline())]
+        assert len(victims) >= 2  # the two worker processes the nannies started
+        os.kill(victims[0].pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    ds = sweep.open_sweep(store)
+    marks, damaged = sweep.state(store, ds)
+    assert not damaged and (marks != 0).all()
+    for D in (0.05, 0.1, 0.15, 0.2):
+        alone = runner.run(scenario.load(path, [f"diffusivity={D}"]), progress=False)
+        np.testing.assert_array_equal(ds["explicit"].sel(diffusivity=D).values, alone["explicit"].values)
