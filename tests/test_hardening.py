@@ -470,7 +470,8 @@ def test_concurrent_zarr_writes_to_one_name_all_succeed(tmp_path):
 @pytest.mark.parametrize("shape, every, methods, particles", [
     ([64, 64], 20, "[explicit]", 0),
     ([384, 384], 5, "[explicit, spectral, gaussian]", 0),
-    ([192, 192], 2, "[explicit, implicit, spectral, gaussian, monte_carlo]", 2_000_000),
+    pytest.param([192, 192], 2, "[explicit, implicit, spectral, gaussian, monte_carlo]", 2_000_000,
+                 marks=pytest.mark.slow),  # 11 s
 ])
 def test_memory_estimate_matches_the_measured_peak(tmp_path, shape, every, methods, particles):
     """The whole run (computing, comparing, plotting, writing): measured peak / estimate in [0.5, 1.25]."""

@@ -223,6 +223,7 @@ def test_frames_streamed_to_a_file_are_the_frames_held_in_memory(tmp_path, name,
         assert metrics.table(cmp_streamed) == metrics.table(cmp_held)
 
 
+@pytest.mark.slow  # a 1024^2 run measured for memory: 18 s
 def test_a_run_written_as_it_goes_does_not_hold_its_frames(tmp_path):
     """Peak memory of ``physconv run`` on 1024^2 cells with 41 saved frames of 3 methods (123 frames = 1 GiB if
     held) grows over a 16^2 run of the same scenario by less than 20 frames: the working buffers of one method

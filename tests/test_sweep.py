@@ -313,6 +313,7 @@ def _remote_cluster(workers: int = 2):
                 proc.kill()
 
 
+@pytest.mark.slow  # a real scheduler and two workers: 14 s (tests/test_cluster.py starts a real scheduler by default)
 def test_a_sweep_runs_on_a_scheduler_given_by_its_address(tmp_path):
     """`dask scheduler` and `dask worker` processes on 127.0.0.1, then the command line with --scheduler."""
     with _remote_cluster() as address:
@@ -439,9 +440,10 @@ def test_range_values_are_the_decimal_numbers_they_stand_for(item, values):
     assert all(len(repr(v)) <= 6 for v in axis.values)
 
 
-@pytest.mark.parametrize("signals, status, word", [(("SIGINT",), 130, "interrupted"),
-                                                   (("SIGINT", "SIGINT"), 130, "interrupted"),
-                                                   (("SIGTERM",), 143, "terminated")])
+@pytest.mark.parametrize("signals, status, word", [
+    (("SIGINT",), 130, "interrupted"),
+    pytest.param(("SIGINT", "SIGINT"), 130, "interrupted", marks=pytest.mark.slow),
+    pytest.param(("SIGTERM",), 143, "terminated", marks=pytest.mark.slow)])
 def test_ctrl_c_in_a_terminal_stops_a_sweep_with_one_line(tmp_path, signals, status, word):
     """A terminal sends SIGINT to the whole process group, the cluster's workers included: they leave it
     to the command, which ends them and prints its one line (each worker used to print a traceback; a
