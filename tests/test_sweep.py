@@ -69,26 +69,26 @@ def test_every_variant_is_validated_before_anything_runs(tmp_path):
 
 def test_a_sweep_equals_its_variants_run_one_by_one(tmp_path, client, capsys):
     path = _write(tmp_path)
-    p = sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.2"), sweep.parse_axis("monte_carlo.seed=3,4,5")])
+    p = sweep.plan(path, [sweep.parse_axis("diffusivity=0.1,0.2"), sweep.parse_axis("monte_carlo.seed=3,5")])
     out = sweep.run(p, tmp_path / "s.zarr", client, say=lambda line: None)
-    assert len(out.ran) == 6 and not out.failed
+    assert len(out.ran) == 4 and not out.failed
     store = sweep.open_sweep(tmp_path / "s.zarr")
-    assert dict(store.sizes)["diffusivity"] == 2 and dict(store.sizes)["monte_carlo_seed"] == 3
+    assert dict(store.sizes)["diffusivity"] == 2 and dict(store.sizes)["monte_carlo_seed"] == 2
     for D in (0.1, 0.2):
-        for seed in (3, 4, 5):
+        for seed in (3, 5):
             alone = runner.run(scenario.load(path, [f"diffusivity={D}", f"monte_carlo.seed={seed}"]), progress=False)
             one = store.sel(diffusivity=D, monte_carlo_seed=seed)
             for m in alone.attrs["methods"].strip("[]").replace('"', "").split(", "):
                 np.testing.assert_array_equal(one[m].values, alone[m].values)
             np.testing.assert_array_equal(one["time"].values, alone["time"].values)
     table = sweep.table(store, *sweep.state(tmp_path / "s.zarr", store))
-    assert table.count("agree to round-off") == 6 and "diffusivity=0.2 monte_carlo.seed=5" in table
+    assert table.count("agree to round-off") == 4 and "diffusivity=0.2 monte_carlo.seed=5" in table
     import json
 
     assert cli.main(["compare", str(tmp_path / "s.zarr"), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert "rel_l2" in data["data_vars"] and "explicit" not in data["data_vars"]
-    assert np.array(data["data_vars"]["rel_l2"]["data"]).shape == (2, 3, 2, 3)  # 2 x 3 variants, 2 pairs, 3 frames
+    assert np.array(data["data_vars"]["rel_l2"]["data"]).shape == (2, 2, 2, 3)  # 2 x 2 variants, 2 pairs, 3 frames
     _the_picture_draws_each_pairs_last_error_against_the_first_key(store, tmp_path, capsys)
 
 
