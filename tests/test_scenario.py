@@ -10,7 +10,7 @@ import pytest
 from physconv import scenario
 from physconv.errors import ScenarioError
 
-SHIPPED = sorted((Path(scenario.__file__).parent / "scenarios").glob("*.yaml"))
+SHIPPED = sorted(scenario.SHIPPED.glob("*.yaml"))
 
 BASE = textwrap.dedent("""\
     name: tiny
@@ -31,6 +31,11 @@ def write(tmp_path, text, name="s.yaml"):
     p = tmp_path / name
     p.write_text(text)
     return p
+
+
+def test_the_shipped_scenarios_are_found():
+    """The list below must never be empty (it was, silently, when the module's folder changed)."""
+    assert len(SHIPPED) >= 8 and {p.stem for p in SHIPPED} == set(scenario.shipped())
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
