@@ -269,9 +269,10 @@ def _open_store(result):
     store = sweep.open_sweep(result)
     marks, damaged = sweep.state(result, store)
     if damaged:
-        first = next(iter(damaged.items()))
+        index, what = next(iter(damaged.items()))
+        label = " ".join(f"{key}={sweep._coord(store[d][i])}" for (key, d), i in zip(sweep.axes_of(store), index))
         click.echo(f"warning: {result}: {len(damaged)} finished variant(s) damaged, shown as not done (first: "
-                   f"{' '.join(map(str, first[0]))}: {first[1]}); re-running the sweep redoes exactly those", err=True)
+                   f"{label}: {what}); re-running the sweep redoes exactly those", err=True)
     return store, marks, damaged
 
 
@@ -366,7 +367,12 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, timeout, max_m
                            f"per core) share {limit / 2**30:.1f} GiB; use --workers {fit}")
     name = p.variants[0].scenario.name
     store = Path(out_path) if out_path else Path("outputs") / f"{name}-{'ensemble' if replicas else 'sweep'}.zarr"
-    todo, done = sw.pending(store, p, create=False)  # refuses a store of another sweep before a cluster starts
+    damaged: dict = {}
+    todo, done = sw.pending(store, p, create=False, damaged=damaged)  # refuses another input before a cluster starts
+    if damaged:
+        label, what = next(iter(damaged.items()))
+        click.echo(f"warning: {store}: {len(damaged)} finished variant(s) damaged, run again (first: {label}: {what})",
+                   err=True)
     local = not scheduler
     if not todo:
         click.echo(f"result: {store} (all {len(done)} variants were done before)")
@@ -464,7 +470,8 @@ def _plot_store(result, out_file, kind) -> None:
         _check_reduced(result, store)
     out = Path(out_file) if out_file else Path(result).with_name(f"{Path(result).stem}-{what}.png")
     _check_figure_path(out)
-    _save_figure(lambda: (plot_stores.ensemble if what == "ensemble" else plot_stores.sweep)(store), out)
+    missing = int((marks == 0).sum())
+    _save_figure(lambda: plot_stores.ensemble(store) if what == "ensemble" else plot_stores.sweep(store, missing), out)
     click.echo(f"picture: {out}")
 
 

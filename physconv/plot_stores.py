@@ -36,9 +36,11 @@ def _wide(values) -> bool:
     return v.size > 1 and v.max() / v.min() > 10
 
 
-def sweep(ds: xr.Dataset) -> Figure:
+def sweep(ds: xr.Dataset, missing: int = 0) -> Figure:
     """One panel per pair of methods (and one for Monte Carlo): its relative L2 difference at the last
-    saved step against the first swept key, one line per value of the other keys, theory dashed."""
+    saved step against the first swept key, one line per value of the other keys, theory wide and pale
+    beneath (a marker at every value, so that a value between gaps shows its theory too). ``missing``:
+    variants not done or damaged, left out of the lines (said in the title)."""
     axes = axes_of(ds)
     (key, dim), others = axes[0], axes[1:]
     x, labels = _x_values(ds, dim)
@@ -66,7 +68,8 @@ def sweep(ds: xr.Dataset) -> Figure:
             p = ds[predicted].isel(pick).isel(frame=-1).values.astype(float) if predicted in ds else np.full_like(y, np.nan)
             label = " ".join(f"{k}={_coord(ds[d][i])}" for (k, d), i in zip(others, combo)) or "measured"
             if not np.isnan(p).all():  # under the measured line, wide and pale: both stay visible where they agree
-                (theory,) = ax.plot(x, np.maximum(p, FLOOR), lw=5, alpha=0.3, color=f"C{c % 10}", solid_capstyle="round")
+                (theory,) = ax.plot(x, np.maximum(p, FLOOR), lw=5, alpha=0.3, color=f"C{c % 10}", solid_capstyle="round",
+                                    marker="o", ms=9)
                 handles.setdefault("theory (wide, pale)", theory)
             (line,) = ax.plot(x, np.maximum(y, FLOOR), marker="o", ms=4, lw=1.2, color=f"C{c % 10}")
             handles.setdefault(label, line)
@@ -91,8 +94,9 @@ def sweep(ds: xr.Dataset) -> Figure:
         ax.set_visible(False)
     fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=min(4, len(handles)),
                fontsize=8, frameon=False)
+    gaps = f" ({missing} variant{'s' * (missing != 1)} not done or damaged: left out)" if missing else ""
     fig.suptitle(f"{ds.attrs.get('title', 'sweep')}: each pair's difference at the last saved step against "
-                 f"{key}", fontsize=10)
+                 f"{key}{gaps}", fontsize=10)
     return fig
 
 

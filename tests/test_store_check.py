@@ -104,3 +104,18 @@ def test_chunks_are_checked_by_decoding_them_with_the_arrays_codec(finished):
     meta = json.loads((store / "explicit" / ".zarray").read_text())
     frame = np.frombuffer(arrays["explicit"].codec.decode((store / "explicit" / "0.0.0.0").read_bytes()), "<f8")
     assert frame.size == np.prod(meta["chunks"]) and np.isfinite(frame).all()
+
+
+def test_the_sweep_command_says_which_finished_variants_it_runs_again(finished, monkeypatch, capsys):
+    from distributed import Client, LocalCluster
+
+    from physconv import cluster
+
+    path, store = finished
+    (store / "gaussian" / "2.1.0.0").unlink()
+    monkeypatch.setattr(cluster, "connect", lambda *a, **kw: Client(LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0")))
+    assert cli.main(["sweep", str(path), "--set", AXIS, "--out", str(store)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {store}: 1 finished variant(s) damaged, run again (first: diffusivity=0.15: gaussian/2.1.0.0" in err
+    assert "3 variants: 2 done before, 1 to run" in err
