@@ -102,23 +102,19 @@ def _pairs(shape, axis, periodic):
     return lo, hi
 
 
-def operator(m: Medium):
-    """``(L, b)``: the sparse spatial operator (CSR, 1/time) and its constant (dirichlet walls), so that
-    ``du/dt = L u + b`` (see the module)."""
-    import scipy.sparse as sp
-
+def _faces(m: Medium):
+    """``(faces, diag, b)``: per axis the neighbouring cells ``(i, j)`` and the conductance of the face
+    between them (1/time), the diagonal of L and its constant (see the module)."""
     g, shape, n = m.grid, m.grid.shape, m.grid.size
     solid = m.solid.ravel()
-    rows, cols, vals = [], [], []
-    diag, b = np.zeros(n), np.zeros(n)
+    faces, diag, b = [], np.zeros(n), np.zeros(n)
+    idx = np.arange(n).reshape(shape)
     for a, (h, wall) in enumerate(zip(g.spacing, g.boundaries)):
         d = m.diffusivity[a].ravel()
         i, j = _pairs(shape, a, wall.kind == "periodic")
         both = ~solid[i] & ~solid[j]
         face = np.where(both, 2 * d[i] * d[j] / np.where(both, d[i] + d[j], 1.0), 0.0) / h**2
-        rows += [i, j]
-        cols += [j, i]
-        vals += [face, face]
+        faces.append((i, j, face))
         np.subtract.at(diag, i, face)
         np.subtract.at(diag, j, face)
         if m.wall == "absorbing":  # a fluid cell beside a solid one: a zero ghost cell beyond the face
@@ -126,7 +122,6 @@ def operator(m: Medium):
                 edge = ~solid[f] & solid[s]
                 np.subtract.at(diag, f[edge], d[f[edge]] / h**2)
         if wall.kind in ("absorbing", "dirichlet"):
-            idx = np.arange(n).reshape(shape)
             for end in (0, shape[a] - 1):
                 cells = np.take(idx, [end], axis=a).ravel()
                 cells = cells[~solid[cells]]
@@ -134,12 +129,35 @@ def operator(m: Medium):
                 np.subtract.at(diag, cells, k * d[cells] / h**2)
                 if wall.kind == "dirichlet":
                     np.add.at(b, cells, 2.0 * d[cells] / h**2 * wall.value)
-    i = np.concatenate(rows + [np.arange(n)])
-    j = np.concatenate(cols + [np.arange(n)])
-    v = np.concatenate(vals + [diag])
+    return faces, diag, b
+
+
+def operator(m: Medium):
+    """``(L, b)``: the sparse spatial operator (CSR, 1/time) and its constant (dirichlet walls), so that
+    ``du/dt = L u + b`` (see the module)."""
+    import scipy.sparse as sp
+
+    faces, diag, b = _faces(m)
+    n = m.grid.size
+    i = np.concatenate([f[0] for f in faces] + [f[1] for f in faces] + [np.arange(n)])
+    j = np.concatenate([f[1] for f in faces] + [f[0] for f in faces] + [np.arange(n)])
+    v = np.concatenate([f[2] for f in faces] * 2 + [diag])
     L = sp.csr_matrix((v, (i, j)), shape=(n, n))
     L.eliminate_zeros()
     return L, b
+
+
+def stencil(m: Medium, dt: float):
+    """The step's weights for the compiled loop, each ``(nz, ny, nx)``: ``c = 1 + dt L_ii``, per axis (z, y,
+    x) ``w[i] = dt g`` of the face between cell i and the next (the last: the wrap face or zero), and
+    ``add = dt b``; axes a 1-D or 2-D grid lacks have zero weights."""
+    faces, diag, b = _faces(m)
+    shape3 = (1,) * (3 - m.grid.ndim) + tuple(m.grid.shape)
+    w = [np.zeros(m.grid.size) for _ in range(3)]
+    for a, (i, _, face) in enumerate(faces):
+        w[3 - m.grid.ndim + a][i] = dt * face
+    c = 1.0 + dt * diag
+    return (c.reshape(shape3), *(x.reshape(shape3) for x in w), (dt * b).reshape(shape3))
 
 
 def stable_dt(m: Medium) -> float:
@@ -152,15 +170,32 @@ def stable_dt(m: Medium) -> float:
     return np.inf if worst <= 0 else 2.0 / worst
 
 
-def explicit(m: Medium, u0, dt: float, steps: int) -> np.ndarray:
-    """``steps`` explicit steps ``u <- P u + dt b`` from ``u0`` (solid cells must hold nothing)."""
-    u = _field(m, u0)
-    if dt > stable_dt(m) * (1 + 1e-12):
+def explicit(m: Medium, u0, dt: float, steps: int, save_every: int | None = None, callback=None):
+    """Explicit steps ``u <- P u + dt b`` from ``u0`` (solid cells must hold nothing), by the compiled
+    finite-volume loop in chunks sized by time (Ctrl-C is honoured between them). Returns the last field,
+    or with ``save_every`` a :class:`~physconv.solvers.explicit.Trajectory` of every k-th step and the last."""
+    from .solvers import _medium_loops
+    from .solvers.explicit import _drive
+
+    u = _field(m, u0).reshape(m.grid.shape)
+    limit = stable_dt(m)
+    if dt > limit * (1 + 1e-12):
         raise MediumError(f"dt = {dt:g} is unstable for explicit steps in this medium; the largest stable dt is "
-                          f"{stable_dt(m):.6g}")
-    L, b = operator(m)
+                          f"{limit:.6g}")
+    weights = stencil(m, dt)
+
+    def advance(a, b, n):
+        return _medium_loops.fv_steps(a, b, n, *weights)
+
+    return _drive(advance, u, int(steps), save_every, callback)
+
+
+def explicit_sparse(m: Medium, u0, dt: float, steps: int) -> np.ndarray:
+    """The same steps by the sparse matrix ``P = I + dt L`` (scipy): the reference of the compiled loop."""
     import scipy.sparse as sp
 
+    u = _field(m, u0)
+    L, b = operator(m)
     P = (sp.identity(L.shape[0], format="csr") + dt * L).tocsr()
     c = dt * b
     for _ in range(int(steps)):

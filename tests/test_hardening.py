@@ -469,7 +469,7 @@ def test_concurrent_zarr_writes_to_one_name_all_succeed(tmp_path):
 
 @pytest.mark.parametrize("shape, every, methods, particles", [
     ([64, 64], 20, "[explicit]", 0),
-    ([384, 384], 5, "[explicit, spectral, gaussian]", 0),
+    pytest.param([384, 384], 5, "[explicit, spectral, gaussian]", 0, marks=pytest.mark.slow),  # 6 s
     pytest.param([192, 192], 2, "[explicit, implicit, spectral, gaussian, monte_carlo]", 2_000_000,
                  marks=pytest.mark.slow),  # 11 s
 ])
