@@ -196,16 +196,19 @@ def test_float32_is_refused_where_it_has_no_meaning(tmp_path, overrides, message
         load(tmp_path, overrides=overrides)
 
 
-@pytest.mark.parametrize("name, overrides", [
-    ("salt_aquarium", ["grid.shape=[40, 36]", "monte_carlo.particles=20000", "time.steps=60", "time.save_every=25"]),
-    ("point_source", ["monte_carlo.particles=20000"]),
-    ("diffusion_1d", ["monte_carlo.particles=100000", "time.save_every=null"]),
-    ("diffusion_3d", []),
-    ("softmax_edge_detector", ["grid.shape=[30, 30]"]),
-    ("absorbing_walls", ["monte_carlo.particles=20000"]),
-    ("barrier_removal", ["monte_carlo.particles=20000", "monte_carlo.mode=counts"]),
+@pytest.mark.parametrize("name, overrides, suffix", [  # each scenario once, the two formats taking turns
+    ("salt_aquarium", ["grid.shape=[40, 36]", "monte_carlo.particles=20000", "time.steps=60", "time.save_every=25"],
+     ".nc"),
+    ("point_source", ["monte_carlo.particles=20000"], ".zarr"),
+    ("diffusion_1d", ["monte_carlo.particles=100000", "time.save_every=null"], ".nc"),
+    ("diffusion_3d", [], ".zarr"),
+    ("softmax_edge_detector", ["grid.shape=[30, 30]"], ".nc"),
+    ("absorbing_walls", ["monte_carlo.particles=20000"], ".zarr"),
+    ("barrier_removal", ["monte_carlo.particles=20000", "monte_carlo.mode=counts"], ".nc"),
+    pytest.param("diffusion_3d", [], ".nc", marks=pytest.mark.slow),
+    pytest.param("barrier_removal", ["monte_carlo.particles=20000", "monte_carlo.mode=counts"], ".zarr",
+                 marks=pytest.mark.slow),
 ])
-@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
 def test_frames_streamed_to_a_file_are_the_frames_held_in_memory(tmp_path, name, overrides, suffix):
     """With ``store=`` every method writes each frame to the file as it is reached: reading the file gives the
     in-memory result bit for bit (every method, coordinates and attributes but the creation time)."""

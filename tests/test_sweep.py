@@ -99,7 +99,9 @@ def _the_picture_draws_each_pairs_last_error_against_the_first_key(store, tmp_pa
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert len(panels) == store.sizes["pair"] + 1  # and one for Monte Carlo against its expectation
     for i, ax in enumerate(panels[:-1]):
-        measured = [line for line in ax.get_lines() if line.get_marker() == "o"]
+        measured = [line for line in ax.get_lines() if line.get_marker() == "o" and line.get_alpha() is None]
+        theory = [line for line in ax.get_lines() if line.get_alpha() == 0.3]  # wide and pale, a marker per value
+        assert all(line.get_marker() == "o" for line in theory)
         assert len(measured) == store.sizes["monte_carlo_seed"]  # one line per value of the other key
         for j, line in enumerate(measured):
             np.testing.assert_array_equal(line.get_xdata(), store["diffusivity"].values)
