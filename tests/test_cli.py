@@ -302,6 +302,7 @@ def test_a_step_at_the_stability_limit_warns_in_validate_and_run(tmp_path, capsy
             assert not lines
 
 
+@pytest.mark.slow  # a run, a plot and an animation: 12 s (writing results and pictures: the console-script test)
 def test_figures_get_the_result_files_mode_and_their_folders_are_made(tmp_path, capsys):
     import os
     import stat

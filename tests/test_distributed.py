@@ -74,7 +74,7 @@ def test_bad_chunks_and_halos_are_refused():
 
 @pytest.mark.parametrize("shape,chunks,wall", [(shape, chunks, wall) for shape, chunks in CASES
                                                 for wall in ("periodic", "dirichlet")]  # a wrap, a wall's constant
-                         + [((130, 140), (64, 50), "periodic")])  # the last: the fused loop on the whole grid
+                         + [pytest.param((130, 140), (64, 50), "periodic", marks=pytest.mark.slow)])  # fused loop
 def test_float32_storage_over_chunks_is_the_single_array_float32_run(shape, chunks, wall):
     """Every value of a float32 step is computed in float64 and rounded once, at a periodic wall as inside
     (the neighbours' sum was a float32 sum inside and a float64 one at the ends: 1 ulp apart)."""
@@ -109,7 +109,7 @@ def test_the_task_count_bounds_the_graph_it_predicts(shape, chunks, steps, every
     del kernels
 
 
-@pytest.mark.parametrize("chunks", [[1, 1], [3, 2], [8, 8]])
+@pytest.mark.parametrize("chunks", [pytest.param([1, 1], marks=pytest.mark.slow), [3, 2], [8, 8]])
 def test_chunks_with_too_many_tasks_are_refused_in_validate_with_chunks_that_fit(tmp_path, chunks):
     import re
 
