@@ -110,6 +110,7 @@ def test_validate_list_schema_and_version(capsys):
     assert "physconv run salt_aquarium" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # every kind and an animation through the command: 10 s (each kind's content: tests/test_plot.py)
 def test_plot_and_animate_commands(tmp_path, capsys):
     sets = sum((["--set", s] for s in REDUCED["softmax_edge_detector"]), [])
     run_cli("run", "softmax_edge_detector", "--out", tmp_path, "--quiet", "--no-plot", *sets)
