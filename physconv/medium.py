@@ -151,7 +151,10 @@ def stencil(m: Medium, dt: float):
     """The step's weights for the compiled loop, each ``(nz, ny, nx)``: ``c = 1 + dt L_ii``, per axis (z, y,
     x) ``w[i] = dt g`` of the face between cell i and the next (the last: the wrap face or zero), and
     ``add = dt b``; axes a 1-D or 2-D grid lacks have zero weights."""
-    faces, diag, b = _faces(m)
+    return _weights(m, dt, *_faces(m))
+
+
+def _weights(m: Medium, dt: float, faces, diag, b):
     shape3 = (1,) * (3 - m.grid.ndim) + tuple(m.grid.shape)
     w = [np.zeros(m.grid.size) for _ in range(3)]
     for a, (i, _, face) in enumerate(faces):
@@ -165,8 +168,15 @@ def stable_dt(m: Medium) -> float:
     so ``I + dt L`` is stable while ``dt`` times its spectral radius is at most 2, and Gershgorin's bound
     on that radius is the largest absolute row sum. For a uniform medium this is the FTCS limit
     ``1 / (2 D sum_a h_a^-2)``; with reflecting walls and obstacles P is then also non-negative."""
-    L, _ = operator(m)
-    worst = float(np.max(np.asarray(abs(L).sum(axis=1)).ravel()))
+    return _stable_dt(*_faces(m)[:2])
+
+
+def _stable_dt(faces, diag) -> float:
+    rows = np.abs(diag)  # |L_ii| + the conductances of the cell's faces (its off-diagonal row)
+    for i, j, face in faces:
+        np.add.at(rows, i, face)
+        np.add.at(rows, j, face)
+    worst = float(rows.max())
     return np.inf if worst <= 0 else 2.0 / worst
 
 
@@ -178,11 +188,12 @@ def explicit(m: Medium, u0, dt: float, steps: int, save_every: int | None = None
     from .solvers.explicit import _drive
 
     u = _field(m, u0).reshape(m.grid.shape)
-    limit = stable_dt(m)
+    faces, diag, b = _faces(m)  # built once: the stability limit and the weights
+    limit = _stable_dt(faces, diag)
     if dt > limit * (1 + 1e-12):
         raise MediumError(f"dt = {dt:g} is unstable for explicit steps in this medium; the largest stable dt is "
                           f"{limit:.6g}")
-    weights = stencil(m, dt)
+    weights = _weights(m, dt, faces, diag, b)
 
     def advance(a, b, n):
         return _medium_loops.fv_steps(a, b, n, *weights)
