@@ -261,24 +261,30 @@ class Array(_Kind):
     path: str
 
     def make(self, grid: Grid, base_dir: Path) -> np.ndarray:
-        path = _resolve(self.path, base_dir)
-        with open(path, "rb") as f:  # read the header first: shape and type are checked before any data
-            try:
-                version = np.lib.format.read_magic(f)
-                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-                shape, fortran, dtype = read(f)
-            except ValueError:
-                raise ValueError(f"{path} is not a .npy array file (an .npz archive or another format?)") from None
-            if tuple(shape) != grid.shape:
-                raise ValueError(f"{path} holds shape {tuple(shape)} but the grid is {grid.shape}")
-            if dtype.kind not in "iuf" or dtype.names is not None:
-                raise ValueError(f"{path} holds {dtype} values; an initial field is real numbers")
-            f.seek(0)
-            try:
-                a = np.load(f, allow_pickle=False)
-            except (ValueError, EOFError, OSError) as exc:
-                raise ValueError(f"{path} is a damaged .npy file ({' '.join(str(exc).split())})") from None
-        return np.asarray(a, dtype=float)
+        return read_array(_resolve(self.path, base_dir), grid.shape, "an initial field is real numbers", name="the grid")
+
+
+def read_array(path, shape, what: str, kinds: str = "iuf", name: str | None = None) -> np.ndarray:
+    """A ``.npy`` file's array of ``shape`` whose dtype kind is one of ``kinds`` (``what`` says why), as
+    float (bool for ``kinds == 'b'``); the header is checked before any data is read."""
+    with open(path, "rb") as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            found, fortran, dtype = read(f)
+        except ValueError:
+            raise ValueError(f"{path} is not a .npy array file (an .npz archive or another format?)") from None
+        if tuple(found) != tuple(shape):
+            need = f"the grid is {tuple(shape)}" if name == "the grid" else f"{tuple(shape)} is needed"
+            raise ValueError(f"{path} holds shape {tuple(found)} but {need}")
+        if dtype.kind not in kinds or dtype.names is not None:
+            raise ValueError(f"{path} holds {dtype} values; {what}")
+        f.seek(0)
+        try:
+            a = np.load(f, allow_pickle=False)
+        except (ValueError, EOFError, OSError) as exc:
+            raise ValueError(f"{path} is a damaged .npy file ({' '.join(str(exc).split())})") from None
+    return np.asarray(a, dtype=bool if kinds == "b" else float)
 
 
 KINDS = {m.model_fields["kind"].annotation.__args__[0]: m

@@ -49,27 +49,38 @@ def methods_of(ds: xr.Dataset) -> list[str]:
     return json.loads(ds.attrs["methods"])
 
 
-def pairs(methods) -> list[tuple[str, str, str]]:
-    """``(a, b, kind)`` for the pairs DESIGN §3 says must agree, among ``methods``."""
+def pairs(methods, medium: bool = False) -> list[tuple[str, str, str]]:
+    """``(a, b, kind)`` for the pairs DESIGN §3 and §11 say must agree, among ``methods``; ``medium``: the
+    result is of a medium (its implicit is Crank–Nicolson of the medium's operator, compared with
+    semidiscrete, not with the heat solution)."""
     out = []
     if {"explicit", "spectral"} <= set(methods):
         out.append(("explicit", "spectral", "exact"))
     for a in ("explicit", "implicit", "spectral"):
-        if a in methods and "gaussian" in methods and not (a == "spectral" and "explicit" in methods):
+        if a in methods and "gaussian" in methods and not (a == "spectral" and "explicit" in methods) \
+                and not (medium and a == "implicit"):
             out.append((a, "gaussian", "approx"))
-    if {"implicit", "spectral"} <= set(methods):
+    if {"implicit", "spectral"} <= set(methods) and not medium:
         out.append(("implicit", "spectral", "approx"))
+    for a in ("explicit", "implicit"):
+        if a in methods and "semidiscrete" in methods:
+            out.append((a, "semidiscrete", "approx"))
     return out
 
 
-def pair_names(methods) -> list[tuple[str, str]]:
+def pair_names(methods, medium: bool = False) -> list[tuple[str, str]]:
     """``(name, kind)`` of the rows :func:`compare` makes, in its order: the :func:`pairs`, and with
-    ``implicit`` also ``implicit-amplification`` (against its own amplification factor), second when
-    ``spectral`` is run, else first."""
-    out = [(f"{a}-{b}", kind) for a, b, kind in pairs(methods)]
-    if "implicit" in methods:
+    ``implicit`` also ``implicit-amplification`` (against its own amplification factor, ADI of a scalar
+    D: not for a medium), second when ``spectral`` is run, else first."""
+    out = [(f"{a}-{b}", kind) for a, b, kind in pairs(methods, medium)]
+    if "implicit" in methods and not medium:
         out.insert(1 if "spectral" in methods else 0, ("implicit-amplification", "exact"))
     return out
+
+
+def is_medium(ds: xr.Dataset) -> bool:
+    """Whether a result is of a medium (DESIGN §11)."""
+    return "medium" in ds.attrs
 
 
 def compare(ds: xr.Dataset) -> xr.Dataset:
@@ -85,14 +96,15 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     methods = methods_of(ds)
     grid = grid_of(ds)
     scale = float(np.abs(ds["initial"]).max()) or 1.0
-    named = pair_names(methods)
+    medium = is_medium(ds)
+    named = pair_names(methods, medium)
     names, kinds = [name for name, _ in named], [kind for _, kind in named]
     nt = ds.sizes["time"]
     maxd, rel = np.zeros((len(names), nt)), np.zeros((len(names), nt))
     pmax, prel = np.full((len(names), nt), np.nan), np.full((len(names), nt), np.nan)
     mass = np.zeros((len(methods), nt))
     predictor = _predictor(ds, grid)
-    if "implicit" in methods:
+    if "implicit" in methods and not medium:
         from .solvers import implicit
 
         amplified = implicit.exact_at(ds["initial"].values, grid, diffusivity=float(ds.attrs["diffusivity"]),
@@ -101,9 +113,9 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     for i in range(nt):  # one saved time at a time: a result larger than memory is read frame by frame
         fields = {m: ds[m][i].values for m in methods}
         steps = ds["step"].values[i:i + 1]
-        if "implicit" in methods:
+        if "implicit" in methods and not medium:
             fields["amplification"] = amplified(steps)[0]
-        predictions = predictor(steps)
+        predictions = predictor(steps, fields)
         for j, name in enumerate(names):
             a, b = (fields[m] for m in name.split("-"))
             np.subtract(a, b, out=d)
@@ -171,30 +183,63 @@ def _step_kernel(ds: xr.Dataset, grid: Grid) -> np.ndarray:
 
 
 def _predictor(ds: xr.Dataset, grid: Grid):
-    """A function of ``steps`` giving the predicted ``a - b`` of the approximate pairs (physconv.theory)."""
+    """A function of ``steps`` (and the fields at them) giving the predicted ``a - b`` of the approximate
+    pairs (physconv.theory)."""
     from . import theory
 
     methods = set(methods_of(ds))
-    if "gaussian" not in methods:
-        return lambda steps: {}
     u0, dt = ds["initial"].values, float(ds.attrs["dt"])
+    medium = is_medium(ds)
+    against_sd = theory.semidiscrete_errors(medium_of(ds), dt) if "semidiscrete" in methods else None
+    if "gaussian" not in methods and against_sd is None:
+        return lambda steps, fields=None: {}
     D = np.atleast_1d(ds.attrs["diffusivity_per_axis"]).astype(float)
-    kernel_error = theory.kernel_error_at(u0, grid, _step_kernel(ds, grid), D, dt) \
-        if methods & {"explicit", "spectral"} else None
+    kernel_error = theory.kernel_error_at(u0, grid, _step_kernel(ds, grid), D, dt, _drift(ds, grid)) \
+        if methods & {"explicit", "spectral"} and "gaussian" in methods else None
     implicit_error = theory.implicit_error_at(u0, grid, float(ds.attrs["diffusivity"]), dt) \
-        if "implicit" in methods else None
+        if "implicit" in methods and not medium else None
+    adi = theory.adi_semidiscrete_error_at(u0, grid, float(ds.attrs["diffusivity"]), dt) \
+        if {"implicit", "semidiscrete"} <= methods and not medium else None
 
-    def predict(steps) -> dict[str, np.ndarray]:
+    def predict(steps, fields=None) -> dict[str, np.ndarray]:
         out = {}
         if kernel_error is not None:
             out["explicit-gaussian"] = out["spectral-gaussian"] = kernel_error(steps)
-        if implicit_error is not None:
+        if implicit_error is not None and "gaussian" in methods:
             out["implicit-gaussian"] = implicit_error(steps)
             if "spectral" in methods:
                 out["implicit-spectral"] = out["implicit-gaussian"] - out["spectral-gaussian"]
+        if against_sd is not None and fields is not None:
+            t = np.asarray(steps, dtype=float) * dt
+            u = fields["semidiscrete"]
+            if "explicit" in methods:
+                out["explicit-semidiscrete"] = against_sd.explicit(u, float(t[0]))[None]
+            if "implicit" in methods:
+                out["implicit-semidiscrete"] = adi(steps) if adi is not None else \
+                    against_sd.crank_nicolson(u, float(t[0]))[None]
         return out
 
     return predict
+
+
+def _drift(ds: xr.Dataset, grid: Grid):
+    """The velocity per axis of a uniform medium's result (None when still)."""
+    if "velocity_field" not in ds:
+        return None
+    v = ds["velocity_field"].values.reshape(grid.ndim, -1)
+    return v[:, 0].copy()
+
+
+def medium_of(ds: xr.Dataset):
+    """The :class:`physconv.medium.Medium` a result was computed in (a scalar D's for a plain result)."""
+    from . import medium
+
+    grid = grid_of(ds)
+    if not is_medium(ds):
+        return medium.build(grid, float(ds.attrs["diffusivity"]))
+    v = ds["velocity_field"].values if "velocity_field" in ds else None
+    return medium.build(grid, ds["diffusivity_field"].values, ds["solid"].values.astype(bool),
+                        str(ds.attrs.get("obstacle_wall", "reflecting")), v)
 
 
 def prediction_factor(cmp: xr.Dataset, i: int) -> float:
@@ -246,6 +291,14 @@ def monte_carlo_reference(ds: xr.Dataset, grid: Grid, frames=slice(None)) -> tup
         if name in ds:
             return name, ds[name][frames].values
     from . import spectral
+
+    if is_medium(ds) and "kernel" not in ds:
+        from . import medium
+
+        steps = np.atleast_1d(ds["step"].values[frames])
+        m, u0, dt = medium_of(ds), ds["initial"].values, float(ds.attrs["dt"])
+        return "exact lattice", np.array([medium.explicit(m, u0, dt, int(n)) for n in steps]).reshape(
+            (len(steps),) + grid.shape)
 
     return "exact lattice", spectral.propagate(ds["initial"].values, grid, kernel=_step_kernel(ds, grid),
                                                steps=ds["step"].values[frames])

@@ -31,6 +31,7 @@ LONG_NAMES = {
     "explicit": "concentration, explicit steps (FTCS or kernel)",
     "implicit": "concentration, Crank-Nicolson ADI",
     "spectral": "concentration, exact discrete propagator",
+    "semidiscrete": "concentration, exp(tL) of the space-discretised equation",
     "gaussian": "concentration, heat-kernel convolution (continuous space)",
     "monte_carlo": "concentration, Monte Carlo particles",
 }
@@ -73,7 +74,7 @@ def run(s, progress: bool | None = None, mc_seed=None, store=None) -> xr.Dataset
         s = load(s)
     grid = s.make_grid()
     u0 = s.initial_field(grid)
-    kernel = s.step_kernel()
+    kernel = step_kernel(s, grid)
     keep = s.saved_steps()
     terminal = sys.stderr.isatty()
     bar_on = terminal if progress is None else progress
@@ -182,10 +183,26 @@ def compiled_code_is_cold() -> bool:
 
 # Each method returns its frames, or with ``out`` writes them there (``out[i] = frame``) as it goes.
 
+def step_kernel(s, grid):
+    """The kernel of one step: the scenario's, a uniform medium's (:func:`physconv.medium.methods.kernel_of`),
+    or None (FTCS of a scalar D, or a medium's finite-volume step)."""
+    m = s.medium(grid)
+    if m is None:
+        return s.step_kernel()
+    from .medium.methods import kernel_of
+
+    return kernel_of(m, s.time.dt)
+
+
 def _explicit(s, grid, u0, kernel, keep, tick, out=None):
     from .solvers import explicit
 
     every = _every(keep)
+    m = s.medium(grid)
+    if m is not None and kernel is None:
+        from .medium import methods
+
+        return methods.explicit(m, u0, s.time.dt, s.time.steps, keep, tick, out)
     if s.chunks is not None:  # the same loop over a chunked dask array (the active dask scheduler)
         from . import distributed
 
@@ -210,6 +227,11 @@ def _implicit(s, grid, u0, kernel, keep, tick, out=None):
     from .solvers import implicit
 
     every = _every(keep)
+    m = s.medium(grid)
+    if m is not None:
+        from .medium import methods
+
+        return methods.implicit(m, u0, s.time.dt, s.time.steps, keep, tick, out)
     result = implicit.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=s.time.steps,
                               save_every=every, callback=tick, out=out)
     return result.frames if every or out is not None else result[None]
@@ -218,14 +240,32 @@ def _implicit(s, grid, u0, kernel, keep, tick, out=None):
 def _spectral(s, grid, u0, kernel, keep, tick, out=None):
     from . import spectral
 
+    m = s.medium(grid)
+    if m is not None and kernel is None:
+        from .medium import methods
+
+        return methods.spectral(m, u0, s.time.dt, keep, out)
     if kernel is None:
         return spectral.diffuse(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, steps=keep, out=out)
     return spectral.propagate(u0, grid, kernel=kernel, steps=keep, out=out)
 
 
+def _semidiscrete(s, grid, u0, kernel, keep, tick, out=None):
+    from . import medium
+    from .medium import methods
+
+    m = s.medium(grid) or medium.build(grid, float(s.diffusivity))
+    return methods.semidiscrete(m, u0, keep * s.time.dt, out)
+
+
 def _gaussian(s, grid, u0, kernel, keep, tick, out=None):
     from . import spectral
 
+    m = s.medium(grid)
+    if m is not None:
+        from .medium import methods
+
+        return methods.gaussian(m, u0, keep * s.time.dt, out)
     return spectral.heat(u0, grid, diffusivity=effective_diffusivity(s, grid, kernel), time=keep * s.time.dt,
                          out=out)
 
@@ -237,7 +277,13 @@ def _monte_carlo(s, grid, u0, kernel, keep, tick, out=None, seed=None):
     every = _every(keep)
     common = dict(steps=s.time.steps, particles=m.particles, seed=m.seed if seed is None else seed, save_every=every,
                   placement=m.placement, callback=tick, out=out)
-    if m.lattice:
+    med = s.medium(grid)
+    if med is not None and kernel is None:
+        from .medium import walkers
+
+        run = walkers.lattice(med, u0, s.time.dt, keep=keep, mode=m.mode,
+                              **{k: v for k, v in common.items() if k not in ("save_every",)})
+    elif m.lattice:
         run = mc.lattice(u0, grid, mode=m.mode, jumps=m.jumps, **_step_args(s, kernel), **common)
     else:
         run = mc.brownian(u0, grid, diffusivity=s.diffusivity, dt=s.time.dt, bridge=m.bridge, jumps=m.jumps, **common)
@@ -254,12 +300,17 @@ def _every(keep):
     return int(keep[1] - keep[0]) if len(keep) > 1 else None
 
 
-_METHODS = {"explicit": _explicit, "implicit": _implicit, "spectral": _spectral, "gaussian": _gaussian,
+_METHODS = {"explicit": _explicit, "implicit": _implicit, "spectral": _spectral, "semidiscrete": _semidiscrete,
+            "gaussian": _gaussian,
             "monte_carlo": _monte_carlo}
 
 
 def effective_diffusivity(s: Scenario, grid: Grid, kernel) -> np.ndarray:
-    """D per axis: the scenario's, or the kernel's ``diag(Sigma) / (2 dt)``."""
+    """D per axis: the scenario's, a uniform medium's (its mean over the fluid cells when it is not
+    uniform), or the kernel's ``diag(Sigma) / (2 dt)``."""
+    m = s.medium(grid)
+    if m is not None:
+        return m.diffusivity[:, ~m.solid].mean(axis=1)
     if kernel is None:
         return np.full(grid.ndim, float(s.diffusivity))
     return np.diag(_k.moments(kernel, grid.spacing, s.time.dt).diffusivity).copy()
@@ -293,7 +344,11 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
     if kernel is not None:
         kdims = tuple(f"k{d}" for d in dims)
         data["kernel"] = (kdims, kernel, {"long_name": "probability kernel of one step"})
-        data["kernel_weights"] = (kdims, s.kernel_weights(), {"long_name": "kernel weights as given"})
+        if s.kernel is not None:
+            data["kernel_weights"] = (kdims, s.kernel_weights(), {"long_name": "kernel weights as given"})
+    medium = s.medium(grid)
+    if medium is not None:
+        data.update(_medium_variables(medium, dims))
     ds = xr.Dataset(data, coords=coords)
     r = [float(v) for v in np.atleast_1d(_mesh_ratios(s, grid, kernel))]
     ds.attrs = {
@@ -315,8 +370,10 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
         "software": f"physconv {__version__}",
         "versions": json.dumps(dict(_versions())),
     }
-    if s.diffusivity is not None:
+    if s.diffusivity is not None and medium is None:
         ds.attrs["diffusivity"] = float(s.diffusivity)
+    if medium is not None:
+        ds.attrs.update({"medium": "uniform" if medium.uniform else "non-uniform", "obstacle_wall": medium.wall})
     if s.dtype != "float64":
         ds.attrs["explicit_dtype"] = s.dtype
     if s.kernel is not None:
@@ -329,6 +386,18 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
         ds.attrs.update({"mc_particles": m.particles, "mc_seed": m.seed, "mc_mode": m.mode,
                          "mc_lattice": int(m.lattice), "mc_placement": m.placement, "mc_bridge": int(m.bridge)})
     return ds
+
+
+def _medium_variables(m, dims) -> dict:
+    """The medium's arrays (DESIGN §11), so that a result can rebuild its operator."""
+    axis = ("axis",) + dims
+    out = {"solid": (dims, m.solid.astype(np.int8), {"long_name": "solid cell (1) or fluid (0)"}),
+           "diffusivity_field": (axis, m.diffusivity, {"long_name": "diffusivity per axis and cell",
+                                                       "units": "1"})}
+    if m.velocity is not None:
+        out["velocity_field"] = (axis, m.velocity, {"long_name": "velocity per axis at the cell centres",
+                                                    "units": "1"})
+    return out
 
 
 def _mesh_ratios(s, grid, kernel):

@@ -85,12 +85,100 @@ def kernel_error(u0, grid: Grid, kernel, diffusivity, dt: float, steps) -> np.nd
     return kernel_error_at(u0, grid, kernel, diffusivity, dt)(steps)
 
 
-def kernel_error_at(u0, grid: Grid, kernel, diffusivity, dt: float):
-    """:func:`kernel_error` as a function of ``steps``, its set-up done once (for frame-by-frame use)."""
+def kernel_error_at(u0, grid: Grid, kernel, diffusivity, dt: float, drift=None):
+    """:func:`kernel_error` as a function of ``steps``, its set-up done once (for frame-by-frame use);
+    with a ``drift`` (velocity per axis, periodic walls) see :func:`drift_kernel_error_at`."""
+    if drift is not None and np.any(np.asarray(drift) != 0):
+        return drift_kernel_error_at(u0, grid, kernel, diffusivity, dt, drift)
     c0 = spectral.forward(np.asarray(u0, dtype=float) - wall_value(grid.boundaries), grid.boundaries)
     k4 = fourth_cumulant(kernel, grid) / 24.0
     return lambda steps: _frames(c0, grid, steps,
                                  lambda n: n * k4 * spectral.heat_transfer(grid, 2.0 * _D(diffusivity) * n * dt))
+
+
+def drift_kernel_error_at(u0, grid: Grid, kernel, diffusivity, dt: float, drift):
+    """Predicted ``kernel steps - shifted heat solution`` between periodic walls, as a function of ``steps``.
+
+    For a mode of wave vector k (angles :math:`\\theta_a = k_a h_a`), the log of the kernel's transfer
+    function is its cumulant series in the jump projected on :math:`\\theta`,
+    :math:`-i\\kappa_1 - \\kappa_2/2 + i\\kappa_3/6 + \\kappa_4/24`; the shifted heat kernel keeps
+    :math:`\\kappa_1 = v\\cdot k\\,\\Delta t` and :math:`\\kappa_2 = 2\\sum_a D_a k_a^2 \\Delta t`. The rest, per
+    step, is carried by the heat flow: :math:`\\hat e = n\\,[-(\\kappa_2 - 2 D k^2 \\Delta t)/2 + i\\kappa_3/6 +
+    \\kappa_4/24]\\,\\hat G_t \\hat u_0`. For the upwind step the :math:`\\kappa_2` excess is the numerical
+    diffusion :math:`v h (1 - C)/2` of the modified equation (C = v dt/h, the Courant number)."""
+    from .medium.methods import shifted_heat
+
+    if not all(b.kind == "periodic" for b in grid.boundaries):
+        raise ValueError("the drift prediction is for periodic walls")
+    k = np.asarray(kernel, dtype=float)
+    centre = (np.array(k.shape) - 1) // 2
+    thetas = np.meshgrid(*[2 * np.pi * np.fft.fftfreq(n) for n in grid.shape], indexing="ij")
+    m = [np.zeros(grid.shape) for _ in range(4)]
+    for idx in np.argwhere(k != 0):
+        x = sum(th * int(d) for th, d in zip(thetas, idx - centre))
+        for p in range(4):
+            m[p] += k[tuple(idx)] * x ** (p + 1)
+    k2 = m[1] - m[0] ** 2
+    k3 = m[2] - 3 * m[1] * m[0] + 2 * m[0] ** 3
+    k4 = m[3] - 4 * m[2] * m[0] - 3 * m[1] ** 2 + 12 * m[1] * m[0] ** 2 - 6 * m[0] ** 4
+    D = np.broadcast_to(_D(diffusivity), (grid.ndim,))
+    heat2 = 2 * dt * sum(Da * (th / h) ** 2 for Da, th, h in zip(D, thetas, grid.spacing))
+    per_step = -(k2 - heat2) / 2 + 1j * k3 / 6 + k4 / 24
+    u = np.asarray(u0, dtype=float)
+
+    def predict(steps):
+        steps = np.atleast_1d(np.asarray(steps))
+        out = np.zeros((len(steps),) + grid.shape)
+        for i, n in enumerate(steps):
+            if n > 0:
+                moved = np.fft.fftn(shifted_heat(u, grid, D, drift, float(n) * dt))
+                out[i] = np.fft.ifftn(int(n) * per_step * moved).real
+        return out
+
+    return predict
+
+
+class SemidiscreteErrors:
+    """Predicted differences from the time-exact ``e^{tL}`` of the space-discretised equation
+    ``du/dt = L u + b`` (DESIGN §11), from the semidiscrete field ``u`` at time ``t``.
+
+    Explicit (forward Euler on L) makes a local error :math:`-\\tfrac{\\Delta t^2}2 u''` per step, which the
+    flow carries unchanged to ``t`` (L commutes with :math:`e^{tL}`):
+    :math:`e \\approx -\\tfrac{t\\,\\Delta t}2\\, L (L u + b)`. Crank–Nicolson's factor
+    :math:`(1 + z/2)/(1 - z/2) = e^z + z^3/12 + O(z^4)` gives :math:`e \\approx \\tfrac{t\\,\\Delta t^2}{12}
+    L^2 (L u + b)`. First order in dt and second, as the table's pairs show."""
+
+    def __init__(self, m, dt: float):
+        from .medium import operator
+
+        self.L, self.b = operator(m)
+        self.dt, self.shape = dt, m.grid.shape
+
+    def _rate(self, u):
+        return self.L @ np.asarray(u, dtype=float).ravel() + self.b
+
+    def explicit(self, u, t: float) -> np.ndarray:
+        return (-0.5 * t * self.dt * (self.L @ self._rate(u))).reshape(self.shape)
+
+    def crank_nicolson(self, u, t: float) -> np.ndarray:
+        return (t * self.dt**2 / 12.0 * (self.L @ (self.L @ self._rate(u)))).reshape(self.shape)
+
+
+def semidiscrete_errors(m, dt: float) -> SemidiscreteErrors:
+    return SemidiscreteErrors(m, dt)
+
+
+def adi_semidiscrete_error_at(u0, grid: Grid, diffusivity: float, dt: float):
+    """Predicted ``Crank-Nicolson ADI - e^{tL}`` (scalar D), as a function of ``steps``: per mode of
+    discrete eigenvalue :math:`\\lambda`, :math:`n\\,(g - e^{\\lambda\\Delta t})\\,e^{\\lambda (t - \\Delta t)}\\hat u_0`."""
+    from .solvers.implicit import amplification
+
+    c0 = spectral.forward(np.asarray(u0, dtype=float) - wall_value(grid.boundaries), grid.boundaries)
+    lam = np.zeros(())
+    for n, b, h in zip(grid.shape, grid.boundaries, grid.spacing):
+        lam = np.add.outer(lam, diffusivity * spectral.eigenvalues(n, b.kind) / h**2)
+    per_step = amplification(grid, diffusivity, dt) - np.exp(lam * dt)
+    return lambda steps: _frames(c0, grid, steps, lambda n: n * per_step * np.exp(lam * dt * max(n - 1, 0)))
 
 
 def implicit_error(u0, grid: Grid, diffusivity: float, dt: float, steps) -> np.ndarray:

@@ -29,12 +29,20 @@ def resolve_time(s: Scenario) -> list[tuple[tuple, str]]:
         raise _KeyProblem(("time", "steps"), "is required (or give time.end, the final time)")
     said = []
     if t.dt == "auto":
+        from .medium_checks import medium_of
+
+        m = medium_of(s, _grid(s)) if s.diffusivity is not None else None
         if s.diffusivity is None:
             raise _KeyProblem(("time", "dt"), "auto picks the largest stable step of diffusion; with a kernel "
                                               "dt only labels time: give a number")
         from ..solvers.explicit import max_stable_dt
 
-        limit = max_stable_dt(s.diffusivity, _grid(s).spacing)
+        if m is not None:
+            from ..medium import stable_dt
+
+            limit = stable_dt(m)
+        else:
+            limit = max_stable_dt(s.diffusivity, _grid(s).spacing)
         if not math.isfinite(limit):
             raise _KeyProblem(("time", "dt"), "auto needs a positive diffusivity (with D = 0 every dt is stable)")
         dt = AUTO_DT_SAFETY * limit
@@ -73,12 +81,12 @@ def advice(s: Scenario) -> list[tuple[tuple, str]]:
     made = s.kernel_probabilities()
     if made is not None and made.warning:
         out.append((("kernel",), f"{made.warning} (choose with normalize: none, sum or softmax)"))
-    return out + _centre_advice(s)
+    return out + list(s._notes) + _centre_advice(s)
 
 
 def _centre_advice(s: Scenario) -> list[tuple[tuple, str]]:
     stepping = {"explicit", "spectral"} | ({"monte_carlo"} if s.monte_carlo.lattice else set())
-    if not stepping & set(s.methods):
+    if not stepping & set(s.methods) or s.medium() is not None:
         return []
     grid = s.make_grid()
     kernel = s.step_kernel()
@@ -126,7 +134,12 @@ def check(s: Scenario, max_bytes: int | None = None) -> None:
         raise _KeyProblem(("diffusivity",), "give a diffusivity (length^2 / time), or a kernel:")
     if kernel is not None and s.diffusivity is not None:
         raise _KeyProblem(("kernel",), "give a diffusivity or a kernel, not both (the kernel sets the diffusion)")
-    _check_methods(s, grid, kernel)
+    from .medium_checks import check_medium, medium_of
+
+    medium = medium_of(s, grid)
+    if medium is not None:
+        check_medium(s, grid, medium)
+    _check_methods(s, grid, kernel, medium is not None)
     if s.dtype != "float64" and (kernel is not None or "explicit" not in s.methods):
         raise _KeyProblem(("dtype",), "float32 storage is for the explicit method with a diffusivity "
                                       "(FTCS); kernels and the other methods compute in float64")
@@ -190,14 +203,14 @@ def check(s: Scenario, max_bytes: int | None = None) -> None:
         raise _KeyProblem(("initial",), "monte_carlo needs an initial field with some salt in it (all zero)")
 
 
-def _check_methods(s: Scenario, grid: Grid, kernel) -> None:
+def _check_methods(s: Scenario, grid: Grid, kernel, medium: bool = False) -> None:
     from .. import spectral
     from ..solvers.explicit import check_stable
 
     if len(set(s.methods)) != len(s.methods):
         raise _KeyProblem(("methods",), "each method may be named once")
     kinds = {b.kind for b in grid.boundaries}
-    if kernel is None:
+    if kernel is None and not medium:
         try:
             check_stable(s.diffusivity, s.time.dt, grid.spacing)
         except StabilityError:

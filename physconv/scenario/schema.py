@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from .. import kernels as _k
 from ..grid import Grid
 from ..initial import InitialSpec, Real
+from .media import DiffusivityField, ObstaclesSpec, VelocityField
 
-METHODS = ("explicit", "implicit", "spectral", "gaussian", "monte_carlo")
+METHODS = ("explicit", "implicit", "spectral", "semidiscrete", "gaussian", "monte_carlo")
 MAX_STEPS = 2**53  # counts stay exact in float64
 MAX_FILE_BYTES = 2**20  # a scenario file is text of at most 1 MiB
 MAX_NODES = 100_000  # values a scenario may hold once its YAML aliases are expanded
@@ -23,7 +24,7 @@ PER_FRAME = 512  # steps, times, comparison rows and the file's index of one sav
 MAX_VALUE = 1e100  # largest |initial value|: sums and squares of fields stay finite
 FLOAT32_RANGE = (1e-30, 1e30)  # largest |value| with float32 storage: far from overflow, and its round-off
 # (2**-24 of it) far above float32's subnormals (below 1.2e-38), where the relative bound fails
-Method = Literal["explicit", "implicit", "spectral", "gaussian", "monte_carlo"]
+Method = Literal["explicit", "implicit", "spectral", "semidiscrete", "gaussian", "monte_carlo"]
 
 
 class _Strict(BaseModel):
@@ -96,7 +97,12 @@ class Scenario(_Strict):
         "periodic", description="one rule for every axis (periodic, reflecting, absorbing, dirichlet), "
                                 "or one per axis: {y: periodic, x: reflecting}")
     boundary_value: Real | None = None
-    diffusivity: Real | None = Field(None, ge=0)
+    diffusivity: Annotated[Real, Field(ge=0)] | list[Annotated[Real, Field(gt=0)]] | DiffusivityField | None = Field(
+        None, description="D (length^2/time): a number, one per axis [Dy, Dx], or a field {kind: array | image | "
+                          "layers}")
+    obstacles: ObstaclesSpec | None = None
+    velocity: list[Real] | VelocityField | None = Field(
+        None, description="a constant drift [vy, vx] (length/time), or a field {kind: array | shear | vortex}")
     initial: InitialSpec
     time: TimeSpec
     methods: list[Method] = Field(default_factory=lambda: ["explicit", "spectral", "gaussian"], min_length=1)
@@ -115,6 +121,8 @@ class Scenario(_Strict):
     _u0: Any = PrivateAttr(None)  # (grid, initial field), kept from validation
     _given: Any = PrivateAttr(None)  # an initial field given as an array (load from a mapping)
     _warnings: list = PrivateAttr(default_factory=list)
+    _notes: list = PrivateAttr(default_factory=list)  # (key path, message) said by the whole-scenario checks
+    _medium: Any = PrivateAttr(None)  # (grid, Medium or None), built once by medium()
 
     # --- what the scenario describes -----------------------------------------------------------
 
@@ -146,6 +154,17 @@ class Scenario(_Strict):
             else:
                 self._u0 = (grid, self.initial.make(grid, self._base_dir))
         return self._u0[1].copy()
+
+    def medium(self, grid: Grid | None = None):
+        """The :class:`physconv.medium.Medium` of the keys ``obstacles``, ``diffusivity`` and ``velocity``,
+        or None when the scenario has a scalar diffusivity and neither obstacles nor velocity (the plain
+        path); built once. Raises :class:`physconv.medium.keys.KeyError_` naming the key at fault."""
+        from ..medium import keys
+
+        grid = grid or self.make_grid()
+        if self._medium is None or self._medium[0] != grid:
+            self._medium = (grid, keys.medium(self, grid, self._base_dir))
+        return self._medium[1]
 
     def step_kernel(self) -> np.ndarray | None:
         """The probability kernel of one step, or None for diffusion with ``diffusivity``."""
