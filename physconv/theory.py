@@ -103,8 +103,9 @@ def drift_kernel_error_at(u0, grid: Grid, kernel, diffusivity, dt: float, drift)
     function is its cumulant series in the jump projected on :math:`\\theta`,
     :math:`-i\\kappa_1 - \\kappa_2/2 + i\\kappa_3/6 + \\kappa_4/24`; the shifted heat kernel keeps
     :math:`\\kappa_1 = v\\cdot k\\,\\Delta t` and :math:`\\kappa_2 = 2\\sum_a D_a k_a^2 \\Delta t`. The rest, per
-    step, is carried by the heat flow: :math:`\\hat e = n\\,[-(\\kappa_2 - 2 D k^2 \\Delta t)/2 + i\\kappa_3/6 +
-    \\kappa_4/24]\\,\\hat G_t \\hat u_0`. For the upwind step the :math:`\\kappa_2` excess is the numerical
+    step, is carried by the heat flow: :math:`\\hat e = (e^{n\\Delta} - 1)\\,\\hat G_t \\hat u_0` with
+    :math:`\\Delta = -(\\kappa_2 - 2 D k^2 \\Delta t)/2 + i\\kappa_3/6 + \\kappa_4/24` (exponentiated: the
+    numerical diffusion of a drift need not be small beside D). For the upwind step the :math:`\\kappa_2` excess is the numerical
     diffusion :math:`v h (1 - C)/2` of the modified equation (C = v dt/h, the Courant number)."""
     from .medium.methods import shifted_heat
 
@@ -132,7 +133,7 @@ def drift_kernel_error_at(u0, grid: Grid, kernel, diffusivity, dt: float, drift)
         for i, n in enumerate(steps):
             if n > 0:
                 moved = np.fft.fftn(shifted_heat(u, grid, D, drift, float(n) * dt))
-                out[i] = np.fft.ifftn(int(n) * per_step * moved).real
+                out[i] = np.fft.ifftn(np.expm1(int(n) * per_step) * moved).real
         return out
 
     return predict
