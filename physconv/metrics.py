@@ -191,6 +191,7 @@ def _predictor(ds: xr.Dataset, grid: Grid):
     u0, dt = ds["initial"].values, float(ds.attrs["dt"])
     medium = is_medium(ds)
     against_sd = theory.semidiscrete_errors(medium_of(ds), dt) if "semidiscrete" in methods else None
+    adi_medium = against_sd.adi_at(u0) if against_sd is not None and medium and "implicit" in methods else None
     if "gaussian" not in methods and against_sd is None:
         return lambda steps, fields=None: {}
     D = np.atleast_1d(ds.attrs["diffusivity_per_axis"]).astype(float)
@@ -215,8 +216,7 @@ def _predictor(ds: xr.Dataset, grid: Grid):
             if "explicit" in methods:
                 out["explicit-semidiscrete"] = against_sd.explicit(u, float(t[0]))[None]
             if "implicit" in methods:
-                out["implicit-semidiscrete"] = adi(steps) if adi is not None else \
-                    against_sd.crank_nicolson(u, float(t[0]))[None]
+                out["implicit-semidiscrete"] = adi(steps) if adi is not None else adi_medium(float(t[0]))[None]
         return out
 
     return predict

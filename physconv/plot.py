@@ -179,6 +179,29 @@ def _draw(ax, f: xr.DataArray, norm, cmap="viridis", style=None):
     return image
 
 
+SOLID_COLOUR = "0.55"  # obstacles: mid grey, apart from every colour of the field's palettes
+
+
+def solids(ax, ds: xr.Dataset) -> None:
+    """Draw a medium's solid cells (DESIGN §11) over a map in grey, or shade them on a line's axis."""
+    if "solid" not in ds:
+        return
+    solid = _field(ds["solid"], ds)
+    if not solid.values.any():
+        return
+    from matplotlib.colors import ListedColormap
+
+    if solid.ndim == 2:
+        mask = np.ma.masked_equal(block_mean(solid.values.astype(float), DISPLAY_CELLS) >= 0.5, False)
+        ax.imshow(mask, origin="lower", extent=_extent(solid), cmap=ListedColormap([SOLID_COLOUR]),
+                  interpolation="nearest", aspect="equal", vmin=0, vmax=1)
+    else:
+        x = solid[solid.dims[0]].values
+        h = x[1] - x[0] if len(x) > 1 else 1.0
+        for xi in x[solid.values.astype(bool)]:
+            ax.axvspan(xi - h / 2, xi + h / 2, color=SOLID_COLOUR, alpha=0.5, lw=0)
+
+
 LEGEND_CURVES = 6  # profiles: up to this many saved times get a legend (beside the panel), more a colour bar of time
 DISPLAY_CELLS = 512  # a map panel is a few hundred pixels wide: larger fields are drawn as block means
 
@@ -226,6 +249,7 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
         for r, m in enumerate(methods):
             ax = axes[r if maps else 0, c]
             artist = _draw(ax, fields[m].isel(time=i), norms[c], style=None if maps else r)
+            solids(ax, ds)
             if c == 0:
                 ax.set_ylabel(f"{m}\ny" if maps else "concentration")
             ax.set_xlabel(fields[m].dims[-1] if ax in axes[-1] else "")
@@ -335,6 +359,9 @@ def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
     x = da.dims[-1]
     n = ds.sizes["time"]
     cmap = colormaps["viridis"]
+    if "solid" in ds:  # the solid cells the line crosses, shaded
+        line = ds["solid"].isel({d: at[d] for d in ds["solid"].dims[:-1]})
+        solids(ax, xr.Dataset({"solid": line, "initial": line}))
     for i in range(n):
         ax.plot(da[x], da.isel(time=i), color=cmap(i / max(n - 1, 1)), label=f"t = {float(ds['time'][i]):g}")
     first, rest = float(np.abs(da.isel(time=0)).max()), float(np.abs(da.isel(time=slice(1, None))).max()) if n > 1 else 0

@@ -8,5 +8,5 @@ method; :mod:`.keys` makes a medium from a scenario's keys.
 
 from .model import OBSTACLE_WALLS, Medium, MediumError, build, field  # noqa: F401
 from .operator import faces, operator, stable_dt, step_kernel, weights  # noqa: F401
-from .stepping import (MAX_EIGEN_CELLS, check_dt, crank_nicolson, explicit, explicit_sparse,  # noqa: F401
+from .stepping import (MAX_EIGEN_CELLS, adi, check_dt, crank_nicolson, explicit, explicit_sparse,  # noqa: F401
                        power, semidiscrete)

@@ -61,9 +61,9 @@ def explicit(m, u0, dt, steps, keep, tick, out=None):
 
 
 def implicit(m, u0, dt, steps, keep, tick, out=None):
-    from .stepping import crank_nicolson
+    from .stepping import adi
 
-    return crank_nicolson(m, u0, dt, keep, callback=tick, out=out)
+    return adi(m, u0, dt, keep, callback=tick, out=out)
 
 
 def spectral(m, u0, dt, keep, out=None):

@@ -39,11 +39,19 @@ def _pairs(shape, axis, periodic):
 def faces(m: Medium):
     """``(faces, diag, b)``: per axis ``(i, j, forward, backward)`` — neighbouring cells and the rates
     (1/time) ``L[j, i]`` (from i into j) and ``L[i, j]`` — then the diagonal of L and its constant."""
+    parts = axis_parts(m)
+    return [p[:4] for p in parts], sum(p[4] for p in parts), sum(p[5] for p in parts)
+
+
+def axis_parts(m: Medium):
+    """Per axis ``(i, j, forward, backward, diag, b)``: the faces along that axis (see :func:`faces`) and
+    the diagonal and constant they and that axis's walls contribute (``L = sum_a L_a``)."""
     g, shape, n = m.grid, m.grid.shape, m.grid.size
     solid = m.solid.ravel()
-    out, diag, b = [], np.zeros(n), np.zeros(n)
+    out = []
     idx = np.arange(n).reshape(shape)
     for a, (h, wall) in enumerate(zip(g.spacing, g.boundaries)):
+        diag, b = np.zeros(n), np.zeros(n)
         d = m.diffusivity[a].ravel()
         i, j = _pairs(shape, a, wall.kind == "periodic")
         both = ~solid[i] & ~solid[j]
@@ -54,7 +62,6 @@ def faces(m: Medium):
             vf = np.where(both, 0.5 * (v[i] + v[j]), 0.0) / h
             fwd += np.maximum(vf, 0.0)
             bwd += np.maximum(-vf, 0.0)
-        out.append((i, j, fwd, bwd))
         np.subtract.at(diag, i, fwd)
         np.subtract.at(diag, j, bwd)
         if m.wall == "absorbing":  # a fluid cell beside a solid one: a zero ghost cell beyond the face
@@ -74,22 +81,33 @@ def faces(m: Medium):
                     vo = outward * m.velocity[a].ravel()[cells] / h
                     np.subtract.at(diag, cells, np.maximum(vo, 0.0))
                     np.add.at(b, cells, np.maximum(-vo, 0.0) * value)
-    return out, diag, b
+        out.append((i, j, fwd, bwd, diag, b))
+    return out
 
 
-def operator(m: Medium, parts=None):
-    """``(L, b)``: the sparse spatial operator (CSR, 1/time) and its constant (dirichlet walls), so that
-    ``du/dt = L u + b`` (see the module). ``parts``: :func:`faces` already built."""
+def axis_operators(m: Medium):
+    """``[(L_a, b_a)]``: the operator split by axis, ``L = sum_a L_a`` and ``b = sum_a b_a`` (each L_a
+    couples cells along lines of axis a only: tridiagonal per line, cyclic on a periodic axis)."""
+    n = m.grid.size
+    return [(_sparse(n, [(i, j, fwd, bwd)], diag), b) for i, j, fwd, bwd, diag, b in axis_parts(m)]
+
+
+def _sparse(n, fs, diag):
     import scipy.sparse as sp
 
-    fs, diag, b = faces(m) if parts is None else parts
-    n = m.grid.size
     rows = np.concatenate([f[1] for f in fs] + [f[0] for f in fs] + [np.arange(n)])
     cols = np.concatenate([f[0] for f in fs] + [f[1] for f in fs] + [np.arange(n)])
     vals = np.concatenate([f[2] for f in fs] + [f[3] for f in fs] + [diag])
     L = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
     L.eliminate_zeros()
-    return L, b
+    return L
+
+
+def operator(m: Medium, parts=None):
+    """``(L, b)``: the sparse spatial operator (CSR, 1/time) and its constant (dirichlet walls), so that
+    ``du/dt = L u + b`` (see the module). ``parts``: :func:`faces` already built."""
+    fs, diag, b = faces(m) if parts is None else parts
+    return _sparse(m.grid.size, fs, diag), b
 
 
 def stable_dt(m: Medium, parts=None) -> float:

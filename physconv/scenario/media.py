@@ -41,6 +41,9 @@ class ObstaclesSpec(_Strict):
     threshold: Annotated[Real, Field(gt=0, lt=1)] = Field(0.5, description="image: brightness below this is solid")
     shapes: list[Shape] | None = Field(None, max_length=10_000, description="shapes: the list")
     wall: Literal["reflecting", "absorbing"] = Field("reflecting", description="the rule on the obstacles' faces")
+    clear: bool = Field(False, description="true: the initial field inside obstacles is set to zero (the rock "
+                                           "displaces the water); false: more than 1 % of it there is refused, "
+                                           "less removed with a warning")
 
 
 class DiffusivityField(_Strict):

@@ -62,7 +62,9 @@ def check_medium(s, grid: Grid, m) -> None:
     except (ValueError, OSError):
         return  # reported by the initial field's own check
     inside = m.solid & (u0 != 0)
-    if inside.any():
+    if inside.any() and s.obstacles.clear:
+        s._u0 = (grid, np.where(m.solid, 0.0, u0))
+    elif inside.any():
         first = tuple(float(c[i]) for c, i in zip(grid.coords().values(), np.argwhere(inside)[0]))
         where = ", ".join(f"{d} = {v:g}" for d, v in zip(grid.dims, first))
         share = float(np.abs(u0[inside]).sum() / (np.abs(u0).sum() or 1.0))
