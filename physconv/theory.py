@@ -103,9 +103,9 @@ def drift_kernel_error_at(u0, grid: Grid, kernel, diffusivity, dt: float, drift)
     function is its cumulant series in the jump projected on :math:`\\theta`,
     :math:`-i\\kappa_1 - \\kappa_2/2 + i\\kappa_3/6 + \\kappa_4/24`; the shifted heat kernel keeps
     :math:`\\kappa_1 = v\\cdot k\\,\\Delta t` and :math:`\\kappa_2 = 2\\sum_a D_a k_a^2 \\Delta t`. The rest, per
-    step, is carried by the heat flow: :math:`\\hat e = (e^{n\\Delta} - 1)\\,\\hat G_t \\hat u_0` with
-    :math:`\\Delta = -(\\kappa_2 - 2 D k^2 \\Delta t)/2 + i\\kappa_3/6 + \\kappa_4/24` (exponentiated: the
-    numerical diffusion of a drift need not be small beside D). For the upwind step the :math:`\\kappa_2` excess is the numerical
+    step, is carried by the heat flow: :math:`\\hat e = (e^{-n(\\kappa_2 - 2 D k^2 \\Delta t)/2}
+    (1 + n(i\\kappa_3/6 + \\kappa_4/24)) - 1)\\,\\hat G_t \\hat u_0` — the excess variance exponentiated (the
+    numerical diffusion of a drift need not be small beside D), the higher cumulants to first order. For the upwind step the :math:`\\kappa_2` excess is the numerical
     diffusion :math:`v h (1 - C)/2` of the modified equation (C = v dt/h, the Courant number)."""
     from .medium.methods import shifted_heat
 
@@ -124,7 +124,8 @@ def drift_kernel_error_at(u0, grid: Grid, kernel, diffusivity, dt: float, drift)
     k4 = m[3] - 4 * m[2] * m[0] - 3 * m[1] ** 2 + 12 * m[1] * m[0] ** 2 - 6 * m[0] ** 4
     D = np.broadcast_to(_D(diffusivity), (grid.ndim,))
     heat2 = 2 * dt * sum(Da * (th / h) ** 2 for Da, th, h in zip(D, thetas, grid.spacing))
-    per_step = -(k2 - heat2) / 2 + 1j * k3 / 6 + k4 / 24
+    excess = -(k2 - heat2) / 2  # the numerical diffusion: exponentiated (it need not be small beside D)
+    higher = 1j * k3 / 6 + k4 / 24  # first order about the heat kernel of D + the numerical diffusion
     u = np.asarray(u0, dtype=float)
 
     def predict(steps):
@@ -133,7 +134,8 @@ def drift_kernel_error_at(u0, grid: Grid, kernel, diffusivity, dt: float, drift)
         for i, n in enumerate(steps):
             if n > 0:
                 moved = np.fft.fftn(shifted_heat(u, grid, D, drift, float(n) * dt))
-                out[i] = np.fft.ifftn(np.expm1(int(n) * per_step) * moved).real
+                factor = np.exp(int(n) * excess) * (1 + int(n) * higher) - 1
+                out[i] = np.fft.ifftn(factor * moved).real
         return out
 
     return predict

@@ -49,6 +49,8 @@ def lattice(m: Medium, u0, dt: float, *, steps: int, particles: int, seed=0, kee
 
     g = m.grid
     dest, prob = transitions(m, dt)
+    rows = np.arange(g.size)
+    last = prob.shape[1] - 1 - np.argmax(prob[:, ::-1] > 0, axis=1)  # each cell's last outcome takes the rest
     counts0 = place(u0, g, particles, seed, placement)
     keep = saved_steps(steps, None) if keep is None else np.asarray(keep)
     key = key_of(seed)
@@ -57,7 +59,7 @@ def lattice(m: Medium, u0, dt: float, *, steps: int, particles: int, seed=0, kee
             raise ValueError("particles mode holds at most 2**31 particles in memory; use mode='counts'")
         pos = np.repeat(np.arange(g.size, dtype=np.int64), counts0.ravel())
         cum = np.cumsum(prob, axis=1)
-        cum[:, -1] = np.inf  # round-off never walks off the table
+        cum[np.arange(cum.shape[1]) >= last[:, None]] = np.inf  # round-off never walks into an unused slot
 
         def advance(first, n):
             _medium_loops.walk(pos, first, n, key, dest, cum)
@@ -72,6 +74,7 @@ def lattice(m: Medium, u0, dt: float, *, steps: int, particles: int, seed=0, kee
         tails = np.cumsum(prob[:, ::-1], axis=1)[:, ::-1]
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(tails > 0, np.minimum(1.0, prob / tails), 0.0)
+        share[rows, last] = 1.0  # not 1 - 1e-16: what is left always goes somewhere
         partial = np.empty((min(4, max(1, g.size // 4096)), g.size), dtype=np.int64)
 
         def advance(first, n):
