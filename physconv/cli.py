@@ -399,7 +399,8 @@ def sweep(scenario, axes, replicas, out_path, workers, scheduler, timeout, max_m
                        "re-run the same command to retry only those", status=1)
 
 
-PLOTS = ("overview", "snapshots", "differences", "errors", "profiles", "spacetime", "kernel")
+PLOTS = ("overview", "snapshots", "differences", "errors", "profiles", "spacetime", "kernel", "propagator",
+         "homogenised")
 _scale_option = click.option("--scale", type=click.Choice(["auto", "linear", "per-frame", "log"]), default="auto",
                              show_default=True, help="Colour scale of the maps: auto picks per-frame when the "
                                                      "field's peak changes more than 10x (a point source).")
@@ -412,8 +413,9 @@ _scale_option = click.option("--scale", type=click.Choice(["auto", "linear", "pe
 @click.option("--pair", metavar="A-B", help="Methods to subtract for --kind differences (default: the first pair).")
 @_scale_option
 def plot(result, out_file, kind, pair, scale):
-    """Draw RESULT: snapshots, differences, errors over time, profiles, space-time, or the step kernel
-    and its n-step convolution power beside the heat kernel."""
+    """Draw RESULT: snapshots, differences, errors over time, profiles, space-time, the step kernel
+    and its n-step convolution power beside the heat kernel, the n-step propagator from several cells
+    (propagator: where one kernel ends), or a medium's large-scale diffusivity (homogenised: D_eff)."""
     from . import io, metrics, sweep
 
     if sweep.is_store(result):
@@ -445,12 +447,34 @@ def plot(result, out_file, kind, pair, scale):
             if ds["initial"].ndim != 1:
                 raise _Failure(f"{result}: a space-time picture needs a 1-D result")
             return P.spacetime(ds).figure
+        if kind == "propagator":
+            from .plot_medium import propagator
+
+            return propagator(ds)
+        if kind == "homogenised":
+            return _homogenised(ds, result)
         from .plot_kernel import scenario_kernel_figure
 
         return scenario_kernel_figure(ds)
 
     _save_figure(make, out)
     click.echo(f"picture: {out}")
+
+
+def _homogenised(ds, result):
+    """The D_eff figure, its numbers said on stdout."""
+    from .medium import MediumError
+    from .plot_medium import _list, _pm, homogenised
+
+    try:
+        fig, est, exact = homogenised(ds)
+    except MediumError as exc:
+        raise _Failure(f"{result}: {exc}") from None
+    D = ds["diffusivity_field"].values[:, ds["solid"].values == 0].mean(axis=1) if "diffusivity_field" in ds \
+        else [float(ds.attrs["diffusivity"])] * ds["initial"].ndim
+    click.echo(f"D_eff per axis = {_pm(est.diffusivity, est.stderr)} (walkers, standard errors; exact lattice "
+               f"{_list(exact)}); D of the fluid = {_list(D)}")
+    return fig
 
 
 def _plot_store(result, out_file, kind) -> None:

@@ -383,6 +383,23 @@ def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
     return ax
 
 
+def survival(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
+    """The share of the initial mass still in the domain against time, one curve per method (walls or
+    obstacles that absorb: the survival curve of a particle released with the initial field)."""
+    cmp = compare(ds) if cmp is None else cmp
+    ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
+    m0 = float(ds.attrs["mass_initial"]) or 1.0
+    for k, m in enumerate(cmp["method"].values):
+        ax.plot(ds["time"], cmp["mass"].sel({"method": m}) / m0, color=f"C{k % 10}", ls=LINE_STYLES[k % len(LINE_STYLES)],
+                lw=max(3.0 - 0.5 * k, 1.0), label=str(m))
+    ax.set_xlabel("time")
+    ax.set_ylabel("mass inside / initial mass")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7)
+    ax.set_title("survival: the salt still inside", fontsize=10)
+    return ax
+
+
 def spacetime(ds: xr.Dataset, method: str | None = None, ax=None):
     """For 1-D results: the field as an image of position (horizontal) against time (vertical)."""
     method = method or methods_of(ds)[0]
@@ -410,7 +427,10 @@ def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto")
                  layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[height + 1.2, 4.0])
     snapshots(ds, methods, idx, fig=top, scale=scale)
-    panels = bottom.subplots(1, 3 if with_mc else 2)
+    leaking = "medium" in ds.attrs and not cmp.attrs.get("conserving", 1)
+    panels = list(bottom.subplots(1, (3 if with_mc else 2) + leaking))
+    if leaking:
+        survival(ds, ax=panels.pop(), cmp=cmp)
     if "pair" in cmp.coords:
         errors(ds, ax=panels[0], cmp=cmp)
     else:  # one method (or Monte Carlo beside nothing to check against): no pair to draw

@@ -205,3 +205,44 @@ def test_spectral_and_gaussian_say_why_they_cannot_describe_a_medium():
     assert "depends on position" in methods.why_not_gaussian(medium.build(g, 0.1, np.eye(10, 12) > 0))
     assert "periodic" in methods.why_not_gaussian(medium.build(g, 0.1, velocity=[0.1, 0.0]))
     assert methods.why_not_gaussian(medium.build(g, [0.1, 0.3])) is None
+
+
+def test_walkers_give_the_exact_lattice_d_eff_within_their_standard_error():
+    """Uniform anisotropic medium: D_eff is D per axis; a random porous medium: D_eff < D, and the walkers'
+    estimate is within 3 standard errors of the exact moment propagation (false alarm 0.3 % per axis)."""
+    from physconv.medium.homogenise import effective_diffusivity, exact_msd
+
+    g = Grid((40, 40), 1.0, "periodic")
+    uniform = effective_diffusivity(medium.build(g, [0.05, 0.15]), 1.0, 300, 40_000, seed=4)
+    assert np.all(np.abs(uniform.diffusivity - [0.05, 0.15]) < 3 * uniform.stderr), uniform
+    solid = np.random.default_rng(3).random(g.shape) < 0.25
+    m = medium.build(g, 0.2, solid)
+    est = effective_diffusivity(m, 1.0, 600, 40_000, seed=5)
+    marks = np.rint(est.times).astype(int)
+    exact = exact_msd(m, 1.0, marks)
+    i1 = int(np.argmin(np.abs(est.times - est.t1)))
+    exact_D = (exact[:, -1] - exact[:, i1]) / (2 * (est.t2 - est.t1))
+    assert np.all(exact_D < 0.2 * 0.8)  # obstacles slow the spreading
+    assert np.all(np.abs(est.diffusivity - exact_D) < 3 * est.stderr), (est.diffusivity, exact_D, est.stderr)
+
+
+def test_the_propagator_is_one_shifted_kernel_only_in_a_uniform_medium():
+    """Columns of P^n: in a uniform periodic medium every column is the same kernel shifted; an obstacle
+    bends them, and mass of each column stays 1 with reflecting walls."""
+    from physconv.plot_medium import columns, sources
+
+    g = Grid((24, 30), 1.0, "periodic")
+    m = medium.build(g, 0.2)
+    cells = sources(m)
+    cols = columns(m, 1.0, 20, cells)
+    ref = np.roll(cols[0], (-np.array(np.unravel_index(cells[0], g.shape))).tolist(), axis=(0, 1))
+    for c, col in zip(cells, cols):
+        shifted = np.roll(col, (-np.array(np.unravel_index(c, g.shape))).tolist(), axis=(0, 1))
+        np.testing.assert_allclose(shifted, ref, rtol=0, atol=1e-15)
+    solid = np.zeros(g.shape, bool)
+    solid[8:16, 12] = True
+    bent = columns(medium.build(g, 0.2, solid), 1.0, 20, sources(medium.build(g, 0.2, solid)))
+    np.testing.assert_allclose(bent.sum(axis=(1, 2)), 1.0, rtol=0, atol=1e-13)
+    shifts = [np.roll(col, (-np.array(np.unravel_index(c, g.shape))).tolist(), axis=(0, 1))
+              for c, col in zip(sources(medium.build(g, 0.2, solid)), bent)]
+    assert max(np.abs(s - ref).max() for s in shifts) > 1e-3

@@ -9,32 +9,36 @@ import numba as nb
 import numpy as np
 from numba import prange
 
-from ._loops import BLOCK
 from ._random import binomial, stream, uniform_at
+
+
+GANG = 256  # particles moved step by step together: their independent table lookups overlap in the core
 
 
 @nb.njit(parallel=True, cache=True)
 def walk(pos, first_step, nsteps, key, dest, cum):
     """Move every live particle ``nsteps`` times; step ``s`` of particle ``i`` draws uniform ``s`` of stream
-    ``i``, so any split of the steps into calls gives the same walk."""
+    ``i``, so any split of the steps into calls gives the same walk. Particles go in gangs of
+    :data:`GANG`, each step for the whole gang in turn: one particle's steps depend on each other, the
+    gang's do not, so their table lookups overlap."""
     npart = pos.shape[0]
     k = dest.shape[1]
-    nblocks = (npart + BLOCK - 1) // BLOCK
-    for blk in prange(nblocks):
-        for i in range(blk * BLOCK, min(npart, (blk + 1) * BLOCK)):
-            c = pos[i]
-            if c < 0:
-                continue
-            base = stream(key, i)
-            for s in range(first_step, first_step + nsteps):
-                u = uniform_at(base, s)
-                j = 0
-                while j < k - 1 and u >= cum[c, j]:
-                    j += 1
-                c = dest[c, j]
+    ngangs = (npart + GANG - 1) // GANG
+    for gang in prange(ngangs):
+        lo, hi = gang * GANG, min(npart, (gang + 1) * GANG)
+        bases = np.empty(hi - lo, dtype=np.uint64)
+        for i in range(lo, hi):
+            bases[i - lo] = stream(key, i)
+        for s in range(first_step, first_step + nsteps):
+            for i in range(lo, hi):
+                c = pos[i]
                 if c < 0:
-                    break
-            pos[i] = c
+                    continue
+                u = uniform_at(bases[i - lo], s)
+                j = 0
+                for t in range(k - 1):  # cum increases: the count of those below u is the outcome, no branch
+                    j += u >= cum[c, t]
+                pos[i] = dest[c, j]
 
 
 @nb.njit(parallel=True, cache=True)
@@ -79,3 +83,30 @@ def counts_step(counts, key, step, dest, share, partial):
             total += partial[t, c]
         counts[c] = total
     return lost.sum()
+
+
+@nb.njit(parallel=True, cache=True)
+def walk_tracked(pos, disp, first_step, nsteps, key, dest, cum, jump):
+    """:func:`walk`, adding to ``disp[a, i]`` each jump's displacement along axis ``a`` in cells (``jump[c, j, a]``,
+    wraps unfolded): the unwrapped path of every particle, for its mean squared displacement."""
+    npart = pos.shape[0]
+    k = dest.shape[1]
+    ndim = disp.shape[0]
+    ngangs = (npart + GANG - 1) // GANG
+    for gang in prange(ngangs):
+        lo, hi = gang * GANG, min(npart, (gang + 1) * GANG)
+        bases = np.empty(hi - lo, dtype=np.uint64)
+        for i in range(lo, hi):
+            bases[i - lo] = stream(key, i)
+        for s in range(first_step, first_step + nsteps):
+            for i in range(lo, hi):
+                c = pos[i]
+                if c < 0:
+                    continue
+                u = uniform_at(bases[i - lo], s)
+                j = 0
+                for t in range(k - 1):  # cum increases: the count of those below u is the outcome, no branch
+                    j += u >= cum[c, t]
+                for a in range(ndim):
+                    disp[a, i] += jump[c, j, a]
+                pos[i] = dest[c, j]
