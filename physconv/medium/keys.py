@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..grid import Grid
+from ..initial import picture_size, resample_note
 from .model import Medium, MediumError, build
 
 
@@ -34,6 +35,11 @@ def medium(s, grid: Grid, base_dir: Path) -> Medium | None:
                                           "not a kernel")
     solid = None if s.obstacles is None else obstacle_mask(s.obstacles, grid, base_dir)
     D = diffusivity(s.diffusivity, grid, base_dir)
+    for key, spec in (("obstacles", s.obstacles), ("diffusivity", s.diffusivity)):
+        if getattr(spec, "kind", None) == "image":  # a picture resampled to the grid is said
+            note = _read((key,), lambda: resample_note(picture_size(_file(spec.path, base_dir, (key,))), grid.shape))
+            if note:
+                s._notes.append(((key, "path"), note))
     v = None if s.velocity is None else velocity(s.velocity, grid, base_dir)
     if solid is not None and solid.all():
         raise KeyError_(("obstacles",), f"every cell of the {'x'.join(map(str, grid.shape))} grid is solid: there "

@@ -97,7 +97,7 @@ def gaussian(m, u0, times, out=None):
         return sp.heat(u0, m.grid, diffusivity=m.axis_diffusivity, time=times, out=out)
     frames = np.empty((len(times),) + m.grid.shape) if out is None else out
     for i, t in enumerate(times):
-        frames[i] = shifted_heat(u0, m.grid, m.axis_diffusivity, m.drift, float(t))
+        frames[i] = shifted_heat(u0, m.grid, m.axis_diffusivity, m.drift, float(t)) if t > 0 else u0
     return frames
 
 

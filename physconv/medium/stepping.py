@@ -179,6 +179,9 @@ def power(m: Medium, u0, dt: float, keep, out=None) -> np.ndarray:
     frames = _frames(m, keep, out)
     for i, n in enumerate(keep):
         n = int(n)
+        if n == 0:  # P^0 = I exactly, not V V^T to round-off
+            frames[i] = u.reshape(m.grid.shape)
+            continue
         with np.errstate(divide="ignore", invalid="ignore"):
             geometric = np.where(np.abs(1 - lam) > 1e-12, (1 - lam**n) / (1 - lam), float(n))
         full = np.zeros(m.grid.size)
