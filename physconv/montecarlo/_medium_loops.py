@@ -5,11 +5,13 @@ and ``cum[c, j]`` the probability of going to one of the first ``j + 1`` (the co
 Positions are flat cell indices; a removed particle holds -1.
 """
 
+import math
+
 import numba as nb
 import numpy as np
 from numba import prange
 
-from ._random import binomial, stream, uniform_at
+from ._random import binomial, normal_pair_at, stream, uniform_at
 
 
 GANG = 256  # particles moved step by step together: their independent table lookups overlap in the core
@@ -110,3 +112,111 @@ def walk_tracked(pos, disp, first_step, nsteps, key, dest, cum, jump):
                 for a in range(ndim):
                     disp[a, i] += jump[c, j, a]
                 pos[i] = dest[c, j]
+
+
+@nb.njit(inline="always", cache=True)
+def _interp(f, z0, z1, wz, y0, y1, wy, x0, x1, wx):
+    """Trilinear value of a cell-centred field ``f`` between the cells ``(z0|z1, y0|y1, x0|x1)``."""
+    return ((1 - wz) * ((1 - wy) * ((1 - wx) * f[z0, y0, x0] + wx * f[z0, y0, x1])
+                        + wy * ((1 - wx) * f[z0, y1, x0] + wx * f[z0, y1, x1]))
+            + wz * ((1 - wy) * ((1 - wx) * f[z1, y0, x0] + wx * f[z1, y0, x1])
+                    + wy * ((1 - wx) * f[z1, y1, x0] + wx * f[z1, y1, x1])))
+
+
+@nb.njit(inline="always", cache=True)
+def _corner(p, h, n, periodic):
+    """``(lower, upper, weight of upper)``: the cell centres around coordinate ``p`` (clamped beyond the first
+    and last centre, wrapped on a periodic axis)."""
+    f = p / h - 0.5
+    i0 = int(math.floor(f))
+    w = f - i0
+    i1 = i0 + 1
+    if periodic:
+        return i0 % n, i1 % n, w
+    if i0 < 0:
+        return 0, 0, 0.0
+    if i1 > n - 1:
+        return n - 1, n - 1, 0.0
+    return i0, i1, w
+
+
+@nb.njit(inline="always", cache=True)
+def _obstacle(p, a, old, raw, h, shape, solid, periodic):
+    """The move of coordinate ``a`` from ``old`` to ``raw`` mirrored about the near face of the first solid
+    cell on its way (the other coordinates held), or ``raw`` when the way is clear."""
+    hh, n = h[a], shape[a]
+    c = int(math.floor(old / hh))
+    end = int(math.floor(raw / hh))
+    if c == end:
+        return raw
+    step = 1 if end > c else -1
+    z = min(max(int(math.floor(p[0] / h[0])), 0), shape[0] - 1)
+    y = min(max(int(math.floor(p[1] / h[1])), 0), shape[1] - 1)
+    x = min(max(int(math.floor(p[2] / h[2])), 0), shape[2] - 1)
+    while c != end:
+        nxt = c + step
+        k = nxt % n if periodic else nxt
+        if 0 <= k < n:
+            if a == 0:
+                z = k
+            elif a == 1:
+                y = k
+            else:
+                x = k
+            if solid[z, y, x]:
+                face = (c + 1 if step > 0 else c) * hh
+                return 2 * face - raw
+        c = nxt
+    return raw
+
+
+@nb.njit(parallel=True, cache=True)
+def brownian_step_medium(x, alive, first_step, nsteps, key, dt, h, shape, kinds, D, dD, v, solid, ito, moving):
+    """Euler–Maruyama steps of ``dx_a = (v_a + ito * dD_a/dx_a) dt + sqrt(2 D_a dt) dW_a`` (fields trilinear
+    between cell centres), axis by axis; a move into a solid cell is mirrored about the face it crossed
+    (reflecting obstacles), one beyond a reflecting wall about the wall, a periodic axis wraps, and an
+    absorbing wall removes the particle beyond its ghost-cell centre (``alive`` set to 0).
+
+    ``x`` (3, N) coordinates in the padded 3-D layout (unused axes 0, one cell); ``kinds`` wall codes per
+    padded axis (0 periodic, 1 reflecting, 2 absorbing). Step ``s`` of particle ``i`` uses normals
+    ``3 s`` to ``3 s + 2`` of its stream: any split of the steps gives the same paths."""
+    npart = x.shape[1]
+    for i in prange(npart):
+        if not alive[i]:
+            continue
+        base = stream(key, i)
+        p = (x[0, i], x[1, i], x[2, i])
+        for s in range(first_step, first_step + nsteps):
+            g0, g1 = normal_pair_at(base, 4 * s)
+            g2 = normal_pair_at(base, 4 * s + 2)[0] if shape[0] > 1 else 0.0  # a third normal only in 3-D
+            for a in range(3):
+                if shape[a] == 1 and kinds[a] != 0:
+                    continue
+                z0, z1, wz = _corner(p[0], h[0], shape[0], kinds[0] == 0)
+                y0, y1, wy = _corner(p[1], h[1], shape[1], kinds[1] == 0)
+                x0, x1, wx = _corner(p[2], h[2], shape[2], kinds[2] == 0)
+                Da = _interp(D[a], z0, z1, wz, y0, y1, wy, x0, x1, wx)
+                drift = _interp(v[a], z0, z1, wz, y0, y1, wy, x0, x1, wx) if moving else 0.0
+                if ito:
+                    drift += _interp(dD[a], z0, z1, wz, y0, y1, wy, x0, x1, wx)
+                noise = g0 if a == 0 else (g1 if a == 1 else g2)
+                old = p[a]
+                raw = old + drift * dt + math.sqrt(2.0 * max(Da, 0.0) * dt) * noise
+                n, hh = shape[a], h[a]
+                raw = _obstacle(p, a, old, raw, h, shape, solid, kinds[a] == 0)
+                length = n * hh
+                if kinds[a] == 0:
+                    new = raw % length
+                elif kinds[a] == 1:
+                    new = -raw if raw < 0.0 else raw
+                    new = 2 * length - new if new > length else new
+                    new = min(max(new, 0.0), length)
+                else:
+                    if raw < -0.5 * hh or raw > length + 0.5 * hh:
+                        alive[i] = 0
+                        break
+                    new = raw
+                p = (new, p[1], p[2]) if a == 0 else ((p[0], new, p[2]) if a == 1 else (p[0], p[1], new))
+            if not alive[i]:
+                break
+        x[0, i], x[1, i], x[2, i] = p

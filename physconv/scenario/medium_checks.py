@@ -55,8 +55,10 @@ def check_medium(s, grid: Grid, m) -> None:
         if method in s.methods and reason is not None:
             raise _KeyProblem(("methods",), f"{method}: {reason}; drop it from methods")
     if "monte_carlo" in s.methods and not s.monte_carlo.lattice:
-        raise _KeyProblem(("monte_carlo", "lattice"), "Brownian particles are not available in a medium; "
-                                                      "lattice walkers (lattice: true) jump with P's probabilities")
+        raise _KeyProblem(("monte_carlo", "lattice"), "Brownian particles in a medium have no exact discrete "
+                                                      "expectation for the table's binomial check; they run from "
+                                                      "Python (physconv.medium.brownian); in a scenario, lattice "
+                                                      "walkers (lattice: true) jump with P's probabilities")
     try:
         u0 = s.initial_field(grid)
     except (ValueError, OSError):
