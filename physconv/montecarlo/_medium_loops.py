@@ -189,6 +189,7 @@ def brownian_step_medium(x, alive, first_step, nsteps, key, dt, h, shape, kinds,
         for s in range(first_step, first_step + nsteps):
             g0, g1 = normal_pair_at(base, 4 * s)
             g2 = normal_pair_at(base, 4 * s + 2)[0] if shape[0] > 1 else 0.0  # a third normal only in 3-D
+            used = 0  # the k-th axis in use takes the k-th normal
             for a in range(3):
                 if shape[a] == 1 and kinds[a] != 0:
                     continue
@@ -199,7 +200,8 @@ def brownian_step_medium(x, alive, first_step, nsteps, key, dt, h, shape, kinds,
                 drift = _interp(v[a], z0, z1, wz, y0, y1, wy, x0, x1, wx) if moving else 0.0
                 if ito:
                     drift += _interp(dD[a], z0, z1, wz, y0, y1, wy, x0, x1, wx)
-                noise = g0 if a == 0 else (g1 if a == 1 else g2)
+                noise = g0 if used == 0 else (g1 if used == 1 else g2)
+                used += 1
                 old = p[a]
                 raw = old + drift * dt + math.sqrt(2.0 * max(Da, 0.0) * dt) * noise
                 n, hh = shape[a], h[a]
