@@ -246,3 +246,55 @@ def test_the_propagator_is_one_shifted_kernel_only_in_a_uniform_medium():
     shifts = [np.roll(col, (-np.array(np.unravel_index(c, g.shape))).tolist(), axis=(0, 1))
               for c, col in zip(sources(medium.build(g, 0.2, solid)), bent)]
     assert max(np.abs(s - ref).max() for s in shifts) > 1e-3
+
+
+def _composite_slab(D1, D2, a, L, u0, t, modes=40):
+    """Carslaw & Jaeger §12.8: two layers between walls held at 0. Eigenfunctions sin(k1 x)/sin(k1 a) and
+    sin(k2 (L - x))/sin(k2 (L - a)) (k_i = sqrt(lambda / D_i)), continuous at x = a, with continuous flux
+    where D1 k1 cos(k1 a) sin(k2 b) + D2 k2 sin(k1 a) cos(k2 b) = 0 (b = L - a); orthogonal with weight 1."""
+    from scipy.integrate import simpson
+    from scipy.optimize import brentq
+
+    b = L - a
+
+    def f(lam):
+        k1, k2 = np.sqrt(lam / D1), np.sqrt(lam / D2)
+        return D1 * k1 * np.cos(k1 * a) * np.sin(k2 * b) + D2 * k2 * np.sin(k1 * a) * np.cos(k2 * b)
+
+    grid = np.linspace(1e-9, (modes * np.pi / L) ** 2 * max(D1, D2) * 1.5, 200_000)
+    values = f(grid)
+    roots = [brentq(f, grid[i], grid[i + 1], xtol=1e-15) for i in np.flatnonzero(np.sign(values[:-1]) !=
+                                                                                  np.sign(values[1:]))][:modes]
+
+    def X(lam, s):
+        k1, k2 = np.sqrt(lam / D1), np.sqrt(lam / D2)
+        return np.where(s < a, np.sin(k1 * s) / np.sin(k1 * a), np.sin(k2 * (L - s)) / np.sin(k2 * b))
+
+    fine = np.linspace(0, L, 200_001)
+    terms = []
+    for lam in roots:
+        Xf = X(lam, fine)
+        terms.append((lam, simpson(u0(fine) * Xf, x=fine) / simpson(Xf * Xf, x=fine)))
+    return lambda x: sum(c * X(lam, x) * np.exp(-lam * t) for lam, c in terms)
+
+
+def test_two_layers_between_fixed_walls_follow_the_composite_slab_series_at_second_order():
+    """The time-exact solution of the finite volumes against the Carslaw & Jaeger series: the error falls
+    as h^2 (harmonic-mean faces at the interface, odd extension at the walls)."""
+    D1, D2, a, L, t = 0.05, 0.3, 4.0, 10.0, 12.0
+
+    def u0(s):
+        return np.sin(np.pi * s / L) + 0.5 * np.sin(3 * np.pi * s / L)
+
+    errors, hs = [], []
+    series = _composite_slab(D1, D2, a, L, u0, t)
+    for n in (20, 40, 80):
+        h = L / n
+        g = Grid((n,), h, "dirichlet", 0.0)
+        x = (np.arange(n) + 0.5) * h
+        m = medium.build(g, np.where(x < a, D1, D2))
+        exact = series(x)
+        errors.append(np.abs(medium.semidiscrete(m, u0(x), t) - exact).max())
+        hs.append(h)
+    order = np.polyfit(np.log(hs), np.log(errors), 1)[0]
+    assert 1.85 < order < 2.15, (errors, order)
