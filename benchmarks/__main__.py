@@ -272,6 +272,15 @@ def counts_mode(steps: int, repeat: int):
                "cell-steps/s", reference="physconv counts mode", checks=checks)
 
 
+def _media(quick: bool, repeat: int):
+    from . import media
+
+    for n, steps in ((256, 200), (1024, 20)) if quick else ((256, 1000), (2048, 100)):
+        media.explicit_step(n, steps, repeat, report)
+    media.walks(10**5 if quick else 10**6, 20 if quick else 100, repeat, report)
+    ROWS.extend(media.semidiscrete_vs_implicit(128 if quick else 256, 50.0 if quick else 200.0))
+
+
 def _ftcs_sizes(quick: bool):
     return ((256, 200), (1024, 20)) if quick else ((256, 1000), (2048, 200))
 
@@ -283,7 +292,7 @@ def main(argv=None):
     ap.add_argument("--json", metavar="FILE", help="also write every row as JSON")
     ap.add_argument("--only", nargs="+", metavar="TASK",
                     choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "counts", "load",
-                             "whole"),
+                             "whole", "media"),
                     help="run only these tasks (default: all)")
     args = ap.parse_args(argv)
     repeat = 3 if args.quick else 5
@@ -310,6 +319,7 @@ def main(argv=None):
         "gaussian": lambda: gaussian(512 if q else 1024, repeat),
         "walks": lambda: walks(10**5 if q else 10**6, 20 if q else 100, repeat),
         "counts": lambda: counts_mode(10 if q else 50, repeat),
+        "media": lambda: _media(q, repeat),
         "load": lambda: busy_machine.run(ROWS, repeat, q),
         "whole": lambda: whole_runs("salt_aquarium", repeat, ROWS) if peers.have("pde") else print(
             "py-pde is not installed: the whole-run comparison is skipped"),

@@ -3,7 +3,7 @@ the obstacles' wall rule and an optional velocity per cell (DESIGN §11)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as _field
 
 import numpy as np
 
@@ -39,6 +39,7 @@ class Medium:
     solid: np.ndarray
     wall: str = "reflecting"
     velocity: np.ndarray | None = None
+    cache: dict = _field(default_factory=dict, repr=False, compare=False)  # faces and weights, built once
 
     @property
     def still(self) -> bool:

@@ -45,44 +45,96 @@ def faces(m: Medium):
 
 def axis_parts(m: Medium):
     """Per axis ``(i, j, forward, backward, diag, b)``: the faces along that axis (see :func:`faces`) and
-    the diagonal and constant they and that axis's walls contribute (``L = sum_a L_a``)."""
-    g, shape, n = m.grid, m.grid.shape, m.grid.size
-    solid = m.solid.ravel()
+    the diagonal and constant they and that axis's walls contribute (``L = sum_a L_a``), all flat."""
+    shape = m.grid.shape
     out = []
-    idx = np.arange(n).reshape(shape)
+    for a, (fwd, bwd, diag, b) in enumerate(structured(m)):
+        periodic = m.grid.boundaries[a].kind == "periodic" and shape[a] > 1
+        i, j = _pairs(shape, a, periodic)
+
+        def flat(f):  # in the order of _pairs: the inner faces, then the wrap faces
+            parts = [np.take(f, np.arange(shape[a] - 1), axis=a).ravel()]
+            if periodic:
+                parts.append(np.take(f, [shape[a] - 1], axis=a).ravel())
+            return np.concatenate(parts)
+
+        out.append((i, j, flat(fwd), flat(bwd), diag.ravel(), b.ravel()))
+    return out
+
+
+def structured(m: Medium):
+    """Per axis ``(forward, backward, diag, b)`` as arrays of the grid's shape, by slicing: ``forward[k]`` is
+    ``L[k+1, k]`` and ``backward[k]`` is ``L[k, k+1]`` for the face between cell k and the next along the
+    axis (the last one the wrap face of a periodic axis, else 0); ``diag`` and ``b`` that axis's part of
+    L's diagonal and constant (see the module for the rules). Built once per medium (kept in its cache)."""
+    if "structured" not in m.cache:
+        m.cache["structured"] = _structured(m)
+    return m.cache["structured"]
+
+
+def _structured(m: Medium):
+    g, shape = m.grid, m.grid.shape
+    solid = m.solid
+    out = []
     for a, (h, wall) in enumerate(zip(g.spacing, g.boundaries)):
-        diag, b = np.zeros(n), np.zeros(n)
-        d = m.diffusivity[a].ravel()
-        i, j = _pairs(shape, a, wall.kind == "periodic")
-        both = ~solid[i] & ~solid[j]
-        cond = np.where(both, 2 * d[i] * d[j] / np.where(both, d[i] + d[j], 1.0), 0.0) / h**2
-        fwd, bwd = cond.copy(), cond.copy()
+        n = shape[a]
+        d = m.diffusivity[a]
+        periodic = wall.kind == "periodic" and n > 1
+        nxt = np.roll(d, -1, axis=a) if periodic else np.concatenate([np.take(d, range(1, n), axis=a),
+                                                                      np.take(d, [n - 1], axis=a)], axis=a)
+        snext = np.roll(solid, -1, axis=a) if periodic else np.concatenate(
+            [np.take(solid, range(1, n), axis=a), np.ones_like(np.take(solid, [0], axis=a))], axis=a)
+        both = ~solid & ~snext  # a face with fluid on both sides (the last, on a closed axis, has none)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cond = np.where(both, 2 * d * nxt / (d + nxt), 0.0) / h**2
+        fwd, bwd = cond.copy(), cond
         if m.velocity is not None:
-            v = m.velocity[a].ravel()
-            vf = np.where(both, 0.5 * (v[i] + v[j]), 0.0) / h
-            fwd += np.maximum(vf, 0.0)
-            bwd += np.maximum(-vf, 0.0)
-        np.subtract.at(diag, i, fwd)
-        np.subtract.at(diag, j, bwd)
+            v = m.velocity[a]
+            vn = np.roll(v, -1, axis=a) if periodic else np.concatenate([np.take(v, range(1, n), axis=a),
+                                                                         np.take(v, [n - 1], axis=a)], axis=a)
+            vf = np.where(both, 0.5 * (v + vn), 0.0) / h
+            fwd = cond + np.maximum(vf, 0.0)
+            bwd = cond + np.maximum(-vf, 0.0)
+        diag = -fwd - (np.roll(bwd, 1, axis=a) if periodic else _shift_in(bwd, a))
+        b = np.zeros(shape)
         if m.wall == "absorbing":  # a fluid cell beside a solid one: a zero ghost cell beyond the face
-            for f, s in ((i, j), (j, i)):
-                edge = ~solid[f] & solid[s]
-                np.subtract.at(diag, f[edge], d[f[edge]] / h**2)
+            sprev = np.roll(solid, 1, axis=a) if periodic else _shift_in(solid, a)
+            beside = (snext & ~solid & _inside(shape, a, periodic)).astype(float)
+            beside += (sprev & ~solid).astype(float)
+            diag -= beside * d / h**2
         if wall.kind in ("absorbing", "dirichlet"):
             value = wall.value if wall.kind == "dirichlet" else 0.0
-            for end, outward in ((0, -1.0), (shape[a] - 1, 1.0)):
-                cells = np.take(idx, [end], axis=a).ravel()
-                cells = cells[~solid[cells]]
-                k = 1.0 if wall.kind == "absorbing" else 2.0
-                np.subtract.at(diag, cells, k * d[cells] / h**2)
+            k = 1.0 if wall.kind == "absorbing" else 2.0
+            for end, outward in ((0, -1.0), (n - 1, 1.0)):
+                sl = [slice(None)] * len(shape)
+                sl[a] = slice(end, end + 1)
+                sl = tuple(sl)
+                fluid = ~solid[sl]
+                diag[sl] -= fluid * k * d[sl] / h**2
                 if wall.kind == "dirichlet":
-                    np.add.at(b, cells, 2.0 * d[cells] / h**2 * value)
+                    b[sl] += fluid * 2.0 * d[sl] / h**2 * value
                 if m.velocity is not None:  # out through the wall; in, carrying the wall's value
-                    vo = outward * m.velocity[a].ravel()[cells] / h
-                    np.subtract.at(diag, cells, np.maximum(vo, 0.0))
-                    np.add.at(b, cells, np.maximum(-vo, 0.0) * value)
-        out.append((i, j, fwd, bwd, diag, b))
+                    vo = outward * m.velocity[a][sl] / h * fluid
+                    diag[sl] -= np.maximum(vo, 0.0)
+                    b[sl] += np.maximum(-vo, 0.0) * value
+        out.append((fwd, bwd, diag, b))
     return out
+
+
+def _shift_in(a, axis):
+    """``a`` moved one cell up along ``axis``, a zero (False) entering at the start: each cell's previous."""
+    first = np.zeros_like(np.take(a, [0], axis=axis))
+    return np.concatenate([first, np.take(a, range(a.shape[axis] - 1), axis=axis)], axis=axis)
+
+
+def _inside(shape, axis, periodic):
+    """True except, on a closed axis, at its last cell (whose next 'cell' is the wall, not an obstacle)."""
+    keep = np.ones(shape, dtype=bool)
+    if not periodic:
+        sl = [slice(None)] * len(shape)
+        sl[axis] = slice(shape[axis] - 1, shape[axis])
+        keep[tuple(sl)] = False
+    return keep
 
 
 def axis_operators(m: Medium):
@@ -118,16 +170,17 @@ def stable_dt(m: Medium, parts=None) -> float:
     largest absolute row sum; for a uniform medium this is the FTCS limit ``1 / (2 D sum_a h_a^-2)``.
     With a velocity: ``1 / max_i |L_ii|``, the step whose P has no negative entry (each step stays a
     probability kernel, and its columns' Gershgorin discs lie in the unit disc); uniform:
-    ``1 / sum_a (2 D_a / h_a^2 + |v_a| / h_a)``.
+    ``1 / sum_a (2 D_a / h_a^2 + |v_a| / h_a)``. ``parts``: :func:`structured` already built.
     """
-    fs, diag, _ = faces(m) if parts is None else parts
+    parts = structured(m) if parts is None else parts
+    diag = sum(p[2] for p in parts)
     if not m.still:
         worst = float(np.abs(diag).max())
         return np.inf if worst <= 0 else 1.0 / worst
-    rows = np.abs(diag)  # |L_ii| + the rates of the cell's faces (its off-diagonal row)
-    for i, j, fwd, bwd in fs:
-        np.add.at(rows, i, bwd)
-        np.add.at(rows, j, fwd)
+    rows = np.abs(diag)  # |L_ii| + the rates of the cell's faces (its off-diagonal row): L[k, k+1] and L[k, k-1]
+    for a, (fwd, bwd, _, _) in enumerate(parts):
+        periodic = m.grid.boundaries[a].kind == "periodic" and m.grid.shape[a] > 1
+        rows = rows + bwd + (np.roll(fwd, 1, axis=a) if periodic else _shift_in(fwd, a))
     worst = float(rows.max())
     return np.inf if worst <= 0 else 2.0 / worst
 
@@ -136,20 +189,25 @@ def weights(m: Medium, dt: float, parts=None):
     """The step's weights for the compiled loop, each ``(nz, ny, nx)``: ``c = 1 + dt L_ii``; per axis
     (z, y, x) ``f[i] = dt L[i+1, i]`` and ``r[i] = dt L[i, i+1]`` for the face between cell i and the
     next (the last: the wrap face or zero), one array for both when the medium is still; ``add = dt b``
-    or None. Axes a 1-D or 2-D grid lacks have zero weights."""
-    fs, diag, b = faces(m) if parts is None else parts
-    nd, size = m.grid.ndim, m.grid.size
+    or None. Axes a 1-D or 2-D grid lacks have zero weights. ``parts``: :func:`structured` already built."""
+    if parts is None and ("weights", dt) in m.cache:
+        return m.cache[("weights", dt)]
+    made = _weights(m, dt, structured(m) if parts is None else parts)
+    m.cache.pop(next((k for k in m.cache if k[0] == "weights"), None), None)  # one dt kept: memory of a few fields
+    m.cache[("weights", dt)] = made
+    return made
+
+
+def _weights(m: Medium, dt: float, parts):
+    nd = m.grid.ndim
     shape3 = (1,) * (3 - nd) + tuple(m.grid.shape)
     per_axis = [(np.zeros(shape3),) * 2 for _ in range(3 - nd)]
-    for i, _, fwd, bwd in fs:
-        f = np.zeros(size)
-        f[i] = dt * fwd
-        if m.still:
-            r = f
-        else:
-            r = np.zeros(size)
-            r[i] = dt * bwd
-        per_axis.append((f.reshape(shape3), r.reshape(shape3)))
+    diag, b = np.zeros(m.grid.shape), np.zeros(m.grid.shape)
+    for fwd, bwd, d, ba in parts:
+        f = (dt * fwd).reshape(shape3)
+        per_axis.append((f, f if m.still else (dt * bwd).reshape(shape3)))
+        diag += d
+        b += ba
     c = (1.0 + dt * diag).reshape(shape3)
     add = (dt * b).reshape(shape3) if b.any() else None
     return c, [w for pair in per_axis for w in pair], add

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._interrupt import check as check_interrupt
 from .model import Medium, MediumError, field
-from .operator import faces, operator, stable_dt, weights
+from .operator import operator, stable_dt, weights
 
 MAX_EIGEN_CELLS = 4096  # the dense eigendecomposition: n^2 doubles (128 MiB) and n^3 flops (about 10 s)
 
@@ -27,19 +27,37 @@ def explicit(m: Medium, u0, dt: float, steps: int, save_every: int | None = None
     """Explicit steps ``u <- P u + dt b`` from ``u0`` (solid cells must hold nothing) by the compiled
     finite-volume loop, in chunks sized by time (Ctrl-C is honoured between them). Returns the last
     field, or with ``save_every`` (or ``out``) a :class:`~physconv.solvers.explicit.Trajectory`."""
-    from ..solvers import _medium_loops
-    from ..solvers.explicit import _drive
+    from ..solvers import _medium_loops, workspace
+    from ..solvers.explicit import _drive, _fused, temporal_blocking
 
     u = field(m, u0).reshape(m.grid.shape)
-    parts = faces(m)  # built once: the stability limit and the weights
-    check_dt(m, dt, parts)
-    c, w, add = weights(m, dt, parts)
+    check_dt(m, dt)
+    c, w, add = weights(m, dt)  # built once per medium and dt (kept in its cache)
     extra = (add, True) if add is not None else (c, False)
 
-    def advance(a, b, n):
-        return _medium_loops.fv_steps(a, b, n, c, *w, *extra)
+    closed = m.still and all(k.kind in ("periodic", "reflecting") for k in m.grid.boundaries) and (
+        m.wall == "reflecting" or not m.solid.any())
+    blocking = temporal_blocking(m.grid.shape) if m.grid.ndim == 2 and closed else None
+    scratch = None
+    if blocking is not None:  # k steps per sweep in bands: the field read and written once per k steps
+        k, band = blocking
+        ny, nx = m.grid.shape
+        scratch = workspace.take((-(-ny // band) * k * 3, nx), np.float64)
+        periodic = m.grid.boundaries[0].kind == "periodic"
+        fy, fx = w[2][0], w[4][0]
+        advance = _fused(k, (ny, nx), lambda src, dst, kk: _medium_loops.fv_blocked_2d_closed(
+            src, dst, kk, band, scratch, fy, fx, periodic))
+    elif m.grid.ndim == 2 and closed:  # no sink: a cell's own weight is 1 - its faces' (one stream fewer)
+        def advance(a, b, n):
+            return _medium_loops.fv_steps_2d_closed(a, b, n, w[2], w[4])
+    elif m.grid.ndim == 2 and add is None:  # a loop over rows as contiguous views
+        def advance(a, b, n):
+            return _medium_loops.fv_steps_2d(a, b, n, c, *w[2:])
+    else:
+        def advance(a, b, n):
+            return _medium_loops.fv_steps(a, b, n, c, *w, *extra)
 
-    return _drive(advance, u, int(steps), save_every, callback, out=out)
+    return _drive(advance, u, int(steps), save_every, callback, 0 if blocking is None else blocking[0], out, scratch)
 
 
 def check_dt(m: Medium, dt: float, parts=None) -> float:

@@ -46,3 +46,98 @@ def fv_steps(a, b, nsteps, c, fz, rz, fy, ry, fx, rx, add, has_add):
                 for x in range(nx):
                     dst[z, y, x] += add[z, y, x]
     return nsteps % 2
+
+
+@nb.njit(parallel=True, cache=True)
+def fv_steps_2d(a, b, nsteps, c, fy, ry, fx, rx):
+    """:func:`fv_steps` for a 2-D grid without a wall constant: rows taken as 1-D views, so that the
+    x-interior of each row is one loop over contiguous arrays (it vectorises)."""
+    _, ny, nx = a.shape
+    for s in range(nsteps):
+        src, dst = (a, b) if s % 2 == 0 else (b, a)
+        for y in prange(ny):
+            yl, yh = (y - 1) % ny, (y + 1) % ny
+            out, mid, lo, hi = dst[0, y], src[0, y], src[0, yl], src[0, yh]
+            cc, fb, rr, fxr, rxr = c[0, y], fy[0, yl], ry[0, y], fx[0, y], rx[0, y]
+            for x in range(1, nx - 1):
+                out[x] = (cc[x] * mid[x] + fxr[x - 1] * mid[x - 1] + rxr[x] * mid[x + 1]
+                          + fb[x] * lo[x] + rr[x] * hi[x])
+            for x in (0, nx - 1):
+                if x == nx - 1 and nx == 1:
+                    break
+                xl, xh = (x - 1) % nx, (x + 1) % nx
+                out[x] = (cc[x] * mid[x] + fxr[xl] * mid[xl] + rxr[x] * mid[xh] + fb[x] * lo[x] + rr[x] * hi[x])
+    return nsteps % 2
+
+
+@nb.njit(parallel=True, cache=True)
+def fv_steps_2d_closed(a, b, nsteps, fy, fx):
+    """:func:`fv_steps_2d` for a still 2-D medium with no sink (reflecting and periodic walls, reflecting
+    obstacles): every column of P sums to one, so a cell's own weight is ``1 -`` the weights of its four
+    faces, read with its neighbours' (one stream of memory fewer)."""
+    _, ny, nx = a.shape
+    for s in range(nsteps):
+        src, dst = (a, b) if s % 2 == 0 else (b, a)
+        for y in prange(ny):
+            yl, yh = (y - 1) % ny, (y + 1) % ny
+            _closed_row(dst[0, y], src[0, y], src[0, yl], src[0, yh], fy[0, yl], fy[0, y], fx[0, y], nx)
+    return nsteps % 2
+
+
+@nb.njit(inline="always", cache=True)
+def _closed_row(out, mid, lo, hi, fb, fr, fxr, nx):
+    """One row of :func:`fv_steps_2d_closed` (the same arithmetic, term for term)."""
+    for x in range(1, nx - 1):
+        wl, wr, wb, wt = fxr[x - 1], fxr[x], fb[x], fr[x]
+        out[x] = ((1.0 - wl - wr - wb - wt) * mid[x] + wl * mid[x - 1] + wr * mid[x + 1] + wb * lo[x] + wt * hi[x])
+    for x in (0, nx - 1):
+        if x == nx - 1 and nx == 1:
+            break
+        xl, xh = (x - 1) % nx, (x + 1) % nx
+        wl, wr, wb, wt = fxr[xl], fxr[x], fb[x], fr[x]
+        out[x] = ((1.0 - wl - wr - wb - wt) * mid[x] + wl * mid[xl] + wr * mid[xh] + wb * lo[x] + wt * hi[x])
+
+
+@nb.njit(parallel=True, cache=True)
+def fv_blocked_2d_closed(a, b, k, band, ring, fy, fx, periodic):
+    """k steps of :func:`fv_steps_2d_closed` from ``a`` (rows, (ny, nx)) into ``b``, temporally blocked as
+    :func:`physconv.solvers._loops.ftcs_blocked`: each band of ``band`` rows is advanced k steps at once,
+    row v at level s from rows v - 1, v, v + 1 at level s - 1 held in a ring of three rows per level
+    (``ring``: (bands * k * 3, nx)), so the field is read and written once per k steps while the weights'
+    rows near the band stay in cache. Bands overlap by k rows of halo (computed twice). On a closed axis
+    the rows beyond a wall are never needed: the wall's face weighs 0, so the row itself stands in."""
+    ny, nx = a.shape
+    nbands = (ny + band - 1) // band
+    for bi in prange(nbands):
+        y0 = bi * band
+        y1 = min(ny, y0 + band)
+        for j in range(y0 - (k - 1), y1 + k - 1):
+            for s in range(1, k + 1):
+                v = j - (s - 1)
+                halo = k - s
+                vlo, vhi = y0 - halo, y1 + halo
+                if not periodic:
+                    vlo, vhi = max(vlo, 0), min(vhi, ny)
+                if v < vlo or v >= vhi:
+                    continue
+                y = _wrap(v, ny)
+                if periodic:
+                    vl, vh = v - 1, v + 1
+                else:
+                    vl, vh = (v - 1 if v > 0 else v), (v + 1 if v < ny - 1 else v)
+                if s == 1:
+                    mid, lo, hi = a[y], a[_wrap(vl, ny)], a[_wrap(vh, ny)]
+                else:
+                    base = (bi * k + s - 1) * 3
+                    mid, lo, hi = ring[base + v % 3], ring[base + vl % 3], ring[base + vh % 3]
+                out = b[y] if s == k else ring[(bi * k + s) * 3 + v % 3]
+                _closed_row(out, mid, lo, hi, fy[_wrap(v - 1, ny)], fy[y], fx[y], nx)
+
+
+@nb.njit(inline="always", cache=True)
+def _wrap(v, n):
+    if v < 0:
+        return v + n
+    if v >= n:
+        return v - n
+    return v
