@@ -1,4 +1,5 @@
-"""Draw every figure of docs/insights.md from the code (never by hand): python docs/make_figures.py"""
+"""Draw every figure of docs/insights.md and docs/media.md from the code (never by hand):
+python docs/make_figures.py"""
 
 from pathlib import Path
 
@@ -20,6 +21,20 @@ def main() -> None:
         print(f"{name}: {OUT / f'{name}.png'}")
     kernel.figure(kernel.parse("edge"), "softmax", 3.0).savefig(OUT / "kernel.png", dpi=72)
     print(f"kernel: {OUT / 'kernel.png'}")
+    media()
+
+
+def media() -> None:
+    """The shipped porous and maze scenarios run, then drawn as docs/media.md shows them."""
+    from physconv import plot, plot_medium, runner
+
+    porous = runner.run("porous", progress=False)
+    plot_medium.propagator(porous).savefig(OUT / "media_propagator.png", dpi=72)
+    fig, est, exact = plot_medium.homogenised(porous)
+    fig.savefig(OUT / "media_homogenised.png", dpi=72)
+    print(f"porous: D_eff = {est.diffusivity} +- {est.stderr} (exact lattice {exact})")
+    plot.overview(runner.run("maze", progress=False)).savefig(OUT / "media_maze.png", dpi=60)
+    print(f"media figures: {OUT}")
 
 
 if __name__ == "__main__":

@@ -150,3 +150,35 @@ def test_a_kernel_with_medium_keys_is_refused():
     text = BASE.replace("diffusivity: 0.2", "kernel: {name: box}\nvelocity: [0.1, 0.0]")
     with pytest.raises(ScenarioError, match="needs a diffusivity"):
         parse(text)
+
+
+def test_the_propagator_and_homogenised_pictures_are_drawn_and_d_eff_is_said(tmp_path, capsys):
+    text = BASE.replace("boundary: reflecting", "boundary: periodic").replace(
+        "diffusivity: 0.2", "diffusivity: 0.2\nobstacles: {kind: shapes, shapes: [{kind: disc, centre: [4, 12], "
+                            "radius: 2.5}], clear: true}").replace(
+        "methods: [explicit, spectral, implicit, gaussian]", "methods: [explicit, semidiscrete]")
+    path = _scenario(tmp_path, text)
+    assert cli.main(["run", str(path), "--out", str(tmp_path), "--quiet", "--no-plot"]) == 0
+    capsys.readouterr()
+    result = tmp_path / "med.nc"
+    for kind in ("propagator", "homogenised"):
+        assert cli.main(["plot", str(result), "--kind", kind]) == 0
+        assert (tmp_path / f"med-{kind}.png").stat().st_size > 10_000
+    out = capsys.readouterr().out
+    assert "D_eff per axis = [" in out and "exact lattice" in out
+    shown = [float(v.split(" ± ")[0]) for v in out.split("D_eff per axis = [")[1].split("]")[0].split(", ")]
+    assert all(v < 0.2 for v in shown)  # a disc in the way slows the spreading
+
+
+def test_absorbing_walls_in_a_medium_add_the_survival_panel(tmp_path):
+    from physconv import plot
+
+    text = BASE.replace("boundary: reflecting", "boundary: absorbing").replace(
+        "diffusivity: 0.2", "diffusivity: [0.1, 0.2]").replace(
+        "methods: [explicit, spectral, implicit, gaussian]", "methods: [explicit, semidiscrete]")
+    ds = runner.run(load(_scenario(tmp_path, text)), progress=False)
+    titles = [ax.get_title() for ax in plot.overview(ds).axes]
+    assert any(t.startswith("survival") for t in titles)
+    plain = runner.run(load(_scenario(tmp_path, BASE.replace("boundary: reflecting", "boundary: absorbing"))),
+                       progress=False)
+    assert not any(ax.get_title().startswith("survival") for ax in plot.overview(plain).axes)

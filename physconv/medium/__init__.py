@@ -6,6 +6,7 @@ discretised equation ``du/dt = L u + b`` from face fluxes; :mod:`.stepping` adva
 method; :mod:`.keys` makes a medium from a scenario's keys.
 """
 
+from . import walkers  # noqa: F401
 from .brownian import brownian  # noqa: F401
 from .model import OBSTACLE_WALLS, Medium, MediumError, build, field  # noqa: F401
 from .operator import faces, operator, stable_dt, step_kernel, weights  # noqa: F401
