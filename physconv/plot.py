@@ -179,29 +179,6 @@ def _draw(ax, f: xr.DataArray, norm, cmap="viridis", style=None):
     return image
 
 
-SOLID_COLOUR = "0.55"  # obstacles: mid grey, apart from every colour of the field's palettes
-
-
-def solids(ax, ds: xr.Dataset) -> None:
-    """Draw a medium's solid cells (DESIGN §11) over a map in grey, or shade them on a line's axis."""
-    if "solid" not in ds:
-        return
-    solid = _field(ds["solid"], ds)
-    if not solid.values.any():
-        return
-    from matplotlib.colors import ListedColormap
-
-    if solid.ndim == 2:
-        mask = np.ma.masked_equal(block_mean(solid.values.astype(float), DISPLAY_CELLS) >= 0.5, False)
-        ax.imshow(mask, origin="lower", extent=_extent(solid), cmap=ListedColormap([SOLID_COLOUR]),
-                  interpolation="nearest", aspect="equal", vmin=0, vmax=1)
-    else:
-        x = solid[solid.dims[0]].values
-        h = x[1] - x[0] if len(x) > 1 else 1.0
-        for xi in x[solid.values.astype(bool)]:
-            ax.axvspan(xi - h / 2, xi + h / 2, color=SOLID_COLOUR, alpha=0.5, lw=0)
-
-
 LEGEND_CURVES = 6  # profiles: up to this many saved times get a legend (beside the panel), more a colour bar of time
 DISPLAY_CELLS = 512  # a map panel is a few hundred pixels wide: larger fields are drawn as block means
 
@@ -249,7 +226,10 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
         for r, m in enumerate(methods):
             ax = axes[r if maps else 0, c]
             artist = _draw(ax, fields[m].isel(time=i), norms[c], style=None if maps else r)
-            solids(ax, ds)
+            if "solid" in ds:
+                from .plot_medium import solids
+
+                solids(ax, ds)
             if c == 0:
                 ax.set_ylabel(f"{m}\ny" if maps else "concentration")
             ax.set_xlabel(fields[m].dims[-1] if ax in axes[-1] else "")
@@ -360,6 +340,8 @@ def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
     n = ds.sizes["time"]
     cmap = colormaps["viridis"]
     if "solid" in ds:  # the solid cells the line crosses, shaded
+        from .plot_medium import solids
+
         line = ds["solid"].isel({d: at[d] for d in ds["solid"].dims[:-1]})
         solids(ax, xr.Dataset({"solid": line, "initial": line}))
     for i in range(n):
@@ -380,23 +362,6 @@ def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
         ax.figure.colorbar(ScalarMappable(Normalize(float(t[0]), float(t[-1])), cmap), ax=ax, label="time")
     where = f"\nat {', '.join(through)} (centre of mass)" if through else ""
     ax.set_title(f"profiles along {x}{where}", fontsize=10)
-    return ax
-
-
-def survival(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
-    """The share of the initial mass still in the domain against time, one curve per method (walls or
-    obstacles that absorb: the survival curve of a particle released with the initial field)."""
-    cmp = compare(ds) if cmp is None else cmp
-    ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
-    m0 = float(ds.attrs["mass_initial"]) or 1.0
-    for k, m in enumerate(cmp["method"].values):
-        ax.plot(ds["time"], cmp["mass"].sel({"method": m}) / m0, color=f"C{k % 10}", ls=LINE_STYLES[k % len(LINE_STYLES)],
-                lw=max(3.0 - 0.5 * k, 1.0), label=str(m))
-    ax.set_xlabel("time")
-    ax.set_ylabel("mass inside / initial mass")
-    ax.set_ylim(0, 1.05)
-    ax.legend(fontsize=7)
-    ax.set_title("survival: the salt still inside", fontsize=10)
     return ax
 
 
@@ -430,6 +395,8 @@ def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto")
     leaking = "medium" in ds.attrs and not cmp.attrs.get("conserving", 1)
     panels = list(bottom.subplots(1, (3 if with_mc else 2) + leaking))
     if leaking:
+        from .plot_medium import survival
+
         survival(ds, ax=panels.pop(), cmp=cmp)
     if "pair" in cmp.coords:
         errors(ds, ax=panels[0], cmp=cmp)

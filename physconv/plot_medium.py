@@ -8,8 +8,48 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from . import medium
-from .metrics import medium_of, methods_of
-from .plot import _draw, _extent, block_mean, solids
+from .metrics import compare, medium_of, methods_of
+from .plot import DISPLAY_CELLS, LINE_STYLES, _draw, _extent, _field, block_mean
+
+SOLID_COLOUR = "0.55"  # obstacles: mid grey, apart from every colour of the field's palettes
+
+
+def solids(ax, ds: xr.Dataset) -> None:
+    """Draw a medium's solid cells (DESIGN §11) over a map in grey, or shade them on a line's axis."""
+    if "solid" not in ds:
+        return
+    solid = _field(ds["solid"], ds)
+    if not solid.values.any():
+        return
+    from matplotlib.colors import ListedColormap
+
+    if solid.ndim == 2:
+        mask = np.ma.masked_equal(block_mean(solid.values.astype(float), DISPLAY_CELLS) >= 0.5, False)
+        ax.imshow(mask, origin="lower", extent=_extent(solid), cmap=ListedColormap([SOLID_COLOUR]),
+                  interpolation="nearest", aspect="equal", vmin=0, vmax=1)
+    else:
+        x = solid[solid.dims[0]].values
+        h = x[1] - x[0] if len(x) > 1 else 1.0
+        for xi in x[solid.values.astype(bool)]:
+            ax.axvspan(xi - h / 2, xi + h / 2, color=SOLID_COLOUR, alpha=0.5, lw=0)
+
+
+def survival(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
+    """The share of the initial mass still in the domain against time, one curve per method (walls or
+    obstacles that absorb: the survival curve of a particle released with the initial field)."""
+    cmp = compare(ds) if cmp is None else cmp
+    ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
+    m0 = float(ds.attrs["mass_initial"]) or 1.0
+    for k, m in enumerate(cmp["method"].values):
+        ax.plot(ds["time"], cmp["mass"].sel({"method": m}) / m0, color=f"C{k % 10}", ls=LINE_STYLES[k % len(LINE_STYLES)],
+                lw=max(3.0 - 0.5 * k, 1.0), label=str(m))
+    ax.set_xlabel("time")
+    ax.set_ylabel("mass inside / initial mass")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7)
+    ax.set_title("survival: the salt still inside", fontsize=10)
+    return ax
+
 
 SOURCES_PER_AXIS = 3  # 3 x 3 source cells in 2-D (5 along a line)
 
