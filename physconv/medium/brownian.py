@@ -1,5 +1,5 @@
 """Brownian particles in a medium (DESIGN §11): continuous paths that drift with the velocity, reflect
-off reflecting obstacles' faces and walls, and — in a diffusivity field — carry the Itô drift ``∇D``
+off reflecting obstacles' faces and walls, are removed by absorbing obstacles, and — in a diffusivity field — carry the Itô drift ``∇D``
 that makes their density follow ``du/dt = ∇·(D ∇u) - ∇·(v u)`` (without it they would follow
 ``∇²(D u)`` and gather where D is small; Risken, *The Fokker–Planck Equation*, §4.2)."""
 
@@ -39,15 +39,14 @@ def brownian(m: Medium, u0, dt: float, *, steps: int, particles: int, seed=0, ke
              placement: str = "stratified"):
     """Brownian particles from ``u0`` (placed uniformly within their cells), binned to cells at the steps
     ``keep``; returns a :class:`~physconv.montecarlo.lattice.ParticleRun`. ``ito=False`` leaves out the
-    drift ``∇D`` (to show what it does). Absorbing obstacles and dirichlet walls are refused."""
+    drift ``∇D`` (to show what it does). Obstacles reflect or absorb (past a solid cell's centre, where the
+    finite volumes' zero sits); dirichlet walls are refused."""
     from ..montecarlo import _medium_loops
     from ..montecarlo._random import key_of, seed_sequence
     from ..montecarlo.lattice import WALL_CODES, ParticleRun, place
     from ..solvers.explicit import saved_steps
 
     g = m.grid
-    if m.wall != "reflecting" and m.solid.any():
-        raise MediumError("Brownian particles reflect off obstacles; absorbing obstacles are for lattice walkers")
     if any(b.kind == "dirichlet" for b in g.boundaries):
         raise MediumError("Brownian particles in a medium have no rule for dirichlet walls")
     counts0 = place(u0, g, particles, seed, placement)
@@ -70,12 +69,14 @@ def brownian(m: Medium, u0, dt: float, *, steps: int, particles: int, seed=0, ke
     for k, target in enumerate(keep):
         if target > done:
             _medium_loops.brownian_step_medium(x, alive, done, int(target - done), key, float(dt), h, shape3, kinds,
-                                               D, dD, v, solid, bool(ito), m.velocity is not None)
+                                               D, dD, v, solid, bool(ito), m.velocity is not None,
+                                               m.wall == "absorbing")
             done = int(target)
         live = alive.astype(bool)
         cell = [np.clip(np.floor(x[3 - g.ndim + a, live] / g.spacing[a]).astype(np.int64), -1, n)
                 for a, n in enumerate(g.shape)]
         inside = np.all([(c >= 0) & (c < n) for c, n in zip(cell, g.shape)], axis=0)
         flat = np.ravel_multi_index([c[inside] for c in cell], g.shape)
+        flat = flat[~m.solid.ravel()[flat]]  # alive between an absorbing obstacle's face and its centre: no cell
         frames[k] = np.bincount(flat, minlength=g.size).reshape(g.shape)
     return ParticleRun(keep, frames, int(particles), g.mass(u0), g.cell_volume, alive.sum() * np.ones(len(keep)))

@@ -141,18 +141,31 @@ def _corner(p, h, n, periodic):
 
 
 @nb.njit(inline="always", cache=True)
-def _obstacle(p, a, old, raw, h, shape, solid, periodic):
-    """The move of coordinate ``a`` from ``old`` to ``raw`` mirrored about the near face of the first solid
-    cell on its way (the other coordinates held), or ``raw`` when the way is clear."""
+def _obstacle(p, a, old, raw, h, shape, solid, periodic, absorbing):
+    """``(coordinate, removed)``: the move of coordinate ``a`` from ``old`` to ``raw``, the other coordinates
+    held. At the first solid cell on its way a reflecting obstacle mirrors the move about the cell's near
+    face; an absorbing one removes the particle once it passes the cell's centre, where the zero of the
+    finite volumes sits (half a cell beyond the face, as for an absorbing domain wall). A particle between a
+    face and that centre is alive and in no fluid cell."""
     hh, n = h[a], shape[a]
     c = int(math.floor(old / hh))
     end = int(math.floor(raw / hh))
-    if c == end:
-        return raw
-    step = 1 if end > c else -1
+    step = 1 if raw > old else -1
     z = min(max(int(math.floor(p[0] / h[0])), 0), shape[0] - 1)
     y = min(max(int(math.floor(p[1] / h[1])), 0), shape[1] - 1)
     x = min(max(int(math.floor(p[2] / h[2])), 0), shape[2] - 1)
+    k = c % n if periodic else c
+    if absorbing and 0 <= k < n:  # already in a solid cell's near half: its centre is the wall
+        if a == 0:
+            z = k
+        elif a == 1:
+            y = k
+        else:
+            x = k
+        if solid[z, y, x]:
+            centre = (c + 0.5) * hh
+            if (old < centre) != (raw < centre):  # crossed the centre plane, from either side
+                return raw, True
     while c != end:
         nxt = c + step
         k = nxt % n if periodic else nxt
@@ -164,18 +177,23 @@ def _obstacle(p, a, old, raw, h, shape, solid, periodic):
             else:
                 x = k
             if solid[z, y, x]:
+                if absorbing:
+                    centre = (nxt + 0.5) * hh
+                    return raw, (step > 0 and raw >= centre) or (step < 0 and raw <= centre)
                 face = (c + 1 if step > 0 else c) * hh
-                return 2 * face - raw
+                return 2 * face - raw, False
         c = nxt
-    return raw
+    return raw, False
 
 
 @nb.njit(parallel=True, cache=True)
-def brownian_step_medium(x, alive, first_step, nsteps, key, dt, h, shape, kinds, D, dD, v, solid, ito, moving):
+def brownian_step_medium(x, alive, first_step, nsteps, key, dt, h, shape, kinds, D, dD, v, solid, ito, moving,
+                         absorbing):
     """Euler–Maruyama steps of ``dx_a = (v_a + ito * dD_a/dx_a) dt + sqrt(2 D_a dt) dW_a`` (fields trilinear
     between cell centres), axis by axis; a move into a solid cell is mirrored about the face it crossed
-    (reflecting obstacles), one beyond a reflecting wall about the wall, a periodic axis wraps, and an
-    absorbing wall removes the particle beyond its ghost-cell centre (``alive`` set to 0).
+    (reflecting obstacles) or removes the particle past the cell's centre (absorbing ones, see
+    :func:`_obstacle`), one beyond a reflecting wall is mirrored about the wall, a periodic axis wraps, and
+    an absorbing wall removes the particle beyond its ghost-cell centre (``alive`` set to 0).
 
     ``x`` (3, N) coordinates in the padded 3-D layout (unused axes 0, one cell); ``kinds`` wall codes per
     padded axis (0 periodic, 1 reflecting, 2 absorbing). Step ``s`` of particle ``i`` uses normals
@@ -205,7 +223,10 @@ def brownian_step_medium(x, alive, first_step, nsteps, key, dt, h, shape, kinds,
                 old = p[a]
                 raw = old + drift * dt + math.sqrt(2.0 * max(Da, 0.0) * dt) * noise
                 n, hh = shape[a], h[a]
-                raw = _obstacle(p, a, old, raw, h, shape, solid, kinds[a] == 0)
+                raw, removed = _obstacle(p, a, old, raw, h, shape, solid, kinds[a] == 0, absorbing)
+                if removed:
+                    alive[i] = 0
+                    break
                 length = n * hh
                 if kinds[a] == 0:
                     new = raw % length
