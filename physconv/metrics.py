@@ -56,14 +56,24 @@ def pairs(methods, medium: bool = False) -> list[tuple[str, str, str]]:
     return out
 
 
-def pair_names(methods, medium: bool = False) -> list[tuple[str, str]]:
+def pair_names(methods, medium: bool = False, brownian: bool = False) -> list[tuple[str, str]]:
     """``(name, kind)`` of the rows :func:`compare` makes, in its order: the :func:`pairs`, and with
     ``implicit`` also ``implicit-amplification`` (against its own amplification factor, ADI of a scalar
-    D: not for a medium), second when ``spectral`` is run, else first."""
+    D: not for a medium), second when ``spectral`` is run, else first. ``brownian``: Brownian particles
+    in a medium, held against the first of semidiscrete and explicit as an approximation (their
+    expectation is the continuous equation's, not an exact discrete propagator's)."""
     out = [(f"{a}-{b}", kind) for a, b, kind in pairs(methods, medium)]
     if "implicit" in methods and not medium:
         out.insert(1 if "spectral" in methods else 0, ("implicit-amplification", "exact"))
+    ref = brownian_reference(methods) if medium and brownian and "monte_carlo" in methods else None
+    if ref is not None:
+        out.append((f"monte_carlo-{ref}", "approx"))
     return out
+
+
+def brownian_reference(methods) -> str | None:
+    """What Brownian particles in a medium are compared with: semidiscrete, else explicit, else nothing."""
+    return next((m for m in ("semidiscrete", "explicit") if m in methods), None)
 
 
 def compare(ds: xr.Dataset) -> xr.Dataset:
@@ -80,7 +90,8 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     grid = grid_of(ds)
     scale = float(np.abs(ds["initial"]).max()) or 1.0
     medium = is_medium(ds)
-    named = pair_names(methods, medium)
+    brownian = medium and "monte_carlo" in methods and not ds.attrs.get("mc_lattice", 1)
+    named = pair_names(methods, medium, brownian)
     names, kinds = [name for name, _ in named], [kind for _, kind in named]
     nt = ds.sizes["time"]
     maxd, rel = np.zeros((len(names), nt)), np.zeros((len(names), nt))
@@ -127,7 +138,7 @@ def compare(ds: xr.Dataset) -> xr.Dataset:
     out = out.assign_coords(method=methods)
     attrs = {"scale": scale, "exact_tolerance": EXACT_TOL, "alpha": ALPHA, "prediction_factor": PREDICTION_FACTOR,
              "conserving": int(all(b.conserves_mass for b in grid.boundaries))}
-    if "monte_carlo" in methods:
+    if "monte_carlo" in methods and not brownian:
         mc_stats = _monte_carlo_stats(ds, grid)
         attrs.update(mc_stats.attrs)
         out = out.merge(mc_stats)

@@ -102,7 +102,12 @@ def _monte_carlo(s, grid, u0, kernel, keep, tick, out=None, seed=None):
     common = dict(steps=s.time.steps, particles=m.particles, seed=m.seed if seed is None else seed, save_every=every,
                   placement=m.placement, callback=tick, out=out)
     med = s.medium(grid)
-    if med is not None and kernel is None:
+    if med is not None and not m.lattice:  # Brownian particles in the medium (any medium, uniform or not)
+        from .medium import brownian
+
+        run = brownian(med, u0, s.time.dt, steps=s.time.steps, particles=m.particles, keep=keep,
+                       seed=common["seed"], placement=m.placement, callback=tick, out=out)
+    elif med is not None and kernel is None:
         from .medium import walkers
 
         run = walkers.lattice(med, u0, s.time.dt, keep=keep, mode=m.mode,

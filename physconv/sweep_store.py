@@ -43,7 +43,8 @@ def _template(p: Plan) -> xr.Dataset:
     data["step"] = nan(("frame",), (frames,), (frames,), np.int64)
     from . import metrics
 
-    named = metrics.pair_names(first.methods, first.medium() is not None) if p.compare else []
+    named = metrics.pair_names(first.methods, first.medium() is not None, not first.monte_carlo.lattice) \
+        if p.compare else []
     pairs, kinds = [n for n, _ in named], [k for _, k in named]
     if pairs:
         for name in PAIR_VARS:

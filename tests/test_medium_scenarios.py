@@ -182,3 +182,28 @@ def test_absorbing_walls_in_a_medium_add_the_survival_panel(tmp_path):
     plain = runner.run(load(_scenario(tmp_path, BASE.replace("boundary: reflecting", "boundary: absorbing"))),
                        progress=False)
     assert not any(ax.get_title().startswith("survival") for ax in plot.overview(plain).axes)
+
+
+def test_brownian_particles_run_in_a_medium_and_are_held_against_semidiscrete(tmp_path):
+    """Brownian particles in a smooth D field with a reflecting obstacle: the table holds them against
+    semidiscrete as an approximation; their difference is the binomial noise (within 1.5 times its
+    expected size). (Across a sharp layer boundary they are first order in dx: D between cell centres is
+    interpolated, so its jump is spread over a cell.)"""
+    y, x = np.meshgrid(np.arange(14) + 0.5, np.arange(18) + 0.5, indexing="ij")
+    D = 0.06 + 0.05 * np.exp(-((x - 9) ** 2 + (y - 7) ** 2) / 20)
+    text = BASE.replace("diffusivity: 0.2", "diffusivity: {kind: array, path: D.npy}\nobstacles: {kind: shapes, "
+                                            "shapes: [{kind: rectangle, lower: [3, 13], upper: [11, 14]}], "
+                                            "clear: true}").replace(
+        "methods: [explicit, spectral, implicit, gaussian]", "methods: [explicit, semidiscrete, monte_carlo]").replace(
+        "width: 2", "width: 3") + "monte_carlo: {particles: 100000, lattice: false, seed: 3}\n"
+    ds = runner.run(load(_scenario(tmp_path, text.replace("dt: 1.0", "dt: 0.5"), **{"D.npy": D})), progress=False)
+    cmp = metrics.compare(ds)
+    names = [str(p) for p in cmp["pair"].values]
+    assert "monte_carlo-semidiscrete" in names and "mc_max_abs_z" not in cmp
+    i = names.index("monte_carlo-semidiscrete")
+    assert metrics.verdict(cmp, i) == "approximation (no prediction)"
+    n = 100_000
+    expected = ds["semidiscrete"][-1].values / ds["initial"].values.sum() * n
+    counts = ds["monte_carlo"][-1].values / ds["initial"].values.sum() * n
+    noise = np.sqrt((expected * (1 - expected / n)).sum()) / np.linalg.norm(expected)
+    assert np.linalg.norm(counts - expected) / np.linalg.norm(expected) < 1.5 * noise

@@ -36,14 +36,15 @@ def fields(m: Medium):
 
 
 def brownian(m: Medium, u0, dt: float, *, steps: int, particles: int, seed=0, keep=None, ito: bool = True,
-             placement: str = "stratified"):
+             placement: str = "stratified", callback=None, out=None):
     """Brownian particles from ``u0`` (placed uniformly within their cells), binned to cells at the steps
     ``keep``; returns a :class:`~physconv.montecarlo.lattice.ParticleRun`. ``ito=False`` leaves out the
     drift ``∇D`` (to show what it does). Obstacles reflect or absorb (past a solid cell's centre, where the
     finite volumes' zero sits); dirichlet walls are refused."""
     from ..montecarlo import _medium_loops
     from ..montecarlo._random import key_of, seed_sequence
-    from ..montecarlo.lattice import WALL_CODES, ParticleRun, place
+    from .._threads import threads_for
+    from ..montecarlo.lattice import WALL_CODES, ParticleRun, place, record
     from ..solvers.explicit import saved_steps
 
     g = m.grid
@@ -64,19 +65,21 @@ def brownian(m: Medium, u0, dt: float, *, steps: int, particles: int, seed=0, ke
     solid = _padded(m.solid, g.ndim)
     key = key_of(seed)
     keep = saved_steps(steps, None) if keep is None else np.asarray(keep)
-    frames = np.zeros((len(keep),) + g.shape, dtype=np.int64)
-    done = 0
-    for k, target in enumerate(keep):
-        if target > done:
-            _medium_loops.brownian_step_medium(x, alive, done, int(target - done), key, float(dt), h, shape3, kinds,
-                                               D, dD, v, solid, bool(ito), m.velocity is not None,
-                                               m.wall == "absorbing")
-            done = int(target)
+    ghost = ~m.solid.ravel()
+    flags = (bool(ito), m.velocity is not None, m.wall == "absorbing")
+
+    def advance(first, n):
+        _medium_loops.brownian_step_medium(x, alive, first, n, key, float(dt), h, shape3, kinds, D, dD, v, solid,
+                                           *flags)
+
+    def current():
         live = alive.astype(bool)
-        cell = [np.clip(np.floor(x[3 - g.ndim + a, live] / g.spacing[a]).astype(np.int64), -1, n)
-                for a, n in enumerate(g.shape)]
+        cell = [np.floor(x[3 - g.ndim + a, live] / g.spacing[a]).astype(np.int64) for a in range(g.ndim)]
         inside = np.all([(c >= 0) & (c < n) for c, n in zip(cell, g.shape)], axis=0)
         flat = np.ravel_multi_index([c[inside] for c in cell], g.shape)
-        flat = flat[~m.solid.ravel()[flat]]  # alive between an absorbing obstacle's face and its centre: no cell
-        frames[k] = np.bincount(flat, minlength=g.size).reshape(g.shape)
-    return ParticleRun(keep, frames, int(particles), g.mass(u0), g.cell_volume, alive.sum() * np.ones(len(keep)))
+        flat = flat[ghost[flat]]  # alive between an absorbing obstacle's face and its centre: in no cell
+        return np.bincount(flat, minlength=g.size)
+
+    with threads_for(cells.size):
+        frames = record(keep, g.shape, advance, current, callback, 4 * cells.size, None, out)
+    return ParticleRun(keep, frames, int(particles), g.mass(u0), g.cell_volume)

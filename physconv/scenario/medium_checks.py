@@ -54,11 +54,10 @@ def check_medium(s, grid: Grid, m) -> None:
     for method, reason in (("spectral", why_not_spectral(m)), ("gaussian", why_not_gaussian(m))):
         if method in s.methods and reason is not None:
             raise _KeyProblem(("methods",), f"{method}: {reason}; drop it from methods")
-    if "monte_carlo" in s.methods and not s.monte_carlo.lattice:
-        raise _KeyProblem(("monte_carlo", "lattice"), "Brownian particles in a medium have no exact discrete "
-                                                      "expectation for the table's binomial check; they run from "
-                                                      "Python (physconv.medium.brownian); in a scenario, lattice "
-                                                      "walkers (lattice: true) jump with P's probabilities")
+    if "monte_carlo" in s.methods and not s.monte_carlo.lattice and any(
+            b.kind == "dirichlet" for b in grid.boundaries):
+        raise _KeyProblem(("monte_carlo", "lattice"), "Brownian particles in a medium have no rule for dirichlet "
+                                                      "walls; lattice walkers (lattice: true) have none either")
     try:
         u0 = s.initial_field(grid)
     except (ValueError, OSError):
