@@ -50,9 +50,6 @@ def explicit(m: Medium, u0, dt: float, steps: int, save_every: int | None = None
     elif m.grid.ndim == 2 and closed:  # no sink: a cell's own weight is 1 - its faces' (one stream fewer)
         def advance(a, b, n):
             return _medium_loops.fv_steps_2d_closed(a, b, n, w[2], w[4])
-    elif m.grid.ndim == 2 and add is None:  # a loop over rows as contiguous views
-        def advance(a, b, n):
-            return _medium_loops.fv_steps_2d(a, b, n, c, *w[2:])
     else:
         def advance(a, b, n):
             return _medium_loops.fv_steps(a, b, n, c, *w, *extra)

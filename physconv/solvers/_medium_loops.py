@@ -49,30 +49,8 @@ def fv_steps(a, b, nsteps, c, fz, rz, fy, ry, fx, rx, add, has_add):
 
 
 @nb.njit(parallel=True, cache=True)
-def fv_steps_2d(a, b, nsteps, c, fy, ry, fx, rx):
-    """:func:`fv_steps` for a 2-D grid without a wall constant: rows taken as 1-D views, so that the
-    x-interior of each row is one loop over contiguous arrays (it vectorises)."""
-    _, ny, nx = a.shape
-    for s in range(nsteps):
-        src, dst = (a, b) if s % 2 == 0 else (b, a)
-        for y in prange(ny):
-            yl, yh = (y - 1) % ny, (y + 1) % ny
-            out, mid, lo, hi = dst[0, y], src[0, y], src[0, yl], src[0, yh]
-            cc, fb, rr, fxr, rxr = c[0, y], fy[0, yl], ry[0, y], fx[0, y], rx[0, y]
-            for x in range(1, nx - 1):
-                out[x] = (cc[x] * mid[x] + fxr[x - 1] * mid[x - 1] + rxr[x] * mid[x + 1]
-                          + fb[x] * lo[x] + rr[x] * hi[x])
-            for x in (0, nx - 1):
-                if x == nx - 1 and nx == 1:
-                    break
-                xl, xh = (x - 1) % nx, (x + 1) % nx
-                out[x] = (cc[x] * mid[x] + fxr[xl] * mid[xl] + rxr[x] * mid[xh] + fb[x] * lo[x] + rr[x] * hi[x])
-    return nsteps % 2
-
-
-@nb.njit(parallel=True, cache=True)
 def fv_steps_2d_closed(a, b, nsteps, fy, fx):
-    """:func:`fv_steps_2d` for a still 2-D medium with no sink (reflecting and periodic walls, reflecting
+    """:func:`fv_steps` for a still 2-D medium with no sink (reflecting and periodic walls, reflecting
     obstacles): every column of P sums to one, so a cell's own weight is ``1 -`` the weights of its four
     faces, read with its neighbours' (one stream of memory fewer)."""
     _, ny, nx = a.shape
