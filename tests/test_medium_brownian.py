@@ -21,8 +21,8 @@ def test_a_uniform_field_stays_uniform_only_with_the_ito_drift(ito, uniform):
     g = Grid((32,), 1.0, "periodic")
     x = np.arange(32) + 0.5
     D = 0.1 + 0.08 * np.sin(2 * np.pi * x / 32)
-    n = 20_000
-    run = brownian(medium.build(g, D), np.ones(32), 0.5, steps=2000, particles=n, seed=2, keep=[2000], ito=ito)
+    n = 12_000
+    run = brownian(medium.build(g, D), np.ones(32), 0.5, steps=1200, particles=n, seed=2, keep=[1200], ito=ito)
     chi2 = _chi2_per_cell(run.counts[0], np.full(32, n / 32))
     assert (chi2 < 2.0) == uniform, chi2
     if not uniform:
@@ -48,7 +48,7 @@ def test_brownian_particles_in_a_d_field_with_an_obstacle_follow_a_fine_semidisc
     u0 = np.zeros(shape)
     u0[8:12, 6:10] = 1.0
     u0_fine = np.repeat(np.repeat(u0, 2, axis=0), 2, axis=1)
-    n = 60_000
+    n = 40_000
     m = medium.build(g, D_at(g), solid_at(g))
     run = brownian(m, u0, 0.25, steps=800, particles=n, seed=4, keep=[800])
     exact = medium.semidiscrete(medium.build(fine, D_at(fine), solid_at(fine)), u0_fine, 200.0)

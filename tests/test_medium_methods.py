@@ -34,8 +34,9 @@ def test_a_solid_column_is_a_domain_wall_for_crank_nicolson_and_the_exact_power(
     np.testing.assert_allclose(power[-1], medium.explicit(m, u0, 1.0, 30), rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("wall", ["reflecting", "absorbing"])
-@pytest.mark.parametrize("mode", ["particles", "counts"])
+@pytest.mark.parametrize("wall, mode", [("reflecting", "counts"), ("absorbing", "particles"),
+                                        pytest.param("reflecting", "particles", marks=pytest.mark.slow),
+                                        pytest.param("absorbing", "counts", marks=pytest.mark.slow)])
 def test_walkers_left_of_a_solid_column_follow_a_grid_that_ends_there(wall, mode):
     """Binomial check (Bonferroni over cells, chi-square, survivors) of the walkers left of the column
     against explicit steps on the small grid; the walkers right of it stay right of it."""
@@ -134,8 +135,10 @@ def _media(g):
             "drift": dict(diffusivity=0.1, solid=solid, velocity=shear)}
 
 
-@pytest.mark.parametrize("case", ["obstacles", "layers", "drift"])
-@pytest.mark.parametrize("mode", ["particles", "counts"])
+@pytest.mark.parametrize("case, mode", [("obstacles", "particles"), ("layers", "counts"), ("drift", "particles"),
+                                        pytest.param("obstacles", "counts", marks=pytest.mark.slow),
+                                        pytest.param("layers", "particles", marks=pytest.mark.slow),
+                                        pytest.param("drift", "counts", marks=pytest.mark.slow)])
 def test_walkers_follow_explicit_steps_in_every_cell(case, mode):
     g = Grid((16, 22), 1.0, {"y": "reflecting", "x": "absorbing"})
     m = medium.build(g, **_media(g)[case])
