@@ -447,6 +447,9 @@ def plot(result, out_file, kind, pair, scale):
             if ds["initial"].ndim != 1:
                 raise _Failure(f"{result}: a space-time picture needs a 1-D result")
             return P.spacetime(ds).figure
+        if kind in ("propagator", "homogenised") and "diffusivity" not in ds.attrs and "medium" not in ds.attrs:
+            raise _Failure(f"{result}: a kernel's result has one propagator, the kernel's n-step power: "
+                           "--kind kernel draws it")
         if kind == "propagator":
             from .plot_medium import propagator
 

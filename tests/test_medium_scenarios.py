@@ -207,3 +207,15 @@ def test_brownian_particles_run_in_a_medium_and_are_held_against_semidiscrete(tm
     counts = ds["monte_carlo"][-1].values / ds["initial"].values.sum() * n
     noise = np.sqrt((expected * (1 - expected / n)).sum()) / np.linalg.norm(expected)
     assert np.linalg.norm(counts - expected) / np.linalg.norm(expected) < 1.5 * noise
+
+
+def test_a_kernels_result_is_pointed_to_its_kernel_picture(tmp_path, capsys):
+    text = BASE.replace("diffusivity: 0.2", "kernel: {name: box}").replace(
+        "methods: [explicit, spectral, implicit, gaussian]", "methods: [explicit]")
+    assert cli.main(["run", str(_scenario(tmp_path, text)), "--out", str(tmp_path), "--quiet", "--no-plot"]) == 0
+    capsys.readouterr()
+    for kind in ("propagator", "homogenised"):
+        assert cli.main(["plot", str(tmp_path / "med.nc"), "--kind", kind]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and "--kind kernel" in err and err.count("\n") == 1
+        assert not (tmp_path / f"med-{kind}.png").exists()
