@@ -229,6 +229,12 @@ class Scenario(_Strict):
             periodic = [b.kind == "periodic" for b in self.make_grid().boundaries]
             total += BYTES_PER_TASK * task_count(self.grid.shape, self.chunks, reach, self.saved_steps(), periodic)
             total += 0 if held else 8 * cells * frames
+        if "spectral" in self.methods and self.medium() is not None:  # P^n by a dense eigendecomposition
+            from ..medium.methods import kernel_of
+
+            m = self.medium()
+            if kernel_of(m, 1.0) is None:
+                total += 3 * 8 * int((~m.solid).sum()) ** 2  # P, its eigenvectors and LAPACK's work
         if held:
             return total + BASE_MEMORY + 8 * cells * (frames * (len(self.methods) + 6) + 24)
         return total + BASE_MEMORY + 8 * cells * (2 * len(self.methods) + 24) + PER_FRAME * frames
