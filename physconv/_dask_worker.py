@@ -11,3 +11,15 @@ def dask_setup(worker) -> None:
     printing its one line. Workers now ignore it and are closed by that process.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import logging
+
+    logging.getLogger("distributed.worker").addFilter(_LostScheduler())
+
+
+class _LostScheduler:
+    """Drops the worker's "failed to communicate with scheduler during heartbeat" report (with its
+    traceback): it comes only when the scheduler has gone, that is when the command that started the cluster
+    is closing it after Ctrl-C, SIGTERM or an error, and says so itself in one line."""
+
+    def filter(self, record) -> bool:
+        return "Failed to communicate with scheduler during heartbeat" not in record.getMessage()

@@ -96,3 +96,18 @@ def test_too_many_local_workers_for_the_memory_is_blamed_on_workers(tmp_path, ca
     assert status == 2 and len(err) == 1 and err[0].startswith(f"error: --workers {workers}: the local workers share")
     fit = int(err[0].split("use --workers ")[1].split()[0])
     assert 1 <= fit < workers and not (tmp_path / "s.zarr").exists()
+
+
+def test_a_workers_heartbeat_to_a_closed_scheduler_is_not_printed_and_other_errors_are():
+    """While the command closes its cluster after Ctrl-C, a worker may still try to reach the scheduler;
+    that report (with its traceback) was printed beside the command's one line."""
+    import logging
+
+    from physconv._dask_worker import _LostScheduler
+
+    def record(message):
+        return logging.LogRecord("distributed.worker", logging.ERROR, __file__, 1, message, None, None)
+
+    keep = _LostScheduler()
+    assert not keep.filter(record("Failed to communicate with scheduler during heartbeat."))
+    assert keep.filter(record("Compute Failed"))
