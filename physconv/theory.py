@@ -184,9 +184,6 @@ class SemidiscreteErrors:
         steps = round(t / self.dt)
         return (steps * (P @ back - x))[:-1].reshape(self.shape)
 
-    def crank_nicolson(self, u, t: float) -> np.ndarray:
-        return (t * self.dt**2 / 12.0 * (self.L @ (self.L @ self._rate(u)))).reshape(self.shape)
-
     def adi_at(self, u0):
         """Predicted ``Douglas ADI - e^{tL}`` as a function of increasing times ``t``. The split's local
         error :math:`\\Delta t^3 M r` with :math:`M = L^2/12 - \\sum_{a<b} L_a L_b / 4` (ordered as the stages

@@ -68,7 +68,7 @@ def effective_diffusivity(m: Medium, dt: float, steps: int, walkers: int = 100_0
     with threads_for(walkers):
         for target in marks:
             if target > done:
-                _medium_loops.walk_tracked(pos, disp, done, target - done, key, dest32, cum, jump)
+                _medium_loops.walk(pos, disp, done, target - done, key, dest32, cum, jump)
                 done = target
             x = disp * h
             msd.append((x**2).mean(axis=1))

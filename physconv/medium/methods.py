@@ -41,10 +41,9 @@ def why_not_spectral(m: Medium) -> str | None:
 def why_not_gaussian(m: Medium) -> str | None:
     """Why the heat kernel does not describe ``m``, or None (uniform D per axis; drift on periodic walls)."""
     if not m.uniform:
-        what = "obstacles" if m.solid.any() else "a diffusivity field" if not m.still is False else "a velocity field"
-        if not m.solid.any():
-            d = m.diffusivity.reshape(m.grid.ndim, -1)
-            what = "a diffusivity field" if not np.all(d == d[:, :1]) else "a velocity field"
+        d = m.diffusivity.reshape(m.grid.ndim, -1)
+        what = "obstacles" if m.solid.any() else "a diffusivity field" if not np.all(d == d[:, :1]) else \
+            "a velocity field"
         return (f"with {what} the propagator depends on position: no single heat kernel describes it "
                 "(compare explicit with semidiscrete)")
     if not m.still and not all(b.kind == "periodic" for b in m.grid.boundaries):

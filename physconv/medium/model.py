@@ -90,7 +90,7 @@ def build(grid: Grid, diffusivity, solid=None, wall: str = "reflecting", velocit
     velocity : sequence of ndim floats or array ``(ndim, *grid.shape)``, optional
         A constant drift or the velocity at every cell centre (length/time), finite.
     """
-    nd, shape = grid.ndim, grid.shape
+    shape = grid.shape
     solid = np.zeros(shape, dtype=bool) if solid is None else np.asarray(solid)
     if solid.shape != shape or solid.dtype != bool:
         raise MediumError(f"the solid mask must be booleans of the grid's shape {shape}, got {solid.dtype} "

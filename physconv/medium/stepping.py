@@ -92,18 +92,7 @@ def crank_nicolson(m: Medium, u0, dt: float, keep, callback=None, out=None) -> n
     lu = splu((eye - 0.5 * dt * L).tocsc())
     right = (eye + 0.5 * dt * L).tocsr()
     c = dt * b
-    frames = _frames(m, keep, out)
-    done = 0
-    for i, target in enumerate(keep):
-        while done < target:
-            u = lu.solve(right @ u + c)
-            done += 1
-            if done % 16 == 0 or done == target:
-                check_interrupt()
-                if callback is not None:
-                    callback(done)
-        frames[i] = u.reshape(m.grid.shape)
-    return frames
+    return _march(m, u, lambda u: lu.solve(right @ u + c), keep, callback, out)
 
 
 def adi(m: Medium, u0, dt: float, keep, callback=None, out=None) -> np.ndarray:
@@ -129,21 +118,14 @@ def adi(m: Medium, u0, dt: float, keep, callback=None, out=None) -> np.ndarray:
     b = sum(p[5] for p in parts)
     half = 0.5 * dt
     solvers = [(LineSolver(m, a, half, p), half * _sparse(n, [p[:4]], p[4])) for a, p in enumerate(parts)]
-    frames = _frames(m, keep, out)
-    done = 0
-    for i, target in enumerate(keep):
-        while done < target:
-            v = u + dt * (L @ u + b)
-            for solve, hL in solvers:
-                v = solve(v - hL @ u)
-            u = v
-            done += 1
-            if done % 16 == 0 or done == target:
-                check_interrupt()
-                if callback is not None:
-                    callback(done)
-        frames[i] = u.reshape(m.grid.shape)
-    return frames
+
+    def step(u):
+        v = u + dt * (L @ u + b)
+        for solve, hL in solvers:
+            v = solve(v - hL @ u)
+        return v
+
+    return _march(m, u, step, keep, callback, out)
 
 
 def semidiscrete(m: Medium, u0, times) -> np.ndarray:
@@ -210,6 +192,22 @@ def power(m: Medium, u0, dt: float, keep, out=None) -> np.ndarray:
         full = np.zeros(m.grid.size)
         full[fluid] = V @ (lam**n * c0 + geometric * cb)
         frames[i] = full.reshape(m.grid.shape)
+    return frames
+
+
+def _march(m: Medium, u, step, keep, callback, out):
+    """Frames at the steps ``keep`` of ``u <- step(u)`` (flat fields); Ctrl-C and ``callback`` every 16 steps."""
+    frames = _frames(m, keep, out)
+    done = 0
+    for i, target in enumerate(keep):
+        while done < target:
+            u = step(u)
+            done += 1
+            if done % 16 == 0 or done == target:
+                check_interrupt()
+                if callback is not None:
+                    callback(done)
+        frames[i] = u.reshape(m.grid.shape)
     return frames
 
 

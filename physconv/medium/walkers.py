@@ -61,8 +61,10 @@ def lattice(m: Medium, u0, dt: float, *, steps: int, particles: int, seed=0, kee
         cum = np.cumsum(prob, axis=1)
         cum[np.arange(cum.shape[1]) >= last[:, None]] = np.inf  # round-off never walks into an unused slot
 
+        untracked, no_jumps = np.zeros((0, pos.size), dtype=np.int64), np.zeros((1, 1, 0), dtype=np.int8)
+
         def advance(first, n):
-            _medium_loops.walk(pos, first, n, key, dest, cum)
+            _medium_loops.walk(pos, untracked, first, n, key, dest, cum, no_jumps)
 
         def current():
             live = pos[pos >= 0]

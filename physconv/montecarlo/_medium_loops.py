@@ -18,13 +18,16 @@ GANG = 256  # particles moved step by step together: their independent table loo
 
 
 @nb.njit(parallel=True, cache=True)
-def walk(pos, first_step, nsteps, key, dest, cum):
+def walk(pos, disp, first_step, nsteps, key, dest, cum, jump):
     """Move every live particle ``nsteps`` times; step ``s`` of particle ``i`` draws uniform ``s`` of stream
-    ``i``, so any split of the steps into calls gives the same walk. Particles go in gangs of
+    ``i``, so any split of the steps into calls gives the same walk. Each jump adds to ``disp[a, i]`` its
+    displacement along axis ``a`` in cells (``jump[c, j, a]``, wraps unfolded: the unwrapped path, for a mean
+    squared displacement); ``disp`` of no axis, shape (0, N), tracks nothing. Particles go in gangs of
     :data:`GANG`, each step for the whole gang in turn: one particle's steps depend on each other, the
     gang's do not, so their table lookups overlap."""
     npart = pos.shape[0]
     k = dest.shape[1]
+    ndim = disp.shape[0]
     ngangs = (npart + GANG - 1) // GANG
     for gang in prange(ngangs):
         lo, hi = gang * GANG, min(npart, (gang + 1) * GANG)
@@ -40,6 +43,8 @@ def walk(pos, first_step, nsteps, key, dest, cum):
                 j = 0
                 for t in range(k - 1):  # cum increases: the count of those below u is the outcome, no branch
                     j += u >= cum[c, t]
+                for a in range(ndim):
+                    disp[a, i] += jump[c, j, a]
                 pos[i] = dest[c, j]
 
 
@@ -85,33 +90,6 @@ def counts_step(counts, key, step, dest, share, partial):
             total += partial[t, c]
         counts[c] = total
     return lost.sum()
-
-
-@nb.njit(parallel=True, cache=True)
-def walk_tracked(pos, disp, first_step, nsteps, key, dest, cum, jump):
-    """:func:`walk`, adding to ``disp[a, i]`` each jump's displacement along axis ``a`` in cells (``jump[c, j, a]``,
-    wraps unfolded): the unwrapped path of every particle, for its mean squared displacement."""
-    npart = pos.shape[0]
-    k = dest.shape[1]
-    ndim = disp.shape[0]
-    ngangs = (npart + GANG - 1) // GANG
-    for gang in prange(ngangs):
-        lo, hi = gang * GANG, min(npart, (gang + 1) * GANG)
-        bases = np.empty(hi - lo, dtype=np.uint64)
-        for i in range(lo, hi):
-            bases[i - lo] = stream(key, i)
-        for s in range(first_step, first_step + nsteps):
-            for i in range(lo, hi):
-                c = pos[i]
-                if c < 0:
-                    continue
-                u = uniform_at(bases[i - lo], s)
-                j = 0
-                for t in range(k - 1):  # cum increases: the count of those below u is the outcome, no branch
-                    j += u >= cum[c, t]
-                for a in range(ndim):
-                    disp[a, i] += jump[c, j, a]
-                pos[i] = dest[c, j]
 
 
 @nb.njit(inline="always", cache=True)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numba as nb
 from numba import prange
 
+from ._loops import _wrap
+
 
 @nb.njit(inline="always", cache=True)
 def _end(src, z, y, x, ny, nx, c, fy, ry, fx, rx, yl, yh):
@@ -110,12 +112,3 @@ def fv_blocked_2d_closed(a, b, k, band, ring, fy, fx, periodic):
                     mid, lo, hi = ring[base + v % 3], ring[base + vl % 3], ring[base + vh % 3]
                 out = b[y] if s == k else ring[(bi * k + s) * 3 + v % 3]
                 _closed_row(out, mid, lo, hi, fy[_wrap(v - 1, ny)], fy[y], fx[y], nx)
-
-
-@nb.njit(inline="always", cache=True)
-def _wrap(v, n):
-    if v < 0:
-        return v + n
-    if v >= n:
-        return v - n
-    return v
