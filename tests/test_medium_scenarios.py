@@ -219,3 +219,19 @@ def test_a_kernels_result_is_pointed_to_its_kernel_picture(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("error: ") and "--kind kernel" in err and err.count("\n") == 1
         assert not (tmp_path / f"med-{kind}.png").exists()
+
+
+def test_a_medium_that_walls_fill_draws_its_mass_not_a_share_above_one(tmp_path):
+    """Dirichlet walls bring salt into an empty layered slab: the panel draws the mass (it starts at 0),
+    not a survival share that would leave its axis."""
+    from physconv import plot
+
+    text = BASE.replace("boundary: reflecting", "boundary: dirichlet\nboundary_value: 1.0").replace(
+        "diffusivity: 0.2", "diffusivity: [0.1, 0.2]").replace(
+        "initial: {kind: gaussian, center: [7, 5], width: 2}", "initial: {kind: two_halves, axis: x, left: 0.0, "
+                                                                "right: 0.0}").replace(
+        "methods: [explicit, spectral, implicit, gaussian]", "methods: [explicit, semidiscrete]")
+    ds = runner.run(load(_scenario(tmp_path, text)), progress=False)
+    ax = next(a for a in plot.overview(ds).axes if "salt" in a.get_title())
+    assert ax.get_title() == "the salt in the domain (walls add it)"
+    assert ax.get_ylim()[1] >= float(metrics.compare(ds)["mass"].max())
