@@ -127,11 +127,14 @@ def _per_axis(value, grid: Grid, name: str, allow_scalar: bool) -> np.ndarray:
     raise MediumError(f"{name} must be {forms}, got shape {a.shape}")
 
 
-def field(m: Medium, u0) -> np.ndarray:
-    """``u0`` flattened (a copy), checked to be the grid's shape and empty in solid cells."""
+def field(m: Medium, u0, copy: bool = True) -> np.ndarray:
+    """``u0`` flattened (a copy unless ``copy`` is false), checked to be the grid's shape and empty in
+    solid cells."""
     u = np.asarray(u0, dtype=float)
     if u.shape != m.grid.shape:
         raise MediumError(f"the field has shape {u.shape}, the grid {m.grid.shape}")
-    if np.any(u[m.solid] != 0):
+    if "solid_cells" not in m.cache:  # their flat indices: a gather, not a boolean pass over the grid
+        m.cache["solid_cells"] = np.flatnonzero(m.solid)
+    if np.any(u.ravel()[m.cache["solid_cells"]] != 0):
         raise MediumError("the field holds something inside solid cells; they hold nothing")
-    return u.ravel().copy()
+    return u.ravel().copy() if copy else u.ravel()

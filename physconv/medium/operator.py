@@ -172,7 +172,15 @@ def stable_dt(m: Medium, parts=None) -> float:
     probability kernel, and its columns' Gershgorin discs lie in the unit disc); uniform:
     ``1 / sum_a (2 D_a / h_a^2 + |v_a| / h_a)``. ``parts``: :func:`structured` already built.
     """
-    parts = structured(m) if parts is None else parts
+    if parts is None and "stable_dt" in m.cache:
+        return m.cache["stable_dt"]
+    limit = _stable_dt(m, structured(m) if parts is None else parts)
+    if parts is None:
+        m.cache["stable_dt"] = limit  # a medium does not change: 0.15 s on 2048^2, once
+    return limit
+
+
+def _stable_dt(m: Medium, parts) -> float:
     diag = sum(p[2] for p in parts)
     if not m.still:
         worst = float(np.abs(diag).max())

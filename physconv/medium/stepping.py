@@ -30,7 +30,7 @@ def explicit(m: Medium, u0, dt: float, steps: int, save_every: int | None = None
     from ..solvers import _medium_loops, workspace
     from ..solvers.explicit import _drive, _fused, temporal_blocking
 
-    u = field(m, u0).reshape(m.grid.shape)
+    u = field(m, u0, copy=False).reshape(m.grid.shape)  # read, never written
     check_dt(m, dt)
     c, w, add = weights(m, dt)  # built once per medium and dt (kept in its cache)
     extra = (add, True) if add is not None else (c, False)

@@ -65,11 +65,20 @@ def fv_steps_2d_closed(a, b, nsteps, fy, fx):
 
 
 @nb.njit(inline="always", cache=True)
+def _closed_interior(out, mid, lo, hi, fb, fr, fxr, m):
+    """Cells 1 .. m of a row, read through views that start one cell left (``mid``, ``fxr``) or at the
+    first (the others): every index is the loop's own, never negative, so the loop vectorises (an index
+    that might be negative costs a wrap-around test per read: half the speed)."""
+    for i in range(m):
+        wl, wr, wb, wt = fxr[i], fxr[i + 1], fb[i], fr[i]
+        out[i] = ((1.0 - wl - wr - wb - wt) * mid[i + 1] + wl * mid[i] + wr * mid[i + 2] + wb * lo[i] + wt * hi[i])
+
+
+@nb.njit(inline="always", cache=True)
 def _closed_row(out, mid, lo, hi, fb, fr, fxr, nx):
     """One row of :func:`fv_steps_2d_closed` (the same arithmetic, term for term)."""
-    for x in range(1, nx - 1):
-        wl, wr, wb, wt = fxr[x - 1], fxr[x], fb[x], fr[x]
-        out[x] = ((1.0 - wl - wr - wb - wt) * mid[x] + wl * mid[x - 1] + wr * mid[x + 1] + wb * lo[x] + wt * hi[x])
+    if nx > 2:
+        _closed_interior(out[1:], mid, lo[1:], hi[1:], fb[1:], fr[1:], fxr, nx - 2)
     for x in (0, nx - 1):
         if x == nx - 1 and nx == 1:
             break
