@@ -766,5 +766,7 @@ def _umask() -> int:
     return mask
 
 
+from . import cli_inverse  # noqa: E402,F401  (registers fit and deblur on the group)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

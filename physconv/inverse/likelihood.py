@@ -1,0 +1,74 @@
+"""The likelihood of frames under a propagator, with every mode's unknown true amplitude profiled out.
+
+Per mode k the frames are ``F_ik = g_ik(theta) a_k + e_ik``, ``e`` white with variance ``s^2 v_i``
+(``v_i`` the frame's relative noise, ``w_i = 1 / v_i``): every frame is noisy, the first included
+(errors in variables). Maximising over the amplitude ``a_k`` leaves
+
+.. math:: Q_k(\\theta) = \\sum_i w_i |F_{ik}|^2 - \\frac{|\\sum_i w_i \\bar g_{ik} F_{ik}|^2}{\\sum_i w_i |g_{ik}|^2},
+          \\qquad -2 s^2 \\log L = \\sum_k Q_k + \\text{const}
+
+(for two frames, ``|B - g A|^2 / (1 + g^2)``). At the true theta each ``Q_k / s^2`` is chi-square with
+``dof_k (T - 1)`` degrees of freedom whatever ``a_k``, so ``sum Q / (dof - p)`` estimates ``s^2``. The
+information about theta, with the amplitudes as nuisance parameters (their efficient information), is
+
+.. math:: I_{pq} = \\frac1{s^2}\\sum_k |a_k|^2\\,\\mathrm{Re}\\Big[\\sum_i w_i \\bar g'_{pi} g'_{qi}
+          - \\frac{\\overline{X_p} X_q}{\\sum_i w_i |g_i|^2}\\Big],\\qquad X_p = \\sum_i w_i \\bar g_i g'_{pi}
+
+(the part of each derivative that a change of amplitude cannot mimic). The transform being orthonormal,
+this is the likelihood of the frames in real space too.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Profile(NamedTuple):
+    """Per mode: ``Q`` (M,), its gradient ``dQ`` (p, M), the profiled amplitude ``a`` (M,), ``Sgg`` (M,),
+    and the per-mode information without the factor ``|a|^2 / s^2``: ``info`` (p, p, M)."""
+
+    Q: np.ndarray
+    dQ: np.ndarray
+    a: np.ndarray
+    Sgg: np.ndarray
+    info: np.ndarray
+
+
+def profile(F: np.ndarray, w: np.ndarray, g: np.ndarray, dg: np.ndarray) -> Profile:
+    """The profiled objective and its parts for frames ``F`` (T, M), weights ``w`` (T,), transfer ``g``
+    (T, M) and its derivatives ``dg`` (p, T, M)."""
+    wc = w[:, None]
+    Sgg = np.einsum("tm,tm->m", wc * g.conj(), g).real
+    Sgg = np.maximum(Sgg, np.finfo(float).tiny)
+    SgF = np.einsum("tm,tm->m", wc * g.conj(), F)
+    a = SgF / Sgg
+    r = F - g * a[None]  # the residuals themselves: SFF - |SgF|^2 / Sgg cancels to round-off noise
+    Q = np.einsum("tm,tm->m", wc * r.conj(), r).real
+    dSgF = np.einsum("ptm,tm->pm", wc * dg.conj(), F)
+    X = np.einsum("tm,ptm->pm", wc * g.conj(), dg)
+    dSgg = 2 * X.real
+    dQ = -2 * (SgF.conj()[None] * dSgF).real / Sgg + np.abs(SgF)[None] ** 2 * dSgg / Sgg**2
+    gg = np.einsum("ptm,qtm->pqm", wc * dg.conj(), dg)
+    info = (gg - X.conj()[:, None] * X[None, :] / Sgg).real
+    return Profile(Q, dQ, a, Sgg, info)
+
+
+def amplitude2(pr: Profile, s2: float, dof: np.ndarray) -> np.ndarray:
+    """``|a_k|^2`` estimated without the noise's share: ``|a_hat|^2 - dof s^2 / Sgg``, at least 0."""
+    return np.maximum(np.abs(pr.a) ** 2 - dof * s2 / pr.Sgg, 0.0)
+
+
+def information(pr: Profile, s2: float, dof: np.ndarray) -> np.ndarray:
+    """The Fisher information about theta (p, p): the module's formula with ``|a|^2`` from
+    :func:`amplitude2`. For complex modes each of the real and imaginary parts carries ``s^2``."""
+    return np.einsum("pqm,m->pq", pr.info, amplitude2(pr, s2, dof)) / s2
+
+
+def sandwich(pr: Profile, info: np.ndarray, s2: float) -> np.ndarray:
+    """The robust covariance of theta: ``I^-1 (sum_k u_k u_k^T) I^-1`` with the per-mode scores
+    ``u_k = -dQ_k / (2 s^2)``; it equals ``I^-1`` when the model and its noise are right."""
+    u = -pr.dQ / (2 * s2)
+    inv = np.linalg.inv(info)
+    return inv @ (u @ u.T) @ inv
