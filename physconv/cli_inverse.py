@@ -55,8 +55,9 @@ _boundary_opt = click.option("--boundary", callback=_boundary, metavar="WALLS", 
 @click.option("--propagator", type=click.Choice(["continuous", "steps"]), default="continuous", show_default=True,
               help="continuous: exp(-t k.D.k), for data from any process; steps: the FTCS step's transfer.")
 @click.option("--step-dt", type=float, callback=_finite, help="Time of one step, with --propagator steps.")
-@click.option("--noise", type=click.Choice(["gaussian", "poisson"]), default=None,
-              help="Noise model (default: poisson for monte_carlo counts, else gaussian).")
+@click.option("--noise", type=click.Choice(["gaussian", "poisson", "walk"]), default=None,
+              help="gaussian: white, independent frames; poisson: independent counts; walk: the frames of one "
+                   "particle walk (default for monte_carlo results, else gaussian).")
 @click.option("--bootstrap", type=click.IntRange(0, 10_000), default=0, show_default=True,
               help="Parametric bootstrap replicas for a second standard error.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")

@@ -47,7 +47,7 @@ def fit_figure(frames, res) -> Figure:
     p = res.parts
     md, m, F, tau = p["modes"], p["model"], p["F"], p["tau"]
     g, _ = m.transfer(res.theta, tau)
-    pred_last = md.field(g[-1] * p["profile"].a)
+    pred_last = md.field(p["predicted_last"])
     last = md.field(F[-1])  # the data on the same modes (a periodic axis's Nyquist mode is not fitted)
     fig = Figure(figsize=(15, 4.2), layout="constrained")
     axes = fig.subplots(1, 4)

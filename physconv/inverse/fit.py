@@ -99,10 +99,15 @@ def fit(frames: Frames, model=("diffusivity",), propagator: str = "continuous", 
     dof = md.dof
     v = _relative_noise(frames)
     w = 1.0 / v
-    Fw = F * np.sqrt(w)[:, None]  # the floor in units of s: compare like with like across frames
-    floor2 = _noise_floor(Fw, md, dof)
+    floor2 = _noise_floor(F * np.sqrt(w)[:, None], md, dof)  # in units of s: alike across frames
     theta = models.initial(m, F, tau, floor2 * v.max(), dof)
-    theta, pr = _maximise(m, F, w, tau, theta)
+    walk = frames.noise == "walk"  # one particle walk: each frame is exact as the next one's start
+    if walk:
+        w = w[1:]
+    theta, pr = _maximise(m, F, w, tau, theta, walk)
+    if walk:  # a mode's step noise is about (1 - |G|^2) of the counts' (what the step leaves of its variance)
+        w = _walk_weights(m, theta, tau, w)
+        theta, pr = _maximise(m, F, w, tau, theta, walk)
     known = _known_scale(frames)
     n_obs = int(dof.sum()) * (len(F) - 1)
     s2 = pr.Q.sum() / max(n_obs - len(theta), 1) if known is None else known
@@ -115,26 +120,43 @@ def fit(frames: Frames, model=("diffusivity",), propagator: str = "continuous", 
     chi2, p, verdict = _verdict(pr, dof, len(F), s2, known)
     res = FitResult(m.parts, m.names, theta, stderr, crb, corr, float(np.sqrt(s2 * v.mean())), chi2, p, verdict,
                     int(F.shape[1]), len(F))
-    res.parts = {"modes": md, "model": m, "F": F, "w": w, "tau": tau, "profile": pr, "s2": s2}
+    if walk:
+        G, _ = m.transfer(theta, np.diff(tau)[-1:])
+        last = G[0] * F[-2]
+    else:
+        g, _ = m.transfer(theta, tau[-1:])
+        last = g[0] * pr.a
+    res.parts = {"modes": md, "model": m, "F": F, "w": w, "tau": tau, "profile": pr, "s2": s2, "predicted_last": last}
     if any(k.startswith("D_") for k in m.names):
         res.extra["tensor"] = _tensor(m.names, theta, cov, crb, frames.grid.ndim)
     if bootstrap:
-        res.bootstrap = _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, bootstrap, seed)
+        res.bootstrap = _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, bootstrap, seed, walk)
     return res
 
 
 def _relative_noise(frames: Frames) -> np.ndarray:
     """Each frame's noise variance up to one common factor: 1 (gaussian) or its mean value (poisson)."""
     if frames.noise == "gaussian":
-        return np.ones(len(frames.data))
+        return np.ones(len(frames.data))  # poisson and walk: counts
     means = frames.data.reshape(len(frames.data), -1).mean(axis=1)
     if np.any(means <= 0):
-        raise InverseError(f"{frames.source}: a frame holds no counts; poisson noise needs counts in every frame")
+        raise InverseError(f"{frames.source}: a frame holds no counts; {frames.noise} noise needs counts in every frame")
     return means
 
 
+def _walk_weights(m, theta, tau, w):
+    """Weights of a walk's intervals per mode: ``w_i / (1 - |G_ik|^2)``. For independent walkers from
+    counts ``N`` near a level ``n``, the step's noise has covariance ``diag(P N) - P diag(N) P^T``, about
+    ``n (I - P P^T)``: in mode k, ``n (1 - |G_k|^2)`` (nothing in a mode the step keeps whole, such as the
+    mass between closed walls; capped at a millionth)."""
+    G, _ = m.transfer(theta, np.diff(tau))
+    return w[:, None] / np.maximum(1.0 - np.abs(G) ** 2, 1e-6)
+
+
 def _known_scale(frames: Frames):
-    """The common noise factor when it is known (counts of known size: variance = value / counts_per_unit)."""
+    """The common noise factor when it is known: independent counts of known size (variance = value /
+    counts_per_unit). A walk's step noise is smaller than its counts' (particles move together), so it is
+    estimated."""
     if frames.noise == "poisson" and frames.counts_per_unit:
         return 1.0 / frames.counts_per_unit
     return None
@@ -149,13 +171,22 @@ def _noise_floor(F, md, dof) -> float:
     return float(np.median(x) / np.where(dof[fine] == 1, 0.455, np.log(2)).mean()) + np.finfo(float).tiny
 
 
-def _maximise(m, F, w, tau, theta):
-    """Fisher scoring on the profiled objective, halving steps that do not lower it."""
+def _profile(m, F, w, tau, theta, walk):
+    """The profiled objective (:func:`.likelihood.profile`), or for one walk's frames the conditional one
+    (:func:`.likelihood.markov`) over the intervals between consecutive frames."""
+    if walk:
+        G, dG = m.transfer(theta, np.diff(tau))
+        return likelihood.markov(F, w, G, dG)
     g, dg = m.transfer(theta, tau)
-    pr = likelihood.profile(F, w, g, dg)
+    return likelihood.profile(F, w, g, dg)
+
+
+def _maximise(m, F, w, tau, theta, walk=False):
+    """Fisher scoring on the profiled objective, halving steps that do not lower it."""
+    pr = _profile(m, F, w, tau, theta, walk)
     q = pr.Q.sum()
     for _ in range(MAX_ITER):
-        info = np.einsum("pqm,m->pq", pr.info, np.abs(pr.a) ** 2)
+        info = np.einsum("pqm,m->pq", pr.info, np.ones_like(pr.Q) if walk else np.abs(pr.a) ** 2)
         grad = pr.dQ.sum(axis=1)
         try:
             step = -0.5 * np.linalg.solve(info, grad)
@@ -165,8 +196,7 @@ def _maximise(m, F, w, tau, theta):
         for _ in range(40):
             trial = theta + t * step
             if _admissible(m, trial):
-                g, dg = m.transfer(trial, tau)
-                pt = likelihood.profile(F, w, g, dg)
+                pt = _profile(m, F, w, tau, trial, walk)
                 if pt.Q.sum() <= q:
                     break
             t *= 0.5
@@ -287,18 +317,30 @@ def _check_identified(info, names) -> None:
                            "fit fewer parameters or give more frames")
 
 
-def _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, n, seed) -> np.ndarray:
-    """Standard errors from ``n`` parametric bootstrap replicas: the fitted amplitudes moved by the fitted
-    propagator, plus new noise of the fitted level; each refitted from the estimate."""
+def _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, n, seed, walk) -> np.ndarray:
+    """Standard errors from ``n`` parametric bootstrap replicas, each refitted from the estimate: the fitted
+    amplitudes moved by the fitted propagator plus new noise of the fitted level; for a walk, each frame
+    made from the replica's previous one by the fitted transfer plus new step noise."""
     rng = np.random.default_rng(seed)
-    g, _ = m.transfer(theta, tau)
-    mean = g * pr.a[None]
     sd = np.sqrt(s2 * v)[:, None]
-    out = []
-    for _ in range(int(n)):
+
+    def noise():
         e = rng.standard_normal(F.shape)
         if np.iscomplexobj(F):
             e = e + 1j * np.where(dof == 2, rng.standard_normal(F.shape), 0.0)
-        t, _ = _maximise(m, mean + sd * e, w, tau, theta.copy())
+        return sd * e
+
+    out = []
+    G, _ = m.transfer(theta, np.diff(tau) if walk else tau)
+    for _ in range(int(n)):
+        e = noise()
+        if walk:
+            rep = np.empty_like(F)
+            rep[0] = F[0]
+            for i in range(1, len(F)):
+                rep[i] = G[i - 1] * rep[i - 1] + e[i] / sd[i] * np.sqrt(s2 / w[i - 1])
+        else:
+            rep = G * pr.a[None] + e
+        t, _ = _maximise(m, rep, w, tau, theta.copy(), walk)
         out.append(t)
     return np.std(np.array(out), axis=0, ddof=1)

@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import PhysconvError
 from ..grid import Grid
 
+NOISE = ("gaussian", "poisson", "walk")
 MAX_CELLS = 2**26  # frames x cells read at most (64 Mi values, 512 MiB as float64)
 
 
@@ -29,9 +30,11 @@ class InverseError(PhysconvError):
 class Frames:
     """Frames ``data`` (``(T, *shape)``) at ``times`` (``T``, increasing) on ``grid``.
 
-    ``noise`` is ``'gaussian'`` (white, one unknown level) or ``'poisson'`` (counts: variance
-    proportional to the value); ``counts_per_unit`` turns a value into a count when known (Monte Carlo
-    results: particles per unit of mass per cell), else None (the level is estimated).
+    ``noise`` is ``'gaussian'`` (white, one unknown level, independent between frames), ``'poisson'``
+    (independent counts per frame, a camera's photons: variance proportional to the value) or ``'walk'``
+    (the frames of one particle walk, physconv's ``monte_carlo``: each frame is exact as the start of the
+    next interval, and the step's randomness, proportional to the counts, is the noise);
+    ``counts_per_unit`` turns a value into a count when known, else None (the level is estimated).
     """
 
     data: np.ndarray
@@ -74,10 +77,10 @@ def make(data, times, spacing=1.0, boundary="reflecting", source="frames", noise
     if all(np.ptp(f) == 0 for f in a):
         raise InverseError(f"{source}: every frame is constant: a uniform field stays uniform under any "
                            "diffusivity, so the frames carry no information about it")
-    if noise not in ("gaussian", "poisson"):
-        raise InverseError(f"noise must be gaussian or poisson, got {noise!r}")
-    if noise == "poisson" and np.any(a < 0):
-        raise InverseError(f"{source}: poisson noise needs counts, but the frames hold negative values")
+    if noise not in NOISE:
+        raise InverseError(f"noise must be one of {', '.join(NOISE)}, got {noise!r}")
+    if noise != "gaussian" and np.any(a < 0):
+        raise InverseError(f"{source}: {noise} noise needs counts, but the frames hold negative values")
     grid = Grid(a.shape[1:], spacing=spacing, boundary=boundary)
     return Frames(a, t, grid, source, noise, counts_per_unit)
 
@@ -170,7 +173,7 @@ def _from_dataset(path: Path, var, dt, spacing, boundary, noise) -> Frames:
         times = dt * np.arange(len(times))
     counts = None
     if noise is None:
-        noise = "poisson" if var == "monte_carlo" else "gaussian"
+        noise = "walk" if var == "monte_carlo" else "gaussian"
     if noise == "poisson" and "mc_particles" in attrs and "mass_initial" in attrs:
         cell = float(np.prod(np.broadcast_to(np.asarray(spacing, dtype=float), (da.ndim - 1,))))
         counts = float(attrs["mc_particles"]) / float(attrs["mass_initial"]) * cell

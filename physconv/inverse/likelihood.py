@@ -34,6 +34,7 @@ class Profile(NamedTuple):
     a: np.ndarray
     Sgg: np.ndarray
     info: np.ndarray
+    markov: bool = False
 
 
 def profile(F: np.ndarray, w: np.ndarray, g: np.ndarray, dg: np.ndarray) -> Profile:
@@ -55,8 +56,34 @@ def profile(F: np.ndarray, w: np.ndarray, g: np.ndarray, dg: np.ndarray) -> Prof
     return Profile(Q, dQ, a, Sgg, info)
 
 
+def markov(F: np.ndarray, w: np.ndarray, G: np.ndarray, dG: np.ndarray) -> Profile:
+    """The conditional likelihood of one particle walk's frames: each frame is exact as the start of the
+    next interval (the walk is a Markov chain, ``E[F_{i+1} | F_i] = G_i F_i``), and only the step's own
+    randomness is noise:
+
+    .. math:: Q_k = \sum_i w_i |F_{i+1,k} - G_{ik} F_{ik}|^2, \qquad
+              I_{pq} = \frac1{s^2}\sum_{k,i} w_i\,\mathrm{Re}[\bar G'_{pik} G'_{qik}]\,|F_{ik}|^2
+
+    with ``G`` (T-1, M) the transfer over each interval and ``w`` the weights of the later frames, one per
+    interval (T-1,) or per interval and mode (T-1, M).
+    ``a`` holds the predicted signal's root energy and ``Sgg`` ones (what :func:`physconv.inverse.fit`'s
+    verdict reads); ``info`` already carries the ``|F|^2``."""
+    A, B = F[:-1], F[1:]
+    wc = w if w.ndim == 2 else w[:, None]
+    r = B - G * A
+    Q = np.einsum("tm,tm->m", wc * r.conj(), r).real
+    dA = dG * A[None]
+    dQ = -2 * np.einsum("tm,ptm->pm", wc * r.conj(), dA).real
+    info = np.einsum("ptm,qtm->pqm", wc * dA.conj(), dA).real
+    energy = np.sqrt(np.einsum("tm,tm->m", wc * np.abs(G * A), np.abs(G * A)))
+    return Profile(Q, dQ, energy, np.ones_like(Q), info, True)
+
+
 def amplitude2(pr: Profile, s2: float, dof: np.ndarray) -> np.ndarray:
-    """``|a_k|^2`` estimated without the noise's share: ``|a_hat|^2 - dof s^2 / Sgg``, at least 0."""
+    """``|a_k|^2`` estimated without the noise's share: ``|a_hat|^2 - dof s^2 / Sgg``, at least 0 (ones for
+    :func:`markov`, whose information already holds the amplitudes)."""
+    if pr.markov:
+        return np.ones_like(pr.Q)
     return np.maximum(np.abs(pr.a) ** 2 - dof * s2 / pr.Sgg, 0.0)
 
 
