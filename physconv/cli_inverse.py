@@ -101,9 +101,11 @@ def _print_fit(res, frames, as_json: bool) -> None:
         click.echo(json.dumps(_json_safe(d), allow_nan=False))
         return
     click.echo(f"{frames.source}: {res.frames} frames, {res.modes} modes, model {d['model']}, noise {frames.noise}")
-    click.echo(f"{'parameter':<14}{'estimate':>14}{'stderr':>12}{'CRB':>12}" + ("  bootstrap" if res.bootstrap is not None else ""))
+    click.echo(f"{'parameter':<14}{'estimate':>14}{'stderr':>12}{'CRB':>12}{'sandwich':>12}"
+               + ("  bootstrap" if res.bootstrap is not None else ""))
+    robust = res.extra["robust_stderr"]
     for i, name in enumerate(res.names):
-        line = f"{name:<14}{res.theta[i]:>14.6g}{res.stderr[i]:>12.3g}{res.crb[i]:>12.3g}"
+        line = f"{name:<14}{res.theta[i]:>14.6g}{res.stderr[i]:>12.3g}{res.crb[i]:>12.3g}{robust[i]:>12.3g}"
         if res.bootstrap is not None:
             line += f"{res.bootstrap[i]:>11.3g}"
         click.echo(line)

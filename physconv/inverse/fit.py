@@ -5,8 +5,11 @@ bound, a bootstrap, and a goodness-of-fit verdict (DESIGN §12).
 2. A first estimate by weighted least squares on the log transfer ratios of the modes above the noise
    (:func:`.models.initial`).
 3. Maximum likelihood (:mod:`.likelihood`) by Fisher scoring with step halving.
-4. ``stderr``: the robust (sandwich) standard error; ``crb``: the Cramér–Rao bound ``sqrt(I^-1)`` from
-   the Fisher information at the estimate. The two agree when the model and the noise are right.
+4. ``crb``: the Cramér–Rao bound ``sqrt(I^-1)`` from the Fisher information at the estimate; ``stderr``
+   the same, grown by the residuals' excess over the noise when the model does not fit (a
+   quasi-likelihood dispersion), so that a wrong model never claims the bound. The sandwich
+   ``I^-1 J I^-1`` is reported too (``robust_stderr``): it needs no noise model, but it is itself noisy
+   where one or two modes carry a parameter (the mean carries a decay), so it is not the default.
 5. The verdict: the residuals of the modes with the most signal against those of the modes with the
    least. Under the right model both are noise of one level; a wrong model (a drift ignored, the wrong
    walls) leaves residuals that grow with the signal. An F test at :data:`FALSE_ALARM`.
@@ -71,8 +74,9 @@ class FitResult:
 
     def to_dict(self) -> dict:
         return {"model": "+".join(self.model), "estimates": self.estimates(),
-                "parameters": {k: {"value": float(v), "stderr": float(s), "crb": float(c)}
-                               for k, v, s, c in zip(self.names, self.theta, self.stderr, self.crb)},
+                "parameters": {k: {"value": float(v), "stderr": float(s), "crb": float(c), "robust_stderr": float(r)}
+                               for k, v, s, c, r in zip(self.names, self.theta, self.stderr, self.crb,
+                                                        self.extra["robust_stderr"])},
                 "correlation": {"names": list(self.names), "matrix": np.round(self.correlation, 6).tolist()},
                 "fit": {"reduced_chi2": self.reduced_chi2, "p_value": self.p_value, "verdict": self.verdict,
                         "noise_sigma": self.sigma, "modes": self.modes, "frames": self.frames,
@@ -94,7 +98,9 @@ def fit(frames: Frames, model=("diffusivity",), propagator: str = "continuous", 
         model = tuple(m.strip() for m in model.split(",") if m.strip())
     md = modes_of(frames.grid)
     m = models.build(model, md, propagator, step_dt)
-    F = md.coefficients(frames.data)
+    from ..boundary import wall_value
+
+    F = md.coefficients(frames.data - wall_value(frames.grid.boundaries))  # what a dirichlet wall holds is steady
     tau = frames.intervals
     dof = md.dof
     v = _relative_noise(frames)
@@ -113,13 +119,19 @@ def fit(frames: Frames, model=("diffusivity",), propagator: str = "continuous", 
     s2 = pr.Q.sum() / max(n_obs - len(theta), 1) if known is None else known
     info = likelihood.information(pr, s2, dof)
     _check_identified(info, m.names)
-    cov = likelihood.sandwich(pr, info, s2)
-    crb = np.sqrt(np.diag(np.linalg.inv(info)))
+    inv = np.linalg.inv(info)
+    crb = np.sqrt(np.diag(inv))
+    chi2, p, verdict = _verdict(pr, dof, len(F), s2, known)
+    # a model that does not fit leaves more than noise in its residuals: its errors grow by that factor
+    # (quasi-likelihood), so they are never smaller than what the residuals show
+    dispersion = max(1.0, _excess(pr, dof, len(F), s2, known)) if verdict.startswith("does not fit") else 1.0
+    cov = inv * dispersion
     stderr = np.sqrt(np.diag(cov))
     corr = cov / np.outer(stderr, stderr)
-    chi2, p, verdict = _verdict(pr, dof, len(F), s2, known)
+    robust = np.sqrt(np.diag(likelihood.sandwich(pr, info, s2)))
     res = FitResult(m.parts, m.names, theta, stderr, crb, corr, float(np.sqrt(s2 * v.mean())), chi2, p, verdict,
                     int(F.shape[1]), len(F))
+    res.extra["robust_stderr"] = robust
     if walk:
         G, _ = m.transfer(theta, np.diff(tau)[-1:])
         last = G[0] * F[-2]
@@ -270,10 +282,10 @@ def _tensor(names, theta, cov, crb, nd) -> dict:
     return out
 
 
-def _verdict(pr, dof, T, s2, known):
-    """``(reduced chi-square, p, sentence)``: see the module."""
-    from scipy import stats
-
+def _groups(pr, dof, T, s2, known):
+    """``(q, d, strong, low, ref)``: per-mode residuals and their degrees of freedom; the modes with the
+    most signal (at most a tenth, each 100x the noise) and the half with the least; the noise level
+    (known, else the weakest half's)."""
     q = pr.Q
     d = dof * (T - 1)
     energy = np.abs(pr.a) ** 2 * pr.Sgg / dof
@@ -284,6 +296,20 @@ def _verdict(pr, dof, T, s2, known):
     strong = order[len(order) // 2:]
     strong = strong[energy[strong] > 100 * ref]
     strong = strong[-max(len(order) // 10, 1):]
+    return q, d, strong, low, ref
+
+
+def _excess(pr, dof, T, s2, known) -> float:
+    """The strongest modes' residual variance over the noise's."""
+    q, d, strong, _, ref = _groups(pr, dof, T, s2, known)
+    return float(q[strong].sum() / d[strong].sum() / ref) if strong.size else 1.0
+
+
+def _verdict(pr, dof, T, s2, known):
+    """``(reduced chi-square, p, sentence)``: see the module."""
+    from scipy import stats
+
+    q, d, strong, low, ref = _groups(pr, dof, T, s2, known)
     chi2 = float(q.sum() / (d.sum() * ref))
     if strong.size < 10 or d[strong].sum() < 20:
         return chi2, float("nan"), "untested: too few modes carry signal well above the noise to test the model"
@@ -299,8 +325,8 @@ def _verdict(pr, dof, T, s2, known):
         p = float(stats.f.sf(ratio, d[strong].sum(), d[low].sum()))
     if p < FALSE_ALARM:
         return chi2, p, (f"does not fit: the residuals of the {strong.size} strongest modes are {ratio:.3g}x the noise "
-                         f"(p = {p:.2g}): a process the model lacks (a drift, a loss), other walls, or (noise-free frames) "
-                                 "a discrete step's own error: see --propagator steps")
+                         f"(p = {p:.2g}): a process the model lacks (a drift, a loss), other walls, or (noise-free "
+                         "frames) a discrete step's own error: see --propagator steps")
     return chi2, p, f"consistent: the strongest modes' residuals are {ratio:.3g}x the noise (p = {p:.2g})"
 
 

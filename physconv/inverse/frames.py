@@ -51,7 +51,7 @@ class Frames:
 
 
 def make(data, times, spacing=1.0, boundary="reflecting", source="frames", noise="gaussian",
-         counts_per_unit=None) -> Frames:
+         counts_per_unit=None, boundary_value=None) -> Frames:
     """:class:`Frames` from arrays, checked: at least two frames of one shape (1-D to 3-D), finite values
     (NaN refused with where it is), strictly increasing times, at least one frame that is not constant."""
     a = np.asarray(data, dtype=float)
@@ -81,7 +81,10 @@ def make(data, times, spacing=1.0, boundary="reflecting", source="frames", noise
         raise InverseError(f"noise must be one of {', '.join(NOISE)}, got {noise!r}")
     if noise != "gaussian" and np.any(a < 0):
         raise InverseError(f"{source}: {noise} noise needs counts, but the frames hold negative values")
-    grid = Grid(a.shape[1:], spacing=spacing, boundary=boundary)
+    try:
+        grid = Grid(a.shape[1:], spacing=spacing, boundary=boundary, boundary_value=boundary_value)
+    except PhysconvError as exc:
+        raise InverseError(f"{source}: {exc}") from None
     return Frames(a, t, grid, source, noise, counts_per_unit)
 
 
@@ -177,4 +180,5 @@ def _from_dataset(path: Path, var, dt, spacing, boundary, noise) -> Frames:
     if noise == "poisson" and "mc_particles" in attrs and "mass_initial" in attrs:
         cell = float(np.prod(np.broadcast_to(np.asarray(spacing, dtype=float), (da.ndim - 1,))))
         counts = float(attrs["mc_particles"]) / float(attrs["mass_initial"]) * cell
-    return make(da.values, times, spacing, boundary, source=f"{path.name}:{var}", noise=noise, counts_per_unit=counts)
+    return make(da.values, times, spacing, boundary, source=f"{path.name}:{var}", noise=noise, counts_per_unit=counts,
+                boundary_value=attrs.get("boundary_value"))

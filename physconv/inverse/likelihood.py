@@ -57,7 +57,7 @@ def profile(F: np.ndarray, w: np.ndarray, g: np.ndarray, dg: np.ndarray) -> Prof
 
 
 def markov(F: np.ndarray, w: np.ndarray, G: np.ndarray, dG: np.ndarray) -> Profile:
-    """The conditional likelihood of one particle walk's frames: each frame is exact as the start of the
+    r"""The conditional likelihood of one particle walk's frames: each frame is exact as the start of the
     next interval (the walk is a Markov chain, ``E[F_{i+1} | F_i] = G_i F_i``), and only the step's own
     randomness is noise:
 
