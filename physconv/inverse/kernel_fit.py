@@ -88,6 +88,9 @@ def learn(frames: Frames, size: int = 3, ridge: float = 0.0) -> KernelFit:
             break
         s2 = new
         k = _solve(G, b, n, s2, ridge)
+    # the residuals themselves, not yy - 2 b.k + k.G.k, which cancels to rounding noise on exact frames
+    s2 = _residual_ss(frames.data, k, offsets, r, closed) / (n * (1 + k @ k))
+    k = _solve(G, b, n, s2, ridge)
     _check_definite(G, n, s2, ridge, size)
     cov = _covariance(G, n, s2, ridge, k)
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
@@ -131,6 +134,15 @@ def _design(A, B, offsets, r, closed):
     return X, y
 
 
+def _residual_ss(data, k, offsets, r, closed) -> float:
+    """The sum of squared residuals ``B - k * A`` over every pair of consecutive frames."""
+    total = 0.0
+    for A, B in zip(data[:-1], data[1:]):
+        X, y = _design(A, B, offsets, r, closed)
+        total += float(np.sum((X @ k - y) ** 2))
+    return total
+
+
 def _solve(G, b, n, s2, ridge):
     """The weights minimising ``k^T (G - n s2 I + n ridge I) k - 2 b^T k`` with ``sum k = 1`` (KKT)."""
     p = len(b)
@@ -155,9 +167,10 @@ def _check_definite(G, n, s2, ridge, size) -> None:
     N = np.linalg.svd(np.ones((1, p)))[2][1:].T
     ev = np.linalg.eigvalsh(N.T @ M @ N) if p > 1 else np.array([1.0])
     if ev.min() <= 1e-10 * max(ev.max(), 1e-300):
-        raise InverseError(f"the frames are too smooth for their noise to tell a {size}-wide kernel's weights apart "
-                           "(the noise-corrected normal matrix is not positive definite): use a smaller --size, "
-                           "frames closer in time, or --ridge")
+        raise InverseError(f"the frames are too smooth for what the kernel leaves unexplained to tell a {size}-wide "
+                           "kernel's weights apart (the noise-corrected normal matrix is not positive definite): "
+                           "the frames are too noisy, or further apart than the kernel reaches; try frames closer "
+                           "in time, another --size, or --ridge")
 
 
 def _covariance(G, n, s2, ridge, k):
