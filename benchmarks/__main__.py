@@ -281,6 +281,14 @@ def _media(quick: bool, repeat: int):
     ROWS.extend(media.semidiscrete_vs_implicit(128 if quick else 256, 50.0 if quick else 200.0))
 
 
+def _inverse(quick: bool, repeat: int):
+    from . import inverse
+
+    inverse.diffusivity(512 if quick else 1024, repeat, report)
+    inverse.kernel(256 if quick else 512, 10, repeat, report)
+    inverse.deblurring(repeat, report)
+
+
 def _ftcs_sizes(quick: bool):
     return ((256, 200), (1024, 20)) if quick else ((256, 1000), (2048, 200))
 
@@ -292,7 +300,7 @@ def main(argv=None):
     ap.add_argument("--json", metavar="FILE", help="also write every row as JSON")
     ap.add_argument("--only", nargs="+", metavar="TASK",
                     choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "counts", "load",
-                             "whole", "media"),
+                             "whole", "media", "inverse"),
                     help="run only these tasks (default: all)")
     args = ap.parse_args(argv)
     repeat = 3 if args.quick else 5
@@ -320,6 +328,7 @@ def main(argv=None):
         "walks": lambda: walks(10**5 if q else 10**6, 20 if q else 100, repeat),
         "counts": lambda: counts_mode(10 if q else 50, repeat),
         "media": lambda: _media(q, repeat),
+        "inverse": lambda: _inverse(q, repeat),
         "load": lambda: busy_machine.run(ROWS, repeat, q),
         "whole": lambda: whole_runs("salt_aquarium", repeat, ROWS) if peers.have("pde") else print(
             "py-pde is not installed: the whole-run comparison is skipped"),

@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-PAGES = [README, ROOT / "docs" / "guide.md", ROOT / "docs" / "media.md"]
+PAGES = [README, ROOT / "docs" / "guide.md", ROOT / "docs" / "media.md", ROOT / "docs" / "inverse.md"]
 BLOCKS = [(page, i, block) for page in PAGES
           for i, block in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S))]
 

@@ -37,13 +37,14 @@ def _extent(grid):
     return (0, grid.shape[-1] * grid.spacing[-1], 0, grid.shape[-2] * grid.spacing[-2])
 
 
-def fit_figure(frames, res) -> Figure:
+def fit_figure(frames, res, reference=None, reference_label="true kernel") -> Figure:
     """A parametric fit (:class:`~physconv.inverse.fit.FitResult`) or a learned kernel
-    (:class:`~physconv.inverse.kernel_fit.KernelFit`) on its frames."""
+    (:class:`~physconv.inverse.kernel_fit.KernelFit`) on its frames; a learned kernel is drawn beside
+    ``reference`` when given (the kernel that made the frames), else beside the one its D_eff implies."""
     from .kernel_fit import KernelFit
 
     if isinstance(res, KernelFit):
-        return _kernel_figure(frames, res)
+        return _kernel_figure(frames, res, reference, reference_label)
     p = res.parts
     md, m, F, tau = p["modes"], p["model"], p["F"], p["tau"]
     g, _ = m.transfer(res.theta, tau)
@@ -80,7 +81,7 @@ def fit_figure(frames, res) -> Figure:
     return fig
 
 
-def _kernel_figure(frames, res) -> Figure:
+def _kernel_figure(frames, res, reference=None, reference_label="true kernel") -> Figure:
     """The learned kernel, its standard errors, and beside them the kernel its D_eff and drift imply over
     one frame interval: the FTCS step where that step is stable, else the sampled heat kernel."""
     import textwrap
@@ -94,7 +95,9 @@ def _kernel_figure(frames, res) -> Figure:
     D = float(np.mean(res.reading["D_eff"]))
     h = np.asarray(frames.grid.spacing, dtype=float)
     nd = frames.grid.ndim
-    if D * dt * np.sum(1 / h**2) <= 0.5:
+    if reference is not None:
+        ref, label = np.asarray(reference, dtype=float), reference_label
+    elif D * dt * np.sum(1 / h**2) <= 0.5:
         ref, label = kernels.ftcs(D, dt, frames.grid.spacing, nd), f"FTCS step at D_eff = {D:.4g}"
     else:
         ref, label = kernels.gaussian(diffusivity=D, time=dt, spacing=frames.grid.spacing, ndim=nd), \
@@ -104,6 +107,9 @@ def _kernel_figure(frames, res) -> Figure:
         c0, c1 = (ref.shape[0] - k.shape[0]) // 2, (ref.shape[1] - k.shape[1]) // 2
         ref = ref[c0:c0 + k.shape[0], c1:c1 + k.shape[1]]
         label += " (its centre)"
+    elif ref.shape[0] < k.shape[0]:  # a narrower kernel, drawn on the learned one's cells
+        pad = [((a - b) // 2, (a - b) // 2) for a, b in zip(k.shape, ref.shape)]
+        ref = np.pad(ref, pad)
     lim = float(max(np.abs(k).max(), np.abs(ref).max()))
     for ax, a, title in ((axes[0], k, "learned kernel"), (axes[2], ref, label)):
         im = ax.imshow(a, cmap="viridis", vmin=0, vmax=lim)
