@@ -1,9 +1,15 @@
 """Inverse problems (DESIGN §12): what propagator moved these frames, with honest uncertainties; a step
 kernel learned from frames; deblurring as backward diffusion, with its horizon.
 
->>> from physconv import inverse                                       # doctest: +SKIP
->>> frames = inverse.load(["t0.npy", "t1.npy"], dt=5.0, spacing=1.0, boundary="reflecting")
->>> inverse.fit(frames, "diffusivity").to_dict()["estimates"]["diffusivity"]
+Examples
+--------
+>>> import numpy as np
+>>> from physconv import Grid, inverse, spectral
+>>> g = Grid((32, 40), boundary="reflecting")
+>>> u0 = np.random.default_rng(0).random(g.shape)
+>>> frames = inverse.make([u0, spectral.heat(u0, g, diffusivity=0.3, time=2.0)], [0.0, 2.0], 1.0, "reflecting")
+>>> round(float(inverse.fit(frames).theta[0]), 6)
+0.3
 """
 
 from .fit import FALSE_ALARM, FitResult, fit

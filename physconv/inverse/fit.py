@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import likelihood, models
+from .verdict import FALSE_ALARM, excess as _excess, verdict as _verdict
 from .frames import Frames, InverseError
 from .modes import of as modes_of
 
-FALSE_ALARM = 0.01  # the verdict calls a right model wrong this often
 MAX_ITER = 60
-ROUND_OFF = 1e-11  # residuals this small relative to the signal are rounding, not a misfit
 
 
 @dataclass
@@ -280,54 +279,6 @@ def _tensor(names, theta, cov, crb, nd) -> dict:
         out["angle_deg"] = float(base[-1])
         out["angle_stderr_deg"] = float(se[-1])
     return out
-
-
-def _groups(pr, dof, T, s2, known):
-    """``(q, d, strong, low, ref)``: per-mode residuals and their degrees of freedom; the modes with the
-    most signal (at most a tenth, each 100x the noise) and the half with the least; the noise level
-    (known, else the weakest half's)."""
-    q = pr.Q
-    d = dof * (T - 1)
-    energy = np.abs(pr.a) ** 2 * pr.Sgg / dof
-    order = np.argsort(energy)
-    low = order[: max(len(order) // 2, 1)]
-    s2_low = q[low].sum() / d[low].sum()
-    ref = known if known is not None else s2_low
-    strong = order[len(order) // 2:]
-    strong = strong[energy[strong] > 100 * ref]
-    strong = strong[-max(len(order) // 10, 1):]
-    return q, d, strong, low, ref
-
-
-def _excess(pr, dof, T, s2, known) -> float:
-    """The strongest modes' residual variance over the noise's."""
-    q, d, strong, _, ref = _groups(pr, dof, T, s2, known)
-    return float(q[strong].sum() / d[strong].sum() / ref) if strong.size else 1.0
-
-
-def _verdict(pr, dof, T, s2, known):
-    """``(reduced chi-square, p, sentence)``: see the module."""
-    from scipy import stats
-
-    q, d, strong, low, ref = _groups(pr, dof, T, s2, known)
-    chi2 = float(q.sum() / (d.sum() * ref))
-    if strong.size < 10 or d[strong].sum() < 20:
-        return chi2, float("nan"), "untested: too few modes carry signal well above the noise to test the model"
-    ratio = float(q[strong].sum() / d[strong].sum() / ref)
-    signal = float(np.sum(np.abs(pr.a[strong]) ** 2 * pr.Sgg[strong]) / d[strong].sum())
-    relative = float(np.sqrt(q[strong].sum() / d[strong].sum() / signal)) if signal > 0 else 0.0
-    if relative < ROUND_OFF:
-        return chi2, float("nan"), (f"exact to round-off: the residuals are {relative:.1e} of the signal "
-                                    "(noise-free frames of this very propagator)")
-    if known is not None:
-        p = float(stats.chi2.sf(ratio * d[strong].sum(), d[strong].sum()))
-    else:
-        p = float(stats.f.sf(ratio, d[strong].sum(), d[low].sum()))
-    if p < FALSE_ALARM:
-        return chi2, p, (f"does not fit: the residuals of the {strong.size} strongest modes are {ratio:.3g}x the noise "
-                         f"(p = {p:.2g}): a process the model lacks (a drift, a loss), other walls, or (noise-free "
-                         "frames) a discrete step's own error: see --propagator steps")
-    return chi2, p, f"consistent: the strongest modes' residuals are {ratio:.3g}x the noise (p = {p:.2g})"
 
 
 def _check_identified(info, names) -> None:
