@@ -7,8 +7,8 @@ Examples
 >>> from physconv import Grid, inverse, spectral
 >>> g = Grid((32, 40), boundary="reflecting")
 >>> u0 = np.random.default_rng(0).random(g.shape)
->>> frames = inverse.make([u0, spectral.heat(u0, g, diffusivity=0.3, time=2.0)], [0.0, 2.0], 1.0, "reflecting")
->>> round(float(inverse.fit(frames).theta[0]), 6)
+>>> frames = inverse.make([u0, spectral.heat(u0, g, diffusivity=0.3, time=8.0)], [0.0, 8.0], 1.0, "reflecting")
+>>> round(float(inverse.fit(frames).theta[0]), 9)
 0.3
 """
 
