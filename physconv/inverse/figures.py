@@ -62,19 +62,25 @@ def fit_figure(frames, res, reference=None, reference_label="true kernel") -> Fi
     # the first interval: the transfer over the longest one is near zero for all but the coarsest modes
     g1 = g[1].real
     reach = float(k2[g1 > 0.01].max()) if np.any(g1 > 0.01) else float(k2.max())
-    strong = (np.abs(F[0]) > 10 * np.sqrt(p["s2"] * md.dof)) & (k2 <= reach)
-    idx = np.flatnonzero(strong)
+    snr = np.abs(F[0]) / np.sqrt(p["s2"] * p["v"][0] * md.dof)
+    inside = np.flatnonzero(k2 <= reach)
+    idx = inside[snr[inside] > 10]
+    label = "modes > 10x the noise: frame 1 / frame 0"
+    if idx.size < 20:  # noisy frames: the strongest modes there are, said in the legend
+        idx = inside[np.argsort(snr[inside])[-min(200, inside.size):]]
+        label = f"{idx.size} strongest modes (> {snr[idx].min():.2g}x the noise)"
     if idx.size > MAX_POINTS:
-        idx = idx[np.argsort(np.abs(F[0, idx]))[-MAX_POINTS:]]
+        idx = idx[np.argsort(snr[idx])[-MAX_POINTS:]]
     ratio = (F[1, idx] / F[0, idx]).real
-    ax.plot(k2[idx], ratio, ".", ms=2, alpha=0.4, color="C0", label="modes: data, frame 1 / frame 0")
+    ax.plot(k2[idx], ratio, ".", ms=3 if idx.size < 1000 else 2, alpha=0.5, color="C0", label=label)
     order = np.argsort(k2[idx])
     ax.plot(k2[idx][order], g1[idx][order], "-", color="C3", lw=1.5, label="fitted transfer")
     ax.set_xlabel("|κ|² (1/length²)")
     ax.set_ylabel(f"transfer factor over t = {tau[1]:.4g}")
     ax.set_xlim(0, reach)
-    ax.set_ylim(min(-0.05, float(np.percentile(ratio, 1)) if ratio.size else 0), 1.1)
-    ax.legend(fontsize=8)
+    ax.set_ylim(max(min(-0.05, float(np.percentile(ratio, 2)) if ratio.size else 0), -1.0),
+                min(max(1.1, float(np.percentile(ratio, 98)) if ratio.size else 0), 2.0))
+    ax.legend(fontsize=7, loc="upper right")
     ax.set_title(f"{'+'.join(res.model)}: {res.verdict.split(':')[0]}", fontsize=10)
     est = ", ".join(f"{n} = {v:.4g} ± {s:.2g}" for n, v, s in zip(res.names, res.theta, res.stderr))
     fig.suptitle(f"{frames.source}: {est}", fontsize=11)

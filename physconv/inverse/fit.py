@@ -137,7 +137,8 @@ def fit(frames: Frames, model=("diffusivity",), propagator: str = "continuous", 
     else:
         g, _ = m.transfer(theta, tau[-1:])
         last = g[0] * pr.a
-    res.parts = {"modes": md, "model": m, "F": F, "w": w, "tau": tau, "profile": pr, "s2": s2, "predicted_last": last}
+    res.parts = {"modes": md, "model": m, "F": F, "w": w, "tau": tau, "profile": pr, "s2": s2, "predicted_last": last,
+                 "v": v}
     if any(k.startswith("D_") for k in m.names):
         res.extra["tensor"] = _tensor(m.names, theta, cov, crb, frames.grid.ndim)
     if bootstrap:
