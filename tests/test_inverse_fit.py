@@ -245,3 +245,16 @@ def test_frames_with_no_signal_above_the_noise_are_refused(rng):
     frames = make([rng.standard_normal((32, 32)), rng.standard_normal((32, 32))], [0, 1], 1.0, "reflecting")
     with pytest.raises(InverseError, match="no information|cannot identify|no mode"):
         fit(frames)
+
+
+def test_independent_counts_are_fitted_with_their_known_poisson_level(rng):
+    """A camera's photon counts: each frame drawn independently, Poisson with the heat solution's mean
+    (numpy). With counts of known size the verdict is a chi-square test against that level."""
+    g = Grid((48, 56), boundary="reflecting")
+    u0 = smooth_field(rng, g.shape) + 1.0
+    u1 = spectral.heat(u0, g, diffusivity=0.4, time=3.0)
+    per_unit = 400.0  # counts per unit of the field
+    data = [rng.poisson(per_unit * u) / per_unit for u in (u0, u1)]
+    r = fit(make(data, [0, 3.0], 1.0, "reflecting", noise="poisson", counts_per_unit=per_unit))
+    assert abs(r.theta[0] - 0.4) < 3 * r.stderr[0]
+    assert r.verdict.startswith("consistent") and 0.9 < r.reduced_chi2 < 1.1
