@@ -175,15 +175,13 @@ def deblur(data, time_, diffusivity, method, sigma, var, dt, spacing, boundary, 
     for name, v in (("--time", time_), ("--diffusivity", diffusivity), ("--sigma", sigma)):
         if v is not None and not v > 0:
             raise _Failure(f"{name} must be positive, got {v}")
-    single = len(data) == 1 and Path(data[0]).suffix.lower() not in (".nc", ".zarr", ".nc4", ".h5") \
-        and not Path(data[0]).is_dir()
-    if single:
-        from .inverse.frames import _read_frame
+    from .inverse.frames import is_dataset, read_frame
 
+    if len(data) == 1 and not is_dataset(data[0]):
         p = Path(data[0])
         if not p.exists():
             raise _Failure(f"{p}: no such file")
-        image = _read_frame(p)
+        image = read_frame(p)
         if time_ is None:
             raise _Failure("--time is needed to deblur a single picture (or give frames to fit it from)")
         if diffusivity is None:

@@ -258,3 +258,19 @@ def test_independent_counts_are_fitted_with_their_known_poisson_level(rng):
     r = fit(make(data, [0, 3.0], 1.0, "reflecting", noise="poisson", counts_per_unit=per_unit))
     assert abs(r.theta[0] - 0.4) < 3 * r.stderr[0]
     assert r.verdict.startswith("consistent") and 0.9 < r.reduced_chi2 < 1.1
+
+
+def test_float_pictures_are_read_unscaled_so_their_frames_stay_comparable(rng, tmp_path):
+    """Two 32-bit float TIFF frames of a diffusing field: read as stored (a picture scaled to its own
+    range would stretch the later, flatter frame and change D)."""
+    from PIL import Image
+
+    from physconv.inverse import load
+
+    g = Grid((40, 48), boundary="reflecting")
+    u0 = smooth_field(rng, g.shape) + 5.0
+    for i, t in enumerate((0.0, 3.0)):
+        u = spectral.heat(u0, g, diffusivity=0.3, time=t) + 0.001 * rng.standard_normal(g.shape)
+        Image.fromarray(np.flipud(u).astype(np.float32), mode="F").save(tmp_path / f"f{i}.tif")
+    r = fit(load([tmp_path / "f0.tif", tmp_path / "f1.tif"], dt=3.0, spacing=1.0, boundary="reflecting"))
+    assert abs(r.theta[0] - 0.3) < 3 * r.stderr[0] and r.verdict.startswith("consistent")

@@ -26,6 +26,7 @@ import numpy as np
 from .. import spectral
 from ..grid import Grid
 from .frames import InverseError
+from .modes import axis_wavenumbers
 
 METHODS = ("wiener", "tikhonov")
 
@@ -56,11 +57,7 @@ def wavenumbers(grid: Grid) -> np.ndarray:
     shape = spectral.forward_shape(grid.shape, grid.boundaries)
     k2 = np.zeros(shape)
     for a, (n, h, b) in enumerate(zip(grid.shape, grid.spacing, grid.boundaries)):
-        k = np.arange(shape[a])
-        if b.kind == "periodic":
-            kap = 2 * np.pi * np.where(k <= n // 2, k, k - n) / (n * h)
-        else:
-            kap = spectral.angles(n, b.kind)[: shape[a]] / h
+        kap = axis_wavenumbers(n, h, b.kind, shape[a])[1]
         sh = [1] * len(shape)
         sh[a] = -1
         k2 = k2 + (kap**2).reshape(sh)

@@ -235,8 +235,7 @@ def _admissible(m, theta) -> bool:
 
 def _matrix(names, theta, nd=None):
     """The symmetric tensor from the ``D_ab`` parameters (absent off-diagonal entries 0)."""
-    axes = sorted({c for k in names if k.startswith("D_") for c in k[2:]}, key="zyx".index)
-    nd = nd or len(axes)
+    nd = nd or len({c for k in names if k.startswith("D_") for c in k[2:]})  # the axes the names mention
     axes = list("zyx"[3 - nd:])
     M = np.zeros((nd, nd))
     for k, t in zip(names, theta):

@@ -98,7 +98,7 @@ def load(paths, var=None, dt=None, spacing=None, boundary=None, noise=None) -> F
     for p in paths:
         if not p.exists():
             raise InverseError(f"{p}: no such file")
-    if len(paths) == 1 and (p := paths[0]).suffix.lower() in (".nc", ".zarr", ".h5", ".nc4") or paths[0].is_dir():
+    if len(paths) == 1 and is_dataset(paths[0]):
         return _from_dataset(paths[0], var, dt, spacing, boundary, noise)
     if len(paths) == 1:
         raise InverseError(f"{paths[0]}: one frame says nothing about how the field moves; give two or more "
@@ -107,7 +107,7 @@ def load(paths, var=None, dt=None, spacing=None, boundary=None, noise=None) -> F
         raise InverseError("--dt is needed with frames from files: the time between consecutive frames")
     if not (math.isfinite(dt) and dt > 0):
         raise InverseError(f"--dt must be a positive time between frames, got {dt}")
-    frames = [_read_frame(p) for p in paths]
+    frames = [read_frame(p) for p in paths]
     shapes = {f.shape for f in frames}
     if len(shapes) > 1:
         listed = ", ".join(f"{p.name} {f.shape}" for p, f in zip(paths, frames))
@@ -120,7 +120,16 @@ def load(paths, var=None, dt=None, spacing=None, boundary=None, noise=None) -> F
                 boundary or "reflecting", source=", ".join(p.name for p in paths), noise=noise or "gaussian")
 
 
-def _read_frame(p: Path) -> np.ndarray:
+def is_dataset(path) -> bool:
+    """A netCDF file or a Zarr store (a folder), as opposed to one frame."""
+    path = Path(path)
+    return path.is_dir() or path.suffix.lower() in (".nc", ".nc4", ".h5", ".zarr")
+
+
+def read_frame(p: Path) -> np.ndarray:
+    """One frame from a ``.npy`` file or a picture (y up). A picture's grey levels are read as they are
+    stored: 8-bit ones over 255, 16-bit ones over 65535, integer and float ones unscaled, so that frames
+    stay comparable (a picture scaled to its own range would change the propagator between frames)."""
     if p.suffix.lower() == ".npy":
         try:
             a = np.load(p, allow_pickle=False)
@@ -129,12 +138,21 @@ def _read_frame(p: Path) -> np.ndarray:
         if a.dtype.kind not in "biuf":
             raise InverseError(f"{p}: a frame must hold real numbers, got {a.dtype}")
         return np.asarray(a, dtype=float)
-    from ..initial import picture_size, read_picture
+    from PIL import Image, UnidentifiedImageError
+
+    from ..initial import MAX_IMAGE_PIXELS, picture_size, read_picture
 
     try:
-        return read_picture(p, picture_size(p))
-    except ValueError as exc:
-        raise InverseError(str(exc)) from None
+        rows, cols = picture_size(p)
+        if rows * cols > MAX_IMAGE_PIXELS:
+            raise InverseError(f"{p} is {cols} x {rows} pixels; at most {MAX_IMAGE_PIXELS} pixels are read")
+        with Image.open(p) as im:
+            raw = im.mode in ("F", "I") or (im.mode.startswith("I;") and not im.mode.startswith("I;16"))
+            if raw:
+                return np.flipud(np.asarray(im, dtype=float))
+        return read_picture(p, (rows, cols))
+    except (ValueError, UnidentifiedImageError, OSError) as exc:
+        raise InverseError(f"{p}: {' '.join(str(exc).split())}") from None
 
 
 def _from_dataset(path: Path, var, dt, spacing, boundary, noise) -> Frames:

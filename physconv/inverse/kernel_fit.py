@@ -96,7 +96,7 @@ def learn(frames: Frames, size: int = 3, ridge: float = 0.0) -> KernelFit:
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     constrained = bool(np.any(k < -3 * se - 1e-12))
     if constrained:
-        k = _nonnegative(G - n * s2 * np.eye(len(k)) + n * ridge * np.eye(len(k)), b)
+        k = _nonnegative(_normal(G, n, s2, ridge), b)
         free = k > 0
         se = np.zeros_like(k)  # the weights held at zero are exact there; the others' within the active set
         se[free] = np.sqrt(np.maximum(np.diag(_covariance(G[np.ix_(free, free)], n, s2, ridge, k[free])), 0.0))
@@ -143,10 +143,20 @@ def _residual_ss(data, k, offsets, r, closed) -> float:
     return total
 
 
+def _normal(G, n, s2, ridge):
+    """The normal matrix with the noise taken out and the ridge added: ``G - n s2 I + n ridge I``."""
+    return G + n * (ridge - s2) * np.eye(len(G))
+
+
+def _sum_zero_basis(p):
+    """An orthonormal basis (p, p - 1) of the weights summing to zero."""
+    return np.linalg.svd(np.ones((1, p)))[2][1:].T
+
+
 def _solve(G, b, n, s2, ridge):
     """The weights minimising ``k^T (G - n s2 I + n ridge I) k - 2 b^T k`` with ``sum k = 1`` (KKT)."""
     p = len(b)
-    M = G - n * s2 * np.eye(p) + n * ridge * np.eye(p)
+    M = _normal(G, n, s2, ridge)
     K = np.block([[2 * M, np.ones((p, 1))], [np.ones((1, p)), np.zeros((1, 1))]])
     rhs = np.concatenate([2 * b, [1.0]])
     try:
@@ -163,9 +173,8 @@ def _check_definite(G, n, s2, ridge, size) -> None:
     """Refuse when the noise-corrected normal matrix is not positive definite on the weights summing to
     zero: the frames' own detail is then below their noise, and any kernel of that width fits as well."""
     p = len(G)
-    M = G - n * s2 * np.eye(p) + n * ridge * np.eye(p)
-    N = np.linalg.svd(np.ones((1, p)))[2][1:].T
-    ev = np.linalg.eigvalsh(N.T @ M @ N) if p > 1 else np.array([1.0])
+    N = _sum_zero_basis(p)
+    ev = np.linalg.eigvalsh(N.T @ _normal(G, n, s2, ridge) @ N) if p > 1 else np.array([1.0])
     if ev.min() <= 1e-10 * max(ev.max(), 1e-300):
         raise InverseError(f"the frames are too smooth for what the kernel leaves unexplained to tell a {size}-wide "
                            "kernel's weights apart (the noise-corrected normal matrix is not positive definite): "
@@ -176,10 +185,9 @@ def _check_definite(G, n, s2, ridge, size) -> None:
 def _covariance(G, n, s2, ridge, k):
     """``sigma^2 (1 + |k|^2) N (N^T M N)^-1 N^T``: the weights' covariance within the plane sum k = 1."""
     p = len(k)
-    M = G - n * s2 * np.eye(p) + n * ridge * np.eye(p)
-    N = np.linalg.svd(np.ones((1, p)))[2][1:].T  # an orthonormal basis of the weights summing to zero
+    N = _sum_zero_basis(p)
     try:
-        inner = np.linalg.inv(N.T @ M @ N)
+        inner = np.linalg.inv(N.T @ _normal(G, n, s2, ridge) @ N)
     except np.linalg.LinAlgError:
         return np.full((p, p), np.inf)
     return s2 * (1 + k @ k) * (N @ inner @ N.T)

@@ -60,6 +60,17 @@ class Modes:
         return spectral.inverse(full.reshape(shape), g.boundaries, g.shape)
 
 
+def axis_wavenumbers(n: int, h: float, kind: str, count: int):
+    """``(signed index, kappa)`` of the first ``count`` modes of an ``n``-cell axis of cell size ``h``:
+    on a periodic axis the signed ``k`` (``k - n`` above ``n / 2``) and ``2 pi k / (n h)``; on a closed one
+    zeros and ``theta / h`` (:func:`physconv.spectral.angles`)."""
+    k = np.arange(count)
+    if kind == "periodic":
+        s = np.where(k <= n // 2, k, k - n)
+        return s, 2 * np.pi * s / (n * h)
+    return np.zeros_like(k), spectral.angles(n, kind)[:count] / h
+
+
 def of(grid: Grid) -> Modes:
     """The kept modes of ``grid`` (see the module)."""
     bcs = grid.boundaries
@@ -68,16 +79,11 @@ def of(grid: Grid) -> Modes:
     kappas, lams, signed = [], [], []
     keep = np.ones(shape, dtype=bool)
     for a, (n, h, b) in enumerate(zip(grid.shape, grid.spacing, bcs)):
-        k = np.arange(shape[a])
         theta = spectral.angles(n, b.kind)[: shape[a]]
+        s, kap = axis_wavenumbers(n, h, b.kind, shape[a])
         if b.kind == "periodic":
-            s = np.where(k <= n // 2, k, k - n)
-            kap = 2 * np.pi * s / (n * h)
             nyq = (n % 2 == 0) & (np.abs(s) == n // 2)
             keep &= _along(~nyq, a, len(shape))
-        else:
-            s = np.zeros_like(k)
-            kap = theta / h
         kappas.append(kap)
         lams.append(4 * np.sin(theta / 2) ** 2 / h**2)
         signed.append(s)

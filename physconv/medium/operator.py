@@ -201,7 +201,7 @@ def weights(m: Medium, dt: float, parts=None):
     if parts is None and ("weights", dt) in m.cache:
         return m.cache[("weights", dt)]
     made = _weights(m, dt, structured(m) if parts is None else parts)
-    m.cache.pop(next((k for k in m.cache if k[0] == "weights"), None), None)  # one dt kept: memory of a few fields
+    m.cache.pop(next((k for k in m.cache if isinstance(k, tuple) and k[0] == "weights"), None), None)  # one dt kept: memory of a few fields
     m.cache[("weights", dt)] = made
     return made
 

@@ -119,6 +119,16 @@ def _corner(p, h, n, periodic):
 
 
 @nb.njit(inline="always", cache=True)
+def _moved(a, k, z, y, x):
+    """The cell ``(z, y, x)`` with its index along axis ``a`` set to ``k``."""
+    if a == 0:
+        return k, y, x
+    if a == 1:
+        return z, k, x
+    return z, y, k
+
+
+@nb.njit(inline="always", cache=True)
 def _obstacle(p, a, old, raw, h, shape, solid, periodic, absorbing):
     """``(coordinate, removed)``: the move of coordinate ``a`` from ``old`` to ``raw``, the other coordinates
     held. At the first solid cell on its way a reflecting obstacle mirrors the move about the cell's near
@@ -134,12 +144,7 @@ def _obstacle(p, a, old, raw, h, shape, solid, periodic, absorbing):
     x = min(max(int(math.floor(p[2] / h[2])), 0), shape[2] - 1)
     k = c % n if periodic else c
     if absorbing and 0 <= k < n:  # already in a solid cell's near half: its centre is the wall
-        if a == 0:
-            z = k
-        elif a == 1:
-            y = k
-        else:
-            x = k
+        z, y, x = _moved(a, k, z, y, x)
         if solid[z, y, x]:
             centre = (c + 0.5) * hh
             if (old < centre) != (raw < centre):  # crossed the centre plane, from either side
@@ -148,12 +153,7 @@ def _obstacle(p, a, old, raw, h, shape, solid, periodic, absorbing):
         nxt = c + step
         k = nxt % n if periodic else nxt
         if 0 <= k < n:
-            if a == 0:
-                z = k
-            elif a == 1:
-                y = k
-            else:
-                x = k
+            z, y, x = _moved(a, k, z, y, x)
             if solid[z, y, x]:
                 if absorbing:
                     centre = (nxt + 0.5) * hh

@@ -245,10 +245,7 @@ def kernel_blocked(a, b, nsteps, band, ring, k, src_y, w_y, src_x, w_x, add, wra
         for j in range(y0 - (nsteps - 1) * R, y1 + (nsteps - 1) * R):  # j: the row level 1 reaches
             for s in range(1, nsteps + 1):
                 v = j - (s - 1) * R
-                halo = (nsteps - s) * R
-                vlo, vhi = y0 - halo, y1 + halo
-                if not wrap:
-                    vlo, vhi = max(vlo, 0), min(vhi, ny)
+                vlo, vhi = _window(y0, y1, (nsteps - s) * R, ny, wrap)
                 if v < vlo or v >= vhi:
                     continue
                 y = v % ny
@@ -291,6 +288,16 @@ def _wrap(v, n):
     return v
 
 
+@nb.njit(inline="always", cache=True)
+def _window(lo, hi, halo, n, wrap):
+    """The cells ``[lo - halo, hi + halo)`` a band of a fused sweep computes at one level, cut at the
+    walls unless the axis wraps."""
+    vlo, vhi = lo - halo, hi + halo
+    if not wrap:
+        vlo, vhi = max(vlo, 0), min(vhi, n)
+    return vlo, vhi
+
+
 @nb.njit(parallel=True, cache=True)
 def ftcs_blocked(a, b, ny, k, band, ring, r, src_z, cf_z, src_y, cf_y, src_x, cf_x, periodic_z):
     """k FTCS steps of ``a`` into ``b``, temporally blocked along the first axis.
@@ -315,10 +322,7 @@ def ftcs_blocked(a, b, ny, k, band, ring, r, src_z, cf_z, src_y, cf_y, src_x, cf
         for j in range(z0 - (k - 1), z1 + k - 1):  # j: the plane level 1 reaches in this sweep
             for s in range(1, k + 1):
                 v = j - (s - 1)
-                halo = k - s
-                vlo, vhi = z0 - halo, z1 + halo
-                if not periodic_z:
-                    vlo, vhi = max(vlo, 0), min(vhi, nz)
+                vlo, vhi = _window(z0, z1, k - s, nz, periodic_z)
                 if v < vlo or v >= vhi:
                     continue
                 z = _wrap(v, nz)  # the real plane
@@ -382,16 +386,12 @@ def ftcs_blocked_1d(a, b, k, band, scratch, rx, src_x, cf_x, periodic):
     for bi in prange(nbands):
         x0 = bi * band
         x1 = min(n, x0 + band)
-        lo, hi = x0 - k, x1 + k  # the window, virtual cells
-        if not periodic:
-            lo, hi = max(lo, 0), min(hi, n)
+        lo, hi = _window(x0, x1, k, n, periodic)  # the window, virtual cells
         prev, nxt = scratch[bi, 0], scratch[bi, 1]
         for v in range(lo, hi):
             prev[v - lo] = a[v % n]
         for s in range(1, k + 1):
-            vlo, vhi = x0 - (k - s), x1 + (k - s)
-            if not periodic:
-                vlo, vhi = max(vlo, 0), min(vhi, n)
+            vlo, vhi = _window(x0, x1, k - s, n, periodic)
             # level s of window cells [vlo, vhi): interior cells by one plain loop, wall cells by the table
             dst, shift = (b, 0) if s == k else (nxt, lo)
             ilo, ihi = (vlo, vhi) if periodic else (max(vlo, 1), min(vhi, n - 1))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba as nb
 from numba import prange
 
-from ._loops import _wrap
+from ._loops import _window, _wrap
 
 
 @nb.njit(inline="always", cache=True)
@@ -103,10 +103,7 @@ def fv_blocked_2d_closed(a, b, k, band, ring, fy, fx, periodic):
         for j in range(y0 - (k - 1), y1 + k - 1):
             for s in range(1, k + 1):
                 v = j - (s - 1)
-                halo = k - s
-                vlo, vhi = y0 - halo, y1 + halo
-                if not periodic:
-                    vlo, vhi = max(vlo, 0), min(vhi, ny)
+                vlo, vhi = _window(y0, y1, k - s, ny, periodic)
                 if v < vlo or v >= vhi:
                     continue
                 y = _wrap(v, ny)
