@@ -137,7 +137,10 @@ def deblur_figure(blurred, res, grid) -> Figure:
     fig = Figure(figsize=(14, 4.2), layout="constrained")
     axes = fig.subplots(1, 3)
     ext = _extent(grid)
-    lo, hi = float(np.min(blurred)), float(np.max(blurred))
+    # one grey scale for both, wide enough for the restored picture's contrast (its 0.5-99.5 % range): set by
+    # the blurred one alone it saturated the restoration
+    lo = min(float(np.min(blurred)), float(np.percentile(res.field, 0.5)))
+    hi = max(float(np.max(blurred)), float(np.percentile(res.field, 99.5)))
     for ax, a, title in ((axes[0], blurred, "blurred"), (axes[1], res.field, f"restored ({res.method})")):
         if np.ndim(a) == 1:
             _map(ax, fig, a, title, extent=ext)
