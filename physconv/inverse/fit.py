@@ -204,6 +204,8 @@ def _maximise(m, F, w, tau, theta, walk=False):
             step = -0.5 * np.linalg.solve(info, grad)
         except np.linalg.LinAlgError:
             step = -0.5 * np.linalg.lstsq(info, grad, rcond=None)[0]
+        if np.all(np.abs(step) <= 1e-12 * np.abs(theta) + 1e-300):  # converged: no trial to evaluate
+            break
         t = 1.0
         for _ in range(40):
             trial = theta + t * step

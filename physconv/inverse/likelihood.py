@@ -37,22 +37,28 @@ class Profile(NamedTuple):
     markov: bool = False
 
 
+def _conj(x):
+    """The complex conjugate, without a copy for real arrays (``conj`` copies them)."""
+    return x.conj() if np.iscomplexobj(x) else x
+
+
 def profile(F: np.ndarray, w: np.ndarray, g: np.ndarray, dg: np.ndarray) -> Profile:
     """The profiled objective and its parts for frames ``F`` (T, M), weights ``w`` (T,), transfer ``g``
     (T, M) and its derivatives ``dg`` (p, T, M)."""
     wc = w[:, None]
-    Sgg = np.einsum("tm,tm->m", wc * g.conj(), g).real
-    Sgg = np.maximum(Sgg, np.finfo(float).tiny)
-    SgF = np.einsum("tm,tm->m", wc * g.conj(), F)
+    wg = _conj(wc * g)  # w conj(g), used four times
+    Sgg = np.maximum(np.einsum("tm,tm->m", wg, g).real, np.finfo(float).tiny)
+    SgF = np.einsum("tm,tm->m", wg, F)
     a = SgF / Sgg
     r = F - g * a[None]  # the residuals themselves: SFF - |SgF|^2 / Sgg cancels to round-off noise
-    Q = np.einsum("tm,tm->m", wc * r.conj(), r).real
-    dSgF = np.einsum("ptm,tm->pm", wc * dg.conj(), F)
-    X = np.einsum("tm,ptm->pm", wc * g.conj(), dg)
+    Q = np.einsum("tm,tm->m", wc * _conj(r), r).real
+    wdg = _conj(wc * dg)
+    dSgF = np.einsum("ptm,tm->pm", wdg, F)
+    X = np.einsum("tm,ptm->pm", wg, dg)
     dSgg = 2 * X.real
-    dQ = -2 * (SgF.conj()[None] * dSgF).real / Sgg + np.abs(SgF)[None] ** 2 * dSgg / Sgg**2
-    gg = np.einsum("ptm,qtm->pqm", wc * dg.conj(), dg)
-    info = (gg - X.conj()[:, None] * X[None, :] / Sgg).real
+    dQ = -2 * (_conj(SgF)[None] * dSgF).real / Sgg + np.abs(SgF)[None] ** 2 * dSgg / Sgg**2
+    gg = np.einsum("ptm,qtm->pqm", wdg, dg)
+    info = (gg - _conj(X)[:, None] * X[None, :] / Sgg).real
     return Profile(Q, dQ, a, Sgg, info)
 
 
@@ -71,10 +77,10 @@ def markov(F: np.ndarray, w: np.ndarray, G: np.ndarray, dG: np.ndarray) -> Profi
     A, B = F[:-1], F[1:]
     wc = w if w.ndim == 2 else w[:, None]
     r = B - G * A
-    Q = np.einsum("tm,tm->m", wc * r.conj(), r).real
+    Q = np.einsum("tm,tm->m", wc * _conj(r), r).real
     dA = dG * A[None]
-    dQ = -2 * np.einsum("tm,ptm->pm", wc * r.conj(), dA).real
-    info = np.einsum("ptm,qtm->pqm", wc * dA.conj(), dA).real
+    dQ = -2 * np.einsum("tm,ptm->pm", wc * _conj(r), dA).real
+    info = np.einsum("ptm,qtm->pqm", wc * _conj(dA), dA).real
     energy = np.sqrt(np.einsum("tm,tm->m", wc * np.abs(G * A), np.abs(G * A)))
     return Profile(Q, dQ, energy, np.ones_like(Q), info, True)
 
