@@ -26,6 +26,7 @@ import numpy as np
 from .frames import Frames, InverseError
 
 MAX_SIZE = 15
+ROUNDING = 1e-8  # residuals below this share of the frames' square sum are recomputed directly
 EDGE_SHARE = 0.05  # more of the weight than this on the outer ring of a kernel of 5 or more: too small for the frames
 # (a 3-wide kernel cannot tell: a stable FTCS step may hold all its weight there)
 
@@ -88,9 +89,11 @@ def learn(frames: Frames, size: int = 3, ridge: float = 0.0) -> KernelFit:
             break
         s2 = new
         k = _solve(G, b, n, s2, ridge)
-    # the residuals themselves, not yy - 2 b.k + k.G.k, which cancels to rounding noise on exact frames
-    s2 = _residual_ss(frames.data, k, offsets, r, closed) / (n * (1 + k @ k))
-    k = _solve(G, b, n, s2, ridge)
+    if s2 * n * (1 + k @ k) < ROUNDING * yy:
+        # yy - 2 b.k + k.G.k cancels to rounding noise on (nearly) exact frames: the residuals themselves,
+        # at the cost of a second pass over the frames
+        s2 = _residual_ss(frames.data, k, offsets, r, closed) / (n * (1 + k @ k))
+        k = _solve(G, b, n, s2, ridge)
     _check_definite(G, n, s2, ridge, size)
     cov = _covariance(G, n, s2, ridge, k)
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
