@@ -274,3 +274,14 @@ def test_float_pictures_are_read_unscaled_so_their_frames_stay_comparable(rng, t
         Image.fromarray(np.flipud(u).astype(np.float32), mode="F").save(tmp_path / f"f{i}.tif")
     r = fit(load([tmp_path / "f0.tif", tmp_path / "f1.tif"], dt=3.0, spacing=1.0, boundary="reflecting"))
     assert abs(r.theta[0] - 0.3) < 3 * r.stderr[0] and r.verdict.startswith("consistent")
+
+
+def test_the_bootstrap_agrees_with_the_fisher_standard_error(rng):
+    """200 parametric replicas: their spread estimates the standard error to about 1/sqrt(2 * 199) = 5 %;
+    the bootstrap and the Fisher error agree within three of those."""
+    g = Grid((32, 36), boundary="periodic")
+    u0 = smooth_field(rng, g.shape)
+    s = 0.02
+    data = [fourier_propagate(u0, t, D=0.3, v=(0.2, 0.0)) + s * rng.standard_normal(g.shape) for t in (0.0, 2.0)]
+    r = fit(make(data, [0, 2.0], 1.0, "periodic"), "diffusivity,drift", bootstrap=200, seed=3, progress=False)
+    assert np.all(np.abs(r.bootstrap / r.stderr - 1) < 3 / np.sqrt(2 * 199))

@@ -91,8 +91,10 @@ def _entry(value, stderr, crb, boot) -> dict:
 
 
 def fit(frames: Frames, model=("diffusivity",), propagator: str = "continuous", step_dt: float | None = None,
-        bootstrap: int = 0, seed: int = 0) -> FitResult:
-    """Fit ``model`` (names of :data:`physconv.inverse.models.MODELS`) to ``frames``; see the module."""
+        bootstrap: int = 0, seed: int = 0, progress: bool | None = None) -> FitResult:
+    """Fit ``model`` (names of :data:`physconv.inverse.models.MODELS`) to ``frames``; see the module.
+    ``progress``: a bar over the bootstrap's replicas (None: when standard error is a terminal or a notebook
+    shows it)."""
     if isinstance(model, str):
         model = tuple(m.strip() for m in model.split(",") if m.strip())
     md = modes_of(frames.grid)
@@ -142,7 +144,7 @@ def fit(frames: Frames, model=("diffusivity",), propagator: str = "continuous", 
     if any(k.startswith("D_") for k in m.names):
         res.extra["tensor"] = _tensor(m.names, theta, cov, crb, frames.grid.ndim)
     if bootstrap:
-        res.bootstrap = _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, bootstrap, seed, walk)
+        res.bootstrap = _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, bootstrap, seed, walk, progress)
     return res
 
 
@@ -296,7 +298,7 @@ def _check_identified(info, names) -> None:
                            "fit fewer parameters or give more frames")
 
 
-def _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, n, seed, walk) -> np.ndarray:
+def _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, n, seed, walk, progress=None) -> np.ndarray:
     """Standard errors from ``n`` parametric bootstrap replicas, each refitted from the estimate: the fitted
     amplitudes moved by the fitted propagator plus new noise of the fitted level; for a walk, each frame
     made from the replica's previous one by the fitted transfer plus new step noise."""
@@ -311,7 +313,12 @@ def _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, n, seed, walk) -> np.ndarray
 
     out = []
     G, _ = m.transfer(theta, np.diff(tau) if walk else tau)
-    for _ in range(int(n)):
+    import sys
+
+    from tqdm.auto import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    for _ in tqdm(range(int(n)), disable=not show, desc="bootstrap", unit="replica", leave=False):
         e = noise()
         if walk:
             rep = np.empty_like(F)
