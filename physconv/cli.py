@@ -206,13 +206,18 @@ def run(scenario, out_dir, fmt, overrides, plot, quiet, max_memory):
     with ds if whole else io.open_result(target, lazy=True) as ds:  # else a frame at a time as it is used
         cmp = metrics.compare(ds) if plot or not quiet else None
         if not quiet:
-            click.echo(f"{s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
-                       f"methods: {', '.join(s.methods)}")
+            click.echo(f"{s.name}: {_span(s)}, methods: {', '.join(s.methods)}")
             click.echo(metrics.table(cmp))
         click.echo(f"result: {target}")
         if plot:
             _save_figure(lambda: _plot_module().overview(ds, cmp), picture)
             click.echo(f"picture: {picture}")
+
+
+def _span(s) -> str:
+    from .units import span
+
+    return span(s.grid.shape, s.grid.spacing, s.time.steps, s.time.dt, s.unit_system())
 
 
 @cli.command()
@@ -222,8 +227,7 @@ def validate(scenario, overrides):
     """Check SCENARIO without running it."""
     s = _load(scenario, overrides)
     mib = s.memory_estimate() / 2**20
-    click.echo(f"{s.source}: valid ({s.name}: {' x '.join(map(str, s.grid.shape))} cells, {s.time.steps} steps, "
-               f"{s.frame_count()} frames, methods {', '.join(s.methods)}; about {mib:.0f} MiB)")
+    click.echo(f"{s.source}: valid ({s.name}: {_span(s)}, {s.frame_count()} frames, methods {', '.join(s.methods)}; about {mib:.0f} MiB)")
 
 
 @cli.command()
@@ -440,13 +444,13 @@ def plot(result, out_file, kind, pair, scale):
                                f"({', '.join(methods)}), got {pair or 'no pair'}")
             return P.differences(ds, a, b)
         if kind == "errors":
-            return P.errors(ds).figure
+            return P.errors(ds)
         if kind == "profiles":
-            return P.profiles(ds).figure
+            return P.profiles(ds)
         if kind == "spacetime":
             if ds["initial"].ndim != 1:
                 raise _Failure(f"{result}: a space-time picture needs a 1-D result")
-            return P.spacetime(ds).figure
+            return P.spacetime(ds)
         if kind in ("propagator", "homogenised") and "diffusivity" not in ds.attrs and "medium" not in ds.attrs:
             raise _Failure(f"{result}: a kernel's result has one propagator, the kernel's n-step power: "
                            "--kind kernel draws it")

@@ -101,24 +101,29 @@ def _print_fit(res, frames, as_json: bool) -> None:
         click.echo(json.dumps(_json_safe(d), allow_nan=False))
         return
     click.echo(f"{frames.source}: {res.frames} frames, {res.modes} modes, model {d['model']}, noise {frames.noise}")
+    unit = res.units.dimensionless is False
     click.echo(f"{'parameter':<14}{'estimate':>14}{'stderr':>12}{'CRB':>12}{'sandwich':>12}"
-               + ("  bootstrap" if res.bootstrap is not None else ""))
+               + ("  bootstrap" if res.bootstrap is not None else "") + ("  unit" if unit else ""))
     robust = res.extra["robust_stderr"]
     for i, name in enumerate(res.names):
         line = f"{name:<14}{res.theta[i]:>14.6g}{res.stderr[i]:>12.3g}{res.crb[i]:>12.3g}{robust[i]:>12.3g}"
         if res.bootstrap is not None:
             line += f"{res.bootstrap[i]:>11.3g}"
+        if unit:
+            line += f"  {res.unit(name)}"
         click.echo(line)
     t = res.extra.get("tensor")
     if t:
         text = f"principal D {', '.join(f'{v:.6g} ± {s:.2g}' for v, s in zip(t['principal'], t['principal_stderr']))}"
+        text += f" {res.unit('diffusivity')}".rstrip()
         if "angle_deg" in t:
             text += f"; first axis at {t['angle_deg']:.3f}° ± {t['angle_stderr_deg']:.2g}° from x"
         click.echo(text)
     if len(res.names) > 1:
         click.echo("correlation: " + "; ".join(f"{a}-{b} {res.correlation[i, j]:+.3f}" for i, a in enumerate(res.names)
                                                for j, b in enumerate(res.names) if j > i))
-    click.echo(f"noise sigma {res.sigma:.4g}; reduced chi-square {res.reduced_chi2:.4g}")
+    click.echo(f"noise sigma {res.sigma:.4g}; reduced chi-square {res.reduced_chi2:.4g}"
+               + (f"; lengths in {res.units.label('length')}, times in {res.units.label('time')}" if unit else ""))
     click.echo(f"fit: {res.verdict}")
 
 

@@ -24,6 +24,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatterSciNotation
 
+from . import units as _units
 from .metrics import compare, methods_of
 
 SCALES = ("auto", "linear", "per-frame", "log")
@@ -127,6 +128,24 @@ def _norms(fields, idx, scale):
     return [Normalize(lo, hi)] * len(idx), beyond(lo, hi, idx)
 
 
+def one_panel(ax=None, figsize=(6, 4)):
+    """``(figure, ax)``: the figure that holds ``ax`` (its outermost one, also from a sub-figure), or a new
+    figure with one panel."""
+    if ax is None:
+        ax = Figure(figsize=figsize, layout="constrained").subplots()
+    return ax.get_figure(root=True), ax
+
+
+def _t(ds: xr.Dataset, i: int) -> str:
+    """Saved time ``i`` as the pictures show it (``500``, or ``3.2 h`` in a result with units)."""
+    return _units.time_text(ds, float(ds["time"][i]))
+
+
+def _axis(ds: xr.Dataset, dim: str) -> str:
+    """A spatial axis label: ``x``, or ``x [mm]`` in a result with units."""
+    return _units.with_unit(dim, _units.of(ds).label("length"))
+
+
 def _extent(f: xr.DataArray):
     """Cell-edge extent of a 2-D field for imshow with origin='lower'."""
     ys, xs = f[f.dims[0]].values, f[f.dims[1]].values
@@ -222,7 +241,7 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
     extend = "both" if clipped else "neither"
     for c, i in enumerate(idx):
         artist = None
-        axes[0, c].set_title(f"t = {float(ds['time'][i]):g} (step {int(ds['step'][i])})", fontsize=9)
+        axes[0, c].set_title(f"t = {_t(ds, i)} (step {int(ds['step'][i])})", fontsize=9)
         for r, m in enumerate(methods):
             ax = axes[r if maps else 0, c]
             artist = _draw(ax, fields[m].isel(time=i), norms[c], style=None if maps else r)
@@ -231,11 +250,11 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
 
                 solids(ax, ds)
             if c == 0:
-                ax.set_ylabel(f"{m}\ny" if maps else "concentration")
-            ax.set_xlabel(fields[m].dims[-1] if ax in axes[-1] else "")
+                ax.set_ylabel(f"{m}\n{_axis(ds, fields[m].dims[-2])}" if maps else "concentration")
+            ax.set_xlabel(_axis(ds, fields[m].dims[-1]) if ax in axes[-1] else "")
         if scale == "per-frame" and maps:
             fig.colorbar(artist, ax=axes[:, c], location="bottom", shrink=0.9, aspect=15, extend=extend, pad=0.01,
-                         label=f"concentration at t = {float(ds['time'][i]):g}")
+                         label=f"concentration at t = {_t(ds, i)}")
     if scale != "per-frame" and maps:
         fig.colorbar(artist, ax=axes, shrink=0.8, label="concentration" + (" (log)" if scale == "log" else ""),
                      extend=extend)
@@ -267,7 +286,7 @@ def differences(ds: xr.Dataset, a: str, b: str, times=None, fig: Figure | None =
     artist = None
     for ax, i in zip(axes, idx):
         artist = _draw(ax, d.isel(time=i), Normalize(-lim, lim), cmap="RdBu_r")
-        ax.set_title(f"t = {float(ds['time'][i]):g}", fontsize=9)
+        ax.set_title(f"t = {_t(ds, i)}", fontsize=9)
     if d.ndim == 3:
         fig.colorbar(artist, ax=axes, shrink=0.8, label=f"{a} - {b}")
     else:
@@ -278,11 +297,12 @@ def differences(ds: xr.Dataset, a: str, b: str, times=None, fig: Figure | None =
 
 def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
     """Max |a - b| / max|u0| over time for each pair that must agree; for approximate pairs also
-    the difference theory predicts (dashed). ``cmp`` is :func:`physconv.metrics.compare` of ``ds``."""
-    ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
+    the difference theory predicts (dashed). ``cmp`` is :func:`physconv.metrics.compare` of ``ds``; drawn on
+    ``ax`` when given. Returns the Figure."""
+    fig, ax = one_panel(ax)
     cmp = compare(ds) if cmp is None else cmp
     log_axis(ax)
-    t = ds["time"].values
+    t, label = _units.time_axis(ds)
     later = t > 0
     scale = cmp.attrs["scale"]
     if "pair" in cmp.coords:
@@ -300,18 +320,18 @@ def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
         steps = cmp["step"].values.astype(float)  # the bound grows with the steps: (n + 1) 2**-24 (...)
         ax.plot(t[later], float(cmp["tolerance"].max()) * (steps[later] + 1) / (steps[-1] + 1), color="k",
                     lw=0.8, ls="-.", label="float32 round-off bound (explicit)")
-    ax.set_xlabel("time")
+    ax.set_xlabel(label)
     ax.set_ylabel("max |a - b| / max |u0|")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     ax.set_title("how far apart the methods are (dashed: theory)", fontsize=10)
-    return ax
+    return fig
 
 
 def monte_carlo_errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
     """Relative L2 error of the Monte Carlo frames against their exact expectation, and the binomial expectation."""
-    ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
+    fig, ax = one_panel(ax)
     cmp = compare(ds) if cmp is None else cmp
-    t = ds["time"].values
+    t, label = _units.time_axis(ds)
     later = t > 0
     shown = np.concatenate([cmp["mc_rel_l2"].values[later], cmp["mc_expected_rel_l2"].values[later]])
     shown = shown[np.isfinite(shown) & (shown > 0)]
@@ -319,17 +339,17 @@ def monte_carlo_errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
         log_axis(ax)
     ax.plot(t[later], cmp["mc_rel_l2"].values[later], marker="s", ms=3, color="C3", label="measured")
     ax.plot(t[later], cmp["mc_expected_rel_l2"].values[later], ls="--", color="gray", label="expected (binomial)")
-    ax.set_xlabel("time")
+    ax.set_xlabel(label)
     ax.set_ylabel("||mc - exact|| / ||exact||  (relative L2)")
     ax.set_title(f"monte_carlo against {cmp.attrs['mc_reference']}", fontsize=10)
     ax.legend(fontsize=7)
-    return ax
+    return fig
 
 
 def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
     """The field along the last axis through the initial centre of mass, one curve per saved time."""
     method = method or methods_of(ds)[0]
-    ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
+    fig, ax = one_panel(ax)
     da = ds[method]
     at = centre_of_mass(ds)
     through = []
@@ -345,24 +365,24 @@ def profiles(ds: xr.Dataset, method: str | None = None, ax=None):
         line = ds["solid"].isel({d: at[d] for d in ds["solid"].dims[:-1]})
         solids(ax, xr.Dataset({"solid": line, "initial": line}))
     for i in range(n):
-        ax.plot(da[x], da.isel(time=i), color=cmap(i / max(n - 1, 1)), label=f"t = {float(ds['time'][i]):g}")
+        ax.plot(da[x], da.isel(time=i), color=cmap(i / max(n - 1, 1)), label=f"t = {_t(ds, i)}")
     first, rest = float(np.abs(da.isel(time=0)).max()), float(np.abs(da.isel(time=slice(1, None))).max()) if n > 1 else 0
     if rest > 0 and first > AUTO_RANGE * rest:  # a point source: keep the spreading visible, say what is cut
         lo = float(da.isel(time=slice(1, None)).min())
         ax.set_ylim(min(lo, 0.0) - 0.05 * rest, 1.15 * rest)
         ax.text(0.02, 0.97, f"t = 0 off scale (peak {first:.4g})", transform=ax.transAxes, va="top", fontsize=7)
-    ax.set_xlabel(x)
+    ax.set_xlabel(_axis(ds, x))
     ax.set_ylabel(f"{method} concentration")
     if n <= LEGEND_CURVES:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     else:  # too many times for a legend: a colour bar of time
         from matplotlib.cm import ScalarMappable
 
-        t = ds["time"].values
-        ax.figure.colorbar(ScalarMappable(Normalize(float(t[0]), float(t[-1])), cmap), ax=ax, label="time")
+        t, label = _units.time_axis(ds)
+        ax.figure.colorbar(ScalarMappable(Normalize(float(t[0]), float(t[-1])), cmap), ax=ax, label=label)
     where = f"\nat {', '.join(through)} (centre of mass)" if through else ""
     ax.set_title(f"profiles along {x}{where}", fontsize=10)
-    return ax
+    return fig
 
 
 def spacetime(ds: xr.Dataset, method: str | None = None, ax=None):
@@ -371,13 +391,14 @@ def spacetime(ds: xr.Dataset, method: str | None = None, ax=None):
     da = ds[method]
     if da.ndim != 2:
         raise ValueError("a space-time image needs a 1-D result")
-    ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
-    image = ax.pcolormesh(da["x"], da["time"], da, shading="nearest", cmap="viridis")
+    fig, ax = one_panel(ax)
+    t, label = _units.time_axis(ds)
+    image = ax.pcolormesh(da["x"], t, da, shading="nearest", cmap="viridis")
     ax.figure.colorbar(image, ax=ax, label="concentration")
-    ax.set_xlabel("x")
-    ax.set_ylabel("time")
+    ax.set_xlabel(_axis(ds, "x"))
+    ax.set_ylabel(label)
     ax.set_title(f"{method}: space-time")
-    return ax
+    return fig
 
 
 def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto") -> Figure:
@@ -444,7 +465,7 @@ def animate(ds: xr.Dataset, path, fps: int = 4, methods=None, scale: str = "auto
             else:
                 art.set_data(block_mean(f, DISPLAY_CELLS))
                 art.set_norm(shared)
-        label.set_text(f"{ds.attrs.get('title', '')}: t = {float(ds['time'][i]):g}{_slice_note(ds)}")
+        label.set_text(f"{ds.attrs.get('title', '')}: t = {_t(ds, i)}{_slice_note(ds)}")
         return artists
 
     canvas = FigureCanvasAgg(fig)

@@ -8,6 +8,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from . import medium
+from . import units as _units
 from .metrics import compare, medium_of, methods_of
 from .plot import DISPLAY_CELLS, LINE_STYLES, _draw, _extent, _field, block_mean
 
@@ -39,14 +40,17 @@ def survival(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
     obstacles that absorb: the survival curve of a particle released with the initial field). Where salt
     also comes in (dirichlet walls: the mass grows, or starts from nothing) the mass itself is drawn."""
     cmp = compare(ds) if cmp is None else cmp
-    ax = ax or Figure(figsize=(6, 4), layout="constrained").subplots()
+    from .plot import one_panel
+
+    fig, ax = one_panel(ax)
+    t, label = _units.time_axis(ds)
     m0 = float(ds.attrs["mass_initial"])
     mass = cmp["mass"].values
     share = m0 > 0 and bool(np.all(mass <= m0 * (1 + 1e-9)))
     for k, m in enumerate(cmp["method"].values):
-        ax.plot(ds["time"], mass[k] / (m0 if share else 1.0), color=f"C{k % 10}", ls=LINE_STYLES[k % len(LINE_STYLES)],
+        ax.plot(t, mass[k] / (m0 if share else 1.0), color=f"C{k % 10}", ls=LINE_STYLES[k % len(LINE_STYLES)],
                 lw=max(3.0 - 0.5 * k, 1.0), label=str(m))
-    ax.set_xlabel("time")
+    ax.set_xlabel(label)
     if share:
         ax.set_ylabel("mass inside / initial mass")
         ax.set_ylim(0, 1.05)
@@ -56,7 +60,7 @@ def survival(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
         ax.set_ylim(bottom=0)
         ax.set_title("the salt in the domain (walls add it)", fontsize=10)
     ax.legend(fontsize=7)
-    return ax
+    return fig
 
 
 SOURCES_PER_AXIS = 3  # 3 x 3 source cells in 2-D (5 along a line)

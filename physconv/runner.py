@@ -210,11 +210,12 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
     methods of the result, also when their frames are written elsewhere."""
     methods = list(frames) if methods is None else list(methods)
     dims = grid.dims
-    coords = {"time": ("time", keep * s.time.dt, {"long_name": "time", "units": "1", "axis": "T"}),
+    units = s.unit_system()
+    coords = {"time": ("time", keep * s.time.dt, {"long_name": "time", "units": units.cf("time"), "axis": "T"}),
               "step": ("time", keep, {"long_name": "time step number"})}
     for name, c, d in zip(dims, grid.coords().values(), grid.spacing):
-        coords[name] = (name, c, {"long_name": f"cell-centre {name}", "units": "1", "axis": name.upper(),
-                                  "spacing": d})
+        coords[name] = (name, c, {"long_name": f"cell-centre {name}", "units": units.cf("length"),
+                                  "axis": name.upper(), "spacing": d})
     data = {m: (("time",) + dims, f if isinstance(f, indexing.LazilyIndexedArray) else np.asarray(f, dtype=float),
                 _attrs(m)) for m, f in frames.items()}  # frames read as indexed stay so
     data["initial"] = (dims, u0, {"long_name": "initial concentration", "units": "1"})
@@ -225,7 +226,7 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
             data["kernel_weights"] = (kdims, s.kernel_weights(), {"long_name": "kernel weights as given"})
     medium = s.medium(grid)
     if medium is not None:
-        data.update(_medium_variables(medium, dims))
+        data.update(_medium_variables(medium, dims, units))
     ds = xr.Dataset(data, coords=coords)
     r = [float(v) for v in np.atleast_1d(_mesh_ratios(s, grid, kernel))]
     ds.attrs = {
@@ -246,7 +247,10 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "software": f"physconv {__version__}",
         "versions": json.dumps(dict(_versions())),
+        **units.attrs(),
     }
+    if not units.dimensionless:
+        ds.attrs["diffusivity_units"] = units.cf("diffusivity")
     if s.diffusivity is not None and medium is None:
         ds.attrs["diffusivity"] = float(s.diffusivity)
     if medium is not None:
@@ -265,15 +269,15 @@ def to_dataset(s: Scenario, grid: Grid, u0, kernel, keep, frames: dict, methods=
     return ds
 
 
-def _medium_variables(m, dims) -> dict:
+def _medium_variables(m, dims, units) -> dict:
     """The medium's arrays (DESIGN §11), so that a result can rebuild its operator."""
     axis = ("axis",) + dims
     out = {"solid": (dims, m.solid.astype(np.int8), {"long_name": "solid cell (1) or fluid (0)"}),
            "diffusivity_field": (axis, m.diffusivity, {"long_name": "diffusivity per axis and cell",
-                                                       "units": "1"})}
+                                                       "units": units.cf("diffusivity")})}
     if m.velocity is not None:
         out["velocity_field"] = (axis, m.velocity, {"long_name": "velocity per axis at the cell centres",
-                                                    "units": "1"})
+                                                    "units": units.cf("velocity")})
     return out
 
 

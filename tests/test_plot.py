@@ -121,7 +121,7 @@ def test_a_point_source_stays_visible(tmp_path):
     for k, ax in enumerate(fig.axes[:2 * n]):  # rows: methods, columns: times
         if k % n:  # every panel after t = 0
             assert _panel_pixels(fig, ax).var() > 200, k
-    profile = plot.profiles(ds)
+    profile = plot.profiles(ds).axes[0]
     assert profile.get_ylim()[1] < 1000 / 10  # the t = 0 spike does not flatten the spreading curves
 
 
@@ -192,9 +192,9 @@ def test_profiles_of_many_saved_times_get_a_colour_bar_instead_of_a_legend(tmp_p
 
     few = runner.run(scenario.load("diffusion_1d", ["methods=[explicit]", "time.save_every=400"]), progress=False)
     many = runner.run(scenario.load("diffusion_1d", ["methods=[explicit]", "time.save_every=50"]), progress=False)
-    ax = plot.profiles(few)
+    ax = plot.profiles(few).axes[0]
     assert ax.get_legend() is not None and len(ax.figure.axes) == 1
-    ax = plot.profiles(many)
+    ax = plot.profiles(many).axes[0]
     assert many.sizes["time"] > plot.LEGEND_CURVES
     assert ax.get_legend() is None and len(ax.figure.axes) == 2  # the panel and its colour bar
     assert len(ax.lines) == many.sizes["time"]
@@ -275,7 +275,7 @@ def test_differences_skip_the_start_where_every_pair_agrees(results):
 
 
 def test_monte_carlo_error_axis_is_logarithmic_only_over_a_decade(sparse):
-    ax = plot.monte_carlo_errors(sparse)
+    ax = plot.monte_carlo_errors(sparse).axes[0]
     values = np.concatenate([line.get_ydata() for line in ax.get_lines()])
     assert ax.get_yscale() == ("log" if values.max() > 10 * values.min() else "linear")
 

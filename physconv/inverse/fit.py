@@ -23,6 +23,7 @@ import numpy as np
 
 from . import likelihood, models
 from .verdict import FALSE_ALARM, excess as _excess, verdict as _verdict
+from ..units import Units
 from .frames import Frames, InverseError
 from .modes import of as modes_of
 
@@ -48,6 +49,12 @@ class FitResult:
     bootstrap: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
     parts: dict = field(default_factory=dict, repr=False)
+    units: Units = Units()  # the frames' units: D in length²/time, a velocity in length/time, decay in 1/time
+
+    def unit(self, name: str) -> str:
+        """The unit of parameter ``name`` (``mm²/s``), or ``""`` when the frames are dimensionless."""
+        quantity = "velocity" if name.startswith("v_") else "rate" if name == "decay" else "diffusivity"
+        return self.units.label(quantity)
 
     def estimates(self) -> dict:
         """``{NAME: {"value", "stderr", "crb"}}`` with the names of DESIGN §12."""
@@ -76,6 +83,7 @@ class FitResult:
                 "parameters": {k: {"value": float(v), "stderr": float(s), "crb": float(c), "robust_stderr": float(r)}
                                for k, v, s, c, r in zip(self.names, self.theta, self.stderr, self.crb,
                                                         self.extra["robust_stderr"])},
+                "units": {k: self.unit(k) for k in self.names},
                 "correlation": {"names": list(self.names), "matrix": np.round(self.correlation, 6).tolist()},
                 "fit": {"reduced_chi2": self.reduced_chi2, "p_value": self.p_value, "verdict": self.verdict,
                         "noise_sigma": self.sigma, "modes": self.modes, "frames": self.frames,
@@ -131,7 +139,7 @@ def fit(frames: Frames, model=("diffusivity",), propagator: str = "continuous", 
     corr = cov / np.outer(stderr, stderr)
     robust = np.sqrt(np.diag(likelihood.sandwich(pr, info, s2)))
     res = FitResult(m.parts, m.names, theta, stderr, crb, corr, float(np.sqrt(s2 * v.mean())), chi2, p, verdict,
-                    int(F.shape[1]), len(F))
+                    int(F.shape[1]), len(F), units=frames.units)
     res.extra["robust_stderr"] = robust
     if walk:
         G, _ = m.transfer(theta, np.diff(tau)[-1:])

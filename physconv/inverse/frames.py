@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import PhysconvError
 from ..grid import Grid
+from ..units import Units, of as _units_of
 
 NOISE = ("gaussian", "poisson", "walk")
 MAX_CELLS = 2**26  # frames x cells read at most (64 Mi values, 512 MiB as float64)
@@ -43,6 +44,7 @@ class Frames:
     source: str = "frames"
     noise: str = "gaussian"
     counts_per_unit: float | None = None
+    units: Units = Units()  # what spacing and times are in (a result's length_units, time_units)
 
     @property
     def intervals(self) -> np.ndarray:
@@ -51,7 +53,7 @@ class Frames:
 
 
 def make(data, times, spacing=1.0, boundary="reflecting", source="frames", noise="gaussian",
-         counts_per_unit=None, boundary_value=None) -> Frames:
+         counts_per_unit=None, boundary_value=None, units: Units | None = None) -> Frames:
     """:class:`Frames` from arrays, checked: at least two frames of one shape (1-D to 3-D), finite values
     (NaN refused with where it is), strictly increasing times, at least one frame that is not constant."""
     a = np.asarray(data, dtype=float)
@@ -85,7 +87,7 @@ def make(data, times, spacing=1.0, boundary="reflecting", source="frames", noise
         grid = Grid(a.shape[1:], spacing=spacing, boundary=boundary, boundary_value=boundary_value)
     except PhysconvError as exc:
         raise InverseError(f"{source}: {exc}") from None
-    return Frames(a, t, grid, source, noise, counts_per_unit)
+    return Frames(a, t, grid, source, noise, counts_per_unit, units or Units())
 
 
 def load(paths, var=None, dt=None, spacing=None, boundary=None, noise=None) -> Frames:
@@ -199,4 +201,4 @@ def _from_dataset(path: Path, var, dt, spacing, boundary, noise) -> Frames:
         cell = float(np.prod(np.broadcast_to(np.asarray(spacing, dtype=float), (da.ndim - 1,))))
         counts = float(attrs["mc_particles"]) / float(attrs["mass_initial"]) * cell
     return make(da.values, times, spacing, boundary, source=f"{path.name}:{var}", noise=noise, counts_per_unit=counts,
-                boundary_value=attrs.get("boundary_value"))
+                boundary_value=attrs.get("boundary_value"), units=_units_of(attrs))

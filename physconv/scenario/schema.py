@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from .. import kernels as _k
+from .. import units as _units
 from ..grid import Grid
 from ..initial import InitialSpec, Real
 from .media import DiffusivityField, ObstaclesSpec, VelocityField
@@ -85,6 +86,27 @@ class KernelSpec(_Strict):
         return self.normalize
 
 
+class UnitsSpec(_Strict):
+    """``units:`` — what the scenario's numbers are in: cell size in ``length``, dt and end in ``time``, D in
+    length²/time, a velocity in length/time (:mod:`physconv.units`; names read by pint)."""
+
+    length: str = Field("1", description="a unit of length: m, mm, um, cm, ... (1: dimensionless)")
+    time: str = Field("1", description="a unit of time: s, min, h, d, ... (1: dimensionless)")
+
+    @field_validator("length")
+    @classmethod
+    def _length(cls, v):
+        return v if v == "1" else _units.parse(v, _units.LENGTH)
+
+    @field_validator("time")
+    @classmethod
+    def _time(cls, v):
+        return v if v == "1" else _units.parse(v, _units.TIME)
+
+    def system(self) -> _units.Units:
+        return _units.Units(self.length, self.time)
+
+
 class Scenario(_Strict):
     """A physconv scenario: one initial field, one set of walls, several methods."""
 
@@ -108,6 +130,8 @@ class Scenario(_Strict):
     methods: list[Method] = Field(default_factory=lambda: ["explicit", "spectral", "gaussian"], min_length=1)
     monte_carlo: MonteCarloSpec = Field(default_factory=MonteCarloSpec)
     kernel: KernelSpec | None = None
+    units: UnitsSpec | None = Field(None, description="physical units of the numbers: {length: mm, time: s}; "
+                                                     "absent: dimensionless")
     dtype: Literal["float64", "float32"] = Field(
         "float64", description="how 'explicit' stores the field between steps (float32: half the memory, "
                                "difference from float64 bounded by steps * 2**-24 * max|u0|)")
@@ -139,6 +163,10 @@ class Scenario(_Strict):
     def warnings(self) -> list[str]:
         """One line per thing that is allowed but probably not meant (``file:line: key: ...``)."""
         return list(self._warnings)
+
+    def unit_system(self) -> _units.Units:
+        """The scenario's :class:`physconv.units.Units` (dimensionless without ``units:``)."""
+        return self.units.system() if self.units is not None else _units.Units()
 
     def make_grid(self) -> Grid:
         return Grid(tuple(self.grid.shape), self.grid.spacing, self.boundary, self.boundary_value)

@@ -1,0 +1,130 @@
+"""Physical units (DESIGN §13): numbers read in the scenario's units, CF attributes, labels, fits; bad units are
+one-line errors at the key; one physical scenario in two systems of units is one result."""
+
+import json
+
+import numpy as np
+import pytest
+
+from physconv import cli, runner, scenario, units
+from physconv.inverse import frames
+from physconv.inverse.fit import fit as fit_frames
+
+MM_S = {"name": "tank_mm_s", "units": {"length": "mm", "time": "s"}, "grid": {"shape": [24, 30], "spacing": 0.25},
+        "boundary": {"y": "reflecting", "x": "periodic"}, "diffusivity": 2.0e-3,
+        "initial": {"kind": "random_cubes", "seed": 3, "cube": 6},
+        "time": {"dt": 6.0, "steps": 300, "save_every": 60},
+        "methods": ["explicit", "implicit", "spectral", "gaussian"]}
+
+
+def in_m_h(d: dict) -> dict:
+    """The same physical scenario stated in metres and hours."""
+    L, T = 1e-3, 1 / 3600  # one mm in m, one s in h
+    out = json.loads(json.dumps(d))
+    out.update(name="tank_m_h", units={"length": "m", "time": "h"}, diffusivity=d["diffusivity"] * L**2 / T)
+    out["grid"]["spacing"] = d["grid"]["spacing"] * L
+    out["time"]["dt"] = d["time"]["dt"] * T
+    return out
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return runner.run(MM_S, progress=False), runner.run(in_m_h(MM_S), progress=False)
+
+
+def test_one_physical_scenario_in_two_systems_of_units_is_one_result(pair):
+    a, b = pair
+    for m in MM_S["methods"]:
+        scale = float(np.abs(a[m]).max())
+        assert float(np.abs(a[m].values - b[m].values).max()) <= 1e-12 * scale, m  # values: the coords differ
+    np.testing.assert_allclose(b["x"].values * 1e3, a["x"].values, rtol=1e-13)  # m -> mm
+    np.testing.assert_allclose(b["time"].values * 3600, a["time"].values, rtol=1e-13)  # h -> s
+    np.testing.assert_allclose(np.asarray(b.attrs["spacing"]) * 1e3, np.asarray(a.attrs["spacing"]), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(b.attrs["cfl"]), np.asarray(a.attrs["cfl"]), rtol=1e-12)  # D dt/dx² has no unit
+
+
+def test_cf_units_attributes_follow_the_scenario(pair):
+    a, b = pair
+    assert (a["x"].attrs["units"], a["y"].attrs["units"], a["time"].attrs["units"]) == ("mm", "mm", "s")
+    assert (b["x"].attrs["units"], b["time"].attrs["units"]) == ("m", "h")
+    assert a.attrs["diffusivity_units"] == "mm2 s-1" and b.attrs["diffusivity_units"] == "m2 h-1"
+    assert (a.attrs["length_units"], a.attrs["time_units"]) == ("mm", "s")
+    # CF units convert by the same factor pint gives: D in m2/h back to mm2/s
+    D = b.attrs["diffusivity"] * units.factor("m", "mm") ** 2 / units.factor("h", "s")
+    assert D == pytest.approx(a.attrs["diffusivity"], rel=1e-13)
+
+
+def test_without_units_everything_stays_dimensionless():
+    d = {k: v for k, v in MM_S.items() if k != "units"}
+    ds = runner.run(d, progress=False)
+    assert ds["x"].attrs["units"] == "1" and ds["time"].attrs["units"] == "1"
+    assert "length_units" not in ds.attrs and "diffusivity_units" not in ds.attrs
+    assert units.time_text(ds, 1800.0) == "1800"
+
+
+@pytest.mark.parametrize("given, symbol", [("millimeter", "mm"), ("um", "µm"), ("micrometer", "µm"),
+                                           ("cm", "cm"), ("m", "m"), ("angstrom", "Å")])
+def test_length_names_pint_knows(given, symbol):
+    assert units.parse(given, units.LENGTH) == symbol
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("length", "kg", "'kg' is a mass, not a length"),
+    ("length", "s", "'s' is a time, not a length"),
+    ("time", "mm", "'mm' is a length, not a time"),
+    ("time", "m/s", "not a time"),
+    ("length", "furlongz", "is not a unit name pint knows"),
+    ("time", "", "must be a unit name"),
+    ("length", "m**", "is not a unit name pint knows"),
+])
+def test_bad_units_are_one_line_errors_at_the_key(tmp_path, capsys, key, value, says):
+    path = tmp_path / "bad.yaml"
+    d = dict(MM_S, units={"length": "mm", "time": "s", key: value})
+    path.write_text(json.dumps(d))
+    assert cli.main(["run", str(path), "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {path}:") and f"units.{key}: " in err[0] and says in err[0]
+    assert not list(tmp_path.glob("*.nc"))
+
+
+def test_units_must_be_a_mapping_of_known_keys(tmp_path):
+    for bad, says in [({"length": "mm", "mass": "kg"}, "units.mass: unknown key"), ("mm", "units: ")]:
+        with pytest.raises(scenario.ScenarioError, match=says):
+            scenario.load(dict(MM_S, units=bad))
+
+
+@pytest.mark.parametrize("stored, t_max, shown", [("s", 7200.0, "h"), ("s", 90.0, "min"), ("s", 30.0, "s"),
+                                                  ("s", 3 * 86400.0, "d"), ("h", 0.5, "h"), ("min", 600.0, "h"),
+                                                  ("ms", 500.0, "ms")])
+def test_time_is_shown_in_the_largest_unit_the_run_fills(stored, t_max, shown):
+    name, f = units.Units("mm", stored).shown_time(t_max)
+    assert name == shown
+    assert t_max * f == pytest.approx(t_max * units.factor(stored, shown), rel=1e-14)
+    assert name == stored or t_max * f >= 1
+
+
+def test_pictures_and_summaries_state_the_units(pair):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from physconv import plot
+
+    a, _ = pair  # 1800 s: shown in minutes
+    fig = plot.overview(a)
+    texts = [t.get_text() for ax in fig.axes for t in (ax.xaxis.label, ax.yaxis.label, ax.title)]
+    assert "x [mm]" in texts and "time [min]" in texts
+    assert any(t.startswith("t = 30 min") for t in texts)
+    s = scenario.load(MM_S)
+    assert units.span(s.grid.shape, s.grid.spacing, s.time.steps, s.time.dt, s.unit_system()) == \
+        "24 x 30 cells of 0.25 mm (6 x 7.5 mm), 300 steps of 6 s (to t = 30 min)"
+
+
+def test_fit_reads_the_result_in_its_units(tmp_path, pair):
+    a, b = pair
+    for ds, unit in [(a, "mm²/s"), (b, "m²/h")]:
+        path = tmp_path / f"{ds.attrs['title']}.nc"
+        ds.to_netcdf(path, engine="h5netcdf")
+        f = frames.load([path], var="explicit")
+        res = fit_frames(f, propagator="steps", step_dt=float(ds.attrs["dt"]))
+        assert res.unit("diffusivity") == unit and res.to_dict()["units"] == {"diffusivity": unit}
+        assert res.theta[0] == pytest.approx(ds.attrs["diffusivity"], rel=1e-10)
