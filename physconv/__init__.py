@@ -13,10 +13,10 @@ wait_passively()  # before numba's threads start: idle threads sleep, so a busy 
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("boundary", "convolve", "errors", "grid", "initial", "io", "kernels", "metrics", "montecarlo", "plot",
-               "runner", "scenario", "spectral", "solvers", "stats")
+_SUBMODULES = ("boundary", "comparison", "convolve", "errors", "grid", "initial", "io", "kernels", "metrics",
+               "montecarlo", "notebook", "plot", "runner", "scenario", "spectral", "solvers", "stats", "units")
 _NAMES = {"Grid": "grid", "Boundary": "boundary", "fft_convolve": "convolve", "open_result": "io", "load": "scenario",
-          "run": "runner"}
+          "run": "runner", "compare": "comparison"}
 
 
 def __getattr__(name):

@@ -29,6 +29,7 @@ from ._interrupt import Terminated  # noqa: F401 (part of this module's interfac
 from ._interrupt import exception as interrupt_exception
 from .errors import PhysconvError
 from .grid import all_finite
+from . import notebook as _notebook  # noqa: F401  (registers ds.physconv, the notebook view of a result)
 
 FORMATS = {"netcdf": ".nc", "zarr": ".zarr"}
 REQUIRED_ATTRS = ("methods", "boundary", "spacing", "dt", "mass_initial")

@@ -431,9 +431,10 @@ def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto")
     return fig
 
 
-def animate(ds: xr.Dataset, path, fps: int = 4, methods=None, scale: str = "auto") -> None:
+def animate(ds: xr.Dataset, path=None, fps: int = 4, methods=None, scale: str = "auto"):
     """A GIF of the methods side by side over the saved times, with a colour bar (one palette for every
-    frame, see :mod:`physconv._gif`)."""
+    frame, see :mod:`physconv._gif`), written to ``path`` when given. Returns a
+    :class:`physconv.notebook.Animation`, which a notebook plays inline."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from . import _gif
@@ -476,4 +477,9 @@ def animate(ds: xr.Dataset, path, fps: int = 4, methods=None, scale: str = "auto
             canvas.draw()
             yield np.asarray(canvas.buffer_rgba())
 
-    _gif.write(frames(), str(path), fps)
+    from .notebook import Animation, gif_bytes
+
+    movie = Animation(gif_bytes(lambda f: _gif.write(frames(), f, fps)))
+    if path is not None:
+        movie.save(path)
+    return movie

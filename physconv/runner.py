@@ -27,6 +27,7 @@ from .errors import PhysconvError
 from .grid import Grid, all_finite
 from .run_methods import _METHODS, step_kernel  # noqa: F401  (the methods, each from plain arrays)
 from .scenario import Scenario
+from . import notebook as _notebook  # noqa: F401  (registers ds.physconv, the notebook view of a result)
 
 LONG_NAMES = {
     "explicit": "concentration, explicit steps (FTCS or kernel)",
@@ -52,9 +53,9 @@ def run(s, progress: bool | None = None, mc_seed=None, store=None) -> xr.Dataset
         A validated scenario, a scenario file or shipped name, or a dict of its keys (whose
         ``initial`` may be a numpy array).
     progress : bool, optional
-        None (default): a progress bar when stderr is a terminal, else one line
-        per method as it starts and as it ends, with its time. True: always
-        the bar. False: nothing.
+        None (default): a progress bar when stderr is a terminal or in a Jupyter
+        notebook (a widget there), else one line per method as it starts and as
+        it ends, with its time (a log). True: always the bar. False: nothing.
     mc_seed : int or numpy.random.SeedSequence, optional
         Seed of the Monte Carlo method instead of ``monte_carlo.seed`` (ensemble replicas).
     store : path or dict, optional
@@ -77,13 +78,14 @@ def run(s, progress: bool | None = None, mc_seed=None, store=None) -> xr.Dataset
     u0 = s.initial_field(grid)
     kernel = step_kernel(s, grid)
     keep = s.saved_steps()
-    terminal = sys.stderr.isatty()
-    bar_on = terminal if progress is None else progress
-    lines = progress is None and not terminal
+    from ._progress import bar_class, mode
+
+    shown = mode(progress)
+    bar_on, lines = shown == "bar", shown == "lines"
     if progress is not False and compiled_code_is_cold():
         _say("first run: building the compiled loops once (up to a minute); later runs reuse them")
     total = s.time.steps * sum(m in STEPPING for m in s.methods)
-    from tqdm.auto import tqdm
+    tqdm = bar_class()
 
     file = None
     if isinstance(store, dict):

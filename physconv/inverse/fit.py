@@ -321,12 +321,11 @@ def _bootstrap(m, F, w, tau, theta, pr, s2, v, dof, n, seed, walk, progress=None
 
     out = []
     G, _ = m.transfer(theta, np.diff(tau) if walk else tau)
-    import sys
 
-    from tqdm.auto import tqdm
+    from .._progress import bar_class, mode
 
-    show = sys.stderr.isatty() if progress is None else progress
-    for _ in tqdm(range(int(n)), disable=not show, desc="bootstrap", unit="replica", leave=False):
+    show = mode(progress) == "bar"
+    for _ in bar_class()(range(int(n)), disable=not show, desc="bootstrap", unit="replica", leave=False):
         e = noise()
         if walk:
             rep = np.empty_like(F)

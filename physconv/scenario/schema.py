@@ -164,6 +164,11 @@ class Scenario(_Strict):
         """One line per thing that is allowed but probably not meant (``file:line: key: ...``)."""
         return list(self._warnings)
 
+    def _repr_html_(self) -> str:
+        from ..notebook import scenario_html
+
+        return scenario_html(self)
+
     def unit_system(self) -> _units.Units:
         """The scenario's :class:`physconv.units.Units` (dimensionless without ``units:``)."""
         return self.units.system() if self.units is not None else _units.Units()
