@@ -5,7 +5,7 @@ from __future__ import annotations
 import html as _html
 
 STYLE = "border-collapse:collapse;font-family:monospace;font-size:12px;margin:4px 0"
-CELL = "padding:2px 8px;text-align:left;border-bottom:1px solid #ddd"
+CELL = "padding:2px 8px;text-align:left;border-bottom:1px solid #ddd;white-space:nowrap;vertical-align:top"
 
 
 def escape(value) -> str:

@@ -37,6 +37,21 @@ def _boundary(ctx, param, value):
     return value.split(",") if "," in value else value
 
 
+def _units_option(ctx, param, value):
+    """``--units mm,s``: a unit of length and one of time, checked by pint."""
+    if value is None:
+        return None
+    from .units import LENGTH, TIME, Units, UnitsError, parse
+
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) != 2:
+        raise click.BadParameter(f"{value!r}: give a length and a time, such as mm,s")
+    try:
+        return Units(parse(parts[0], LENGTH), parse(parts[1], TIME))
+    except UnitsError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 _data = click.argument("data", nargs=-1, required=True, type=click.Path())
 _dt = click.option("--dt", type=float, callback=_finite, help="Time between consecutive frames (frames from files).")
 _spacing_opt = click.option("--spacing", callback=_spacing, metavar="H[,H...]", help="Cell size per axis (default: the "
@@ -64,10 +79,12 @@ _boundary_opt = click.option("--boundary", callback=_boundary, metavar="WALLS", 
 @_dt
 @_spacing_opt
 @_boundary_opt
+@click.option("--units", "units_", callback=_units_option, metavar="LENGTH,TIME",
+              help="What --spacing and --dt are in (mm,s): D is then in mm²/s (default: a result's own units).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Figure file (default: no figure).")
 @click.option("--json", "as_json", is_flag=True, help="Print the estimates as one JSON object.")
 def fit(data, var, model, size, ridge, propagator, step_dt, noise, bootstrap, seed, dt, spacing, boundary,
-        out_file, as_json):
+        units_, out_file, as_json):
     """Fit a propagator to DATA: a physconv result, a netCDF/Zarr file with a time dimension, or two or
     more frames (.npy or pictures) with --dt. Prints each estimate with its standard error and the
     Cramér–Rao bound, and a verdict on whether the model fits at all."""
@@ -79,6 +96,10 @@ def fit(data, var, model, size, ridge, propagator, step_dt, noise, bootstrap, se
     if out_file:
         _check_figure_path(Path(out_file))
     frames = inverse.load(data, var=var, dt=dt, spacing=spacing, boundary=boundary, noise=noise)
+    if units_ is not None:
+        import dataclasses
+
+        frames = dataclasses.replace(frames, units=units_)
     names = [m.strip() for m in model.split(",") if m.strip()]
     if "kernel" in names:
         if len(names) > 1:

@@ -22,7 +22,7 @@ GOOD, NOTE, BAD = "#1a7f37", "#9a6700", "#cf222e"  # the verdict's colour: agree
 def frame(cmp: xr.Dataset):
     """The comparison as a :class:`pandas.DataFrame`, one row per pair in the order of :func:`metrics.rows`.
 
-    Columns: ``pair``, ``kind`` (exact, approx, stat), ``max_abs_diff_rel`` (max |a - b| / max |u0| over the
+    Columns: ``pair``, ``kind`` (exact, approx, stat), ``max_abs_diff_rel`` (``max |a - b| / max |u0|`` over the
     saved times), ``rel_l2_last`` (||a - b|| / ||b|| at the last time; Monte Carlo: against its exact
     expectation), ``predicted_rel_l2_last`` (theory's, NaN where it has none), ``verdict``; for the Monte
     Carlo row ``max_abs_z``, ``z_bound`` and ``min_chi2_p`` (NaN on the other rows).
@@ -74,8 +74,9 @@ def html(cmp: xr.Dataset) -> str:
     body = metrics.rows(cmp)
     if not body:
         return "<p>no pair of methods to compare: run two or more of explicit, implicit, spectral, gaussian</p>"
-    cells = [[escape(c) for c in r[:5]] + [f'<span style="color:{colour(r[5])};font-weight:bold">{escape(r[5])}'
-                                           "</span>"] for r in body]
+    verdict = 'style="color:{};font-weight:bold;white-space:normal"'
+    cells = [[escape(c) for c in r[:5]] + [f"<span {verdict.format(colour(r[5]))}>{escape(r[5])}</span>"]
+             for r in body]
     mass = [[escape(str(m)), f"{float(cmp['mass_drift'][j, -1]):.3e}"] for j, m in enumerate(cmp["method"].values)]
     return (table(metrics.HEADER, cells, raw=True)
             + table(("method", "mass drift (last)"), mass, raw=True))

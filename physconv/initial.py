@@ -55,6 +55,9 @@ class _Kind(BaseModel):
 
 
 class RandomCubes(_Kind):
+    """``initial: {kind: random_cubes}`` — the salt aquarium: cubes of ``cube`` cells per side, each of one
+    concentration drawn uniformly from [low, high] (seeded)."""
+
     kind: Literal["random_cubes"]
     seed: int = Field(0, ge=0, le=2**63 - 1)
     cube: int = Field(1, ge=1, le=2**31, description="cells per side of a cube of equal concentration")
@@ -71,6 +74,9 @@ class RandomCubes(_Kind):
 
 
 class TwoHalves(_Kind):
+    """``initial: {kind: two_halves}`` — ``left`` in the lower half along ``axis``, ``right`` in the upper half
+    (a barrier pulled out at t = 0)."""
+
     kind: Literal["two_halves"]
     axis: Literal["x", "y", "z"] = "x"
     left: Real = 1.0
@@ -84,6 +90,8 @@ class TwoHalves(_Kind):
 
 
 class Point(_Kind):
+    """``initial: {kind: point}`` — all the salt, ``mass``, in the one cell that holds ``position``."""
+
     kind: Literal["point"]
     position: list[Real] | None = Field(None, description="physical coordinates, axis order; default: centre")
     mass: Real = 1.0
@@ -103,8 +111,10 @@ class Point(_Kind):
 
 
 class Gaussian(_Kind):
+    """``initial: {kind: gaussian}`` — ``background + amplitude exp(-|x - center|² / (2 width²))``."""
+
     kind: Literal["gaussian"]
-    center: list[Real] | None = None
+    center: list[Real] | None = Field(None, description="physical coordinates, axis order; default: centre")
     width: Real = Field(..., gt=0, description="standard deviation (length)")
     amplitude: Real = 1.0
     background: Real = 0.0
@@ -122,6 +132,8 @@ class Gaussian(_Kind):
 
 
 class Checkerboard(_Kind):
+    """``initial: {kind: checkerboard}`` — alternating blocks of ``size`` cells, ``low`` and ``high``."""
+
     kind: Literal["checkerboard"]
     size: int = Field(8, ge=1, le=2**31)
     low: Real = 0.0
@@ -133,6 +145,9 @@ class Checkerboard(_Kind):
 
 
 class Sine(_Kind):
+    """``initial: {kind: sine}`` — ``mean + amplitude Π cos(π m_a x_a / L_a)``: ``modes`` half-wavelengths per
+    axis (one eigenfunction of reflecting walls)."""
+
     kind: Literal["sine"]
     modes: list[int] = Field(default_factory=lambda: [1], description="half-wavelengths per axis")
     amplitude: Real = 1.0
@@ -257,6 +272,8 @@ def read_picture(path, shape) -> np.ndarray:
 
 
 class Array(_Kind):
+    """``initial: {kind: array}`` — a ``.npy`` file of the grid's shape (a path relative to the scenario file)."""
+
     kind: Literal["array"]
     path: str
 

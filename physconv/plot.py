@@ -33,7 +33,7 @@ LOG_DECADES = 4
 
 
 def centre_of_mass(ds: xr.Dataset) -> dict[str, int]:
-    """Cell index per axis of the initial field's centre of mass (of |u0|; the middle if it is zero)."""
+    """Cell index per axis of the initial field's centre of mass (of ``|u0|``; the middle if it is zero)."""
     u = np.abs(ds["initial"].values)
     total = u.sum()
     out = {}
@@ -296,7 +296,7 @@ def differences(ds: xr.Dataset, a: str, b: str, times=None, fig: Figure | None =
 
 
 def errors(ds: xr.Dataset, ax=None, cmp: xr.Dataset | None = None):
-    """Max |a - b| / max|u0| over time for each pair that must agree; for approximate pairs also
+    """``max |a - b| / max |u0|`` over time for each pair that must agree; for approximate pairs also
     the difference theory predicts (dashed). ``cmp`` is :func:`physconv.metrics.compare` of ``ds``; drawn on
     ``ax`` when given. Returns the Figure."""
     fig, ax = one_panel(ax)

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from . import medium
 from . import units as _units
 from .metrics import compare, medium_of, methods_of
-from .plot import DISPLAY_CELLS, LINE_STYLES, _draw, _extent, _field, block_mean
+from .plot import DISPLAY_CELLS, LINE_STYLES, _axis, _draw, _extent, _field, block_mean
 
 SOLID_COLOUR = "0.55"  # obstacles: mid grey, apart from every colour of the field's palettes
 
@@ -129,21 +129,21 @@ def propagator(ds: xr.Dataset, steps: int | None = None) -> Figure:
             at = np.array(np.unravel_index(cells, med.grid.shape))[-2:]
             ys, xs = (ds[d].values[i] for d, i in zip(shown.dims, at))
             ax.plot(xs, ys, "c+", ms=6, mew=1.2, label="source cells")
-            ax.set_xlabel(shown.dims[1])
-            ax.set_ylabel(shown.dims[0])
+            ax.set_xlabel(_axis(ds, shown.dims[1]))
+            ax.set_ylabel(_axis(ds, shown.dims[0]))
         else:
             for k, col in enumerate(scaled):
                 ax.plot(ds[shown.dims[0]], col, color=f"C{k % 10}")
             if with_solids is not None:
                 solids(ax, with_solids)
-            ax.set_xlabel(shown.dims[0])
+            ax.set_xlabel(_axis(ds, shown.dims[0]))
             image = None
         ax.set_title(title, fontsize=10)
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.85, label="each propagator / its own peak")
         axes[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(f"{ds.attrs.get('title', '')}: where one kernel ends — columns of P^n from {len(cells)} cells, "
-                 f"n = {n} steps (t = {n * dt:g})", fontsize=10)
+                 f"n = {n} steps (t = {_units.time_text(ds, n * dt)})", fontsize=10)
     return fig
 
 
@@ -162,6 +162,7 @@ def homogenised(ds: xr.Dataset, walkers: int = 100_000, seed: int = 0):
     i1 = int(np.argmin(np.abs(est.times - est.t1)))
     exact_D = (exact[:, -1] - exact[:, i1]) / (2 * (est.t2 - est.t1))
     D = m.diffusivity[:, ~m.solid].mean(axis=1)
+    unit = _units.of(ds)
     fig = Figure(figsize=(13, 4.2), layout="constrained")
     axes = fig.subplots(1, 3)
     later = est.times > 0
@@ -172,11 +173,12 @@ def homogenised(ds: xr.Dataset, walkers: int = 100_000, seed: int = 0):
                      label=f"exact lattice, {name}")
         axes[0].axhline(est.diffusivity[a], color=f"C{a}", ls="--", lw=1)
     axes[0].axhline(float(D.mean()), color="0.3", ls=":", label="D of the fluid (mean)")
-    axes[0].set_xlabel("time")
-    axes[0].set_ylabel("MSD / (2 t) per axis")
+    axes[0].set_xlabel(_units.with_unit("time", unit.label("time")))
+    axes[0].set_ylabel(_units.with_unit("MSD / (2 t) per axis", unit.label("diffusivity")))
     axes[0].set_ylim(0, 1.15 * float(max(D.max(), (est.msd[:, later] / (2 * est.times[later])).max())))
     axes[0].legend(fontsize=7)
-    axes[0].set_title(f"D_eff = {_pm(est.diffusivity, est.stderr)}  (D = {_list(D)})", fontsize=9)
+    axes[0].set_title(f"D_eff = {_pm(est.diffusivity, est.stderr)}  (D = {_list(D)}) {unit.label('diffusivity')}",
+                      fontsize=9)
     method = next(k for k in ("explicit", "semidiscrete", "spectral", "implicit") if k in methods_of(ds)) \
         if any(k in methods_of(ds) for k in ("explicit", "semidiscrete", "spectral", "implicit")) else methods_of(ds)[0]
     last = ds[method][-1].values
@@ -198,7 +200,7 @@ def homogenised(ds: xr.Dataset, walkers: int = 100_000, seed: int = 0):
         else:
             image = None
             ax.plot(c)
-        ax.set_title(f"{title}\nt = {float(ds['time'][-1]):g}", fontsize=9)
+        ax.set_title(f"{title}\nt = {_units.time_text(ds, float(ds['time'][-1]))}", fontsize=9)
     if image is not None:
         fig.colorbar(image, ax=axes[1:], shrink=0.85, label="concentration in the pore water")
     fig.suptitle(f"{ds.attrs.get('title', '')}: the medium at large scale — walkers' D_eff ({est.walkers} walkers, "

@@ -78,3 +78,19 @@ def test_nothing_is_changed_when_dask_arrays_are_already_in_use():
         print(_lazy_dask.defer(), utils.is_dask_collection is before)
     """)
     assert out == "False True"
+
+
+def test_a_pint_quantity_made_after_it_is_still_a_pint_array_to_xarray():
+    out = _python("""
+        import sys
+        import numpy as np, xarray as xr
+        from physconv import _lazy_dask
+        _lazy_dask.defer()
+        xr.Dataset({"u": ("x", np.arange(3.0))}, coords={"x": [0.0, 1.0, 2.0]})
+        before = "pint" in sys.modules
+        import pint
+        from xarray.namedarray.pycompat import array_type
+        q = pint.UnitRegistry().Quantity(np.arange(3.0), "mm")
+        print(before, isinstance(q, array_type("pint")), isinstance(np.zeros(2), array_type("pint")))
+    """)
+    assert out == "False True False"

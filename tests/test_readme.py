@@ -7,7 +7,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-PAGES = [README, ROOT / "docs" / "guide.md", ROOT / "docs" / "media.md", ROOT / "docs" / "inverse.md"]
+PAGES = [README] + [ROOT / "docs" / f"{name}.md" for name in ("guide", "media", "inverse", "getting-started",
+                                                             "notebooks", "units")]
 BLOCKS = [(page, i, block) for page in PAGES
           for i, block in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S))]
 

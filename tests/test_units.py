@@ -128,3 +128,20 @@ def test_fit_reads_the_result_in_its_units(tmp_path, pair):
         res = fit_frames(f, propagator="steps", step_dt=float(ds.attrs["dt"]))
         assert res.unit("diffusivity") == unit and res.to_dict()["units"] == {"diffusivity": unit}
         assert res.theta[0] == pytest.approx(ds.attrs["diffusivity"], rel=1e-10)
+
+
+def test_fit_takes_the_units_of_frames_from_files(tmp_path, capsys):
+    from physconv import Grid, spectral
+
+    g = Grid((30, 36), boundary="reflecting")
+    u0 = np.random.default_rng(5).random(g.shape)
+    np.save(tmp_path / "a.npy", u0)
+    np.save(tmp_path / "b.npy", spectral.heat(u0, g, diffusivity=0.25, time=4.0))
+    args = ["fit", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--dt", "4", "--spacing", "1",
+            "--boundary", "reflecting"]
+    assert cli.main(args + ["--units", "um,min", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["units"] == {"diffusivity": "µm²/min"} and d["estimates"]["diffusivity"]["value"] == pytest.approx(0.25)
+    assert cli.main(args + ["--units", "um,kg"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--units" in err[0] and "'kg' is a mass, not a time" in err[0]

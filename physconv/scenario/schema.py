@@ -118,16 +118,19 @@ class Scenario(_Strict):
     boundary: str | dict[str, Any] = Field(
         "periodic", description="one rule for every axis (periodic, reflecting, absorbing, dirichlet), "
                                 "or one per axis: {y: periodic, x: reflecting}")
-    boundary_value: Real | None = None
+    boundary_value: Real | None = Field(None, description="the concentration dirichlet walls hold (default 0)")
     diffusivity: Annotated[Real, Field(ge=0)] | list[Annotated[Real, Field(gt=0)]] | DiffusivityField | None = Field(
         None, description="D (length^2/time): a number, one per axis [Dy, Dx], or a field {kind: array | image | "
                           "layers}")
     obstacles: ObstaclesSpec | None = None
     velocity: list[Real] | VelocityField | None = Field(
         None, description="a constant drift [vy, vx] (length/time), or a field {kind: array | shear | vortex}")
-    initial: InitialSpec
+    initial: InitialSpec = Field(..., description="the field at t = 0: {kind: random_cubes | two_halves | point | "
+                                                  "gaussian | checkerboard | sine | image | array, ...}")
     time: TimeSpec
-    methods: list[Method] = Field(default_factory=lambda: ["explicit", "spectral", "gaussian"], min_length=1)
+    methods: list[Method] = Field(default_factory=lambda: ["explicit", "spectral", "gaussian"], min_length=1,
+                                  description="the methods to run side by side (default: explicit, spectral, "
+                                              "gaussian); docs/methods.md says what each computes")
     monte_carlo: MonteCarloSpec = Field(default_factory=MonteCarloSpec)
     kernel: KernelSpec | None = None
     units: UnitsSpec | None = Field(None, description="physical units of the numbers: {length: mm, time: s}; "
