@@ -475,6 +475,8 @@ def animate(ds: xr.Dataset, path=None, fps: int = 4, methods=None, scale: str = 
         for i in range(ds.sizes["time"]):
             draw(i)
             canvas.draw()
+            if i == 0:  # the panels stay where the first frame's layout put them: laid out once, not per frame
+                fig.set_layout_engine("none")
             yield np.asarray(canvas.buffer_rgba())
 
     from .notebook import Animation, gif_bytes

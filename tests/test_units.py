@@ -17,13 +17,34 @@ MM_S = {"name": "tank_mm_s", "units": {"length": "mm", "time": "s"}, "grid": {"s
         "methods": ["explicit", "implicit", "spectral", "gaussian"]}
 
 
+MEDIUM_MM_S = {"name": "pond_mm_s", "units": {"length": "mm", "time": "s"}, "grid": {"shape": [20, 24], "spacing": 0.5},
+               "boundary": {"y": "reflecting", "x": "periodic"},
+               "diffusivity": {"kind": "layers", "axis": "x", "edges": [0.0, 5.0, 12.0], "values": [1.0e-3, 3.0e-3]},
+               "velocity": [0.0, 2.0e-3],
+               "obstacles": {"kind": "shapes", "clear": True, "shapes": [{"kind": "disc", "centre": [5.0, 6.0],
+                                                                          "radius": 1.6}]},
+               "initial": {"kind": "gaussian", "center": [5.0, 3.0], "width": 1.5},
+               "time": {"dt": 10.0, "steps": 200, "save_every": 50}, "methods": ["explicit", "semidiscrete"]}
+
+
 def in_m_h(d: dict) -> dict:
-    """The same physical scenario stated in metres and hours."""
+    """The same physical scenario stated in metres and hours: every length, time, D and velocity converted."""
     L, T = 1e-3, 1 / 3600  # one mm in m, one s in h
     out = json.loads(json.dumps(d))
-    out.update(name="tank_m_h", units={"length": "m", "time": "h"}, diffusivity=d["diffusivity"] * L**2 / T)
+    out.update(name=d["name"].replace("mm_s", "m_h"), units={"length": "m", "time": "h"})
     out["grid"]["spacing"] = d["grid"]["spacing"] * L
     out["time"]["dt"] = d["time"]["dt"] * T
+    D = d["diffusivity"]
+    if isinstance(D, dict):
+        out["diffusivity"].update(edges=[e * L for e in D["edges"]], values=[v * L**2 / T for v in D["values"]])
+    else:
+        out["diffusivity"] = D * L**2 / T
+    if "velocity" in d:
+        out["velocity"] = [v * L / T for v in d["velocity"]]
+    for shape in out.get("obstacles", {}).get("shapes", []):
+        shape.update(centre=[c * L for c in shape["centre"]], radius=shape["radius"] * L)
+    if "center" in out["initial"]:
+        out["initial"].update(center=[c * L for c in d["initial"]["center"]], width=d["initial"]["width"] * L)
     return out
 
 
@@ -32,9 +53,17 @@ def pair():
     return runner.run(MM_S, progress=False), runner.run(in_m_h(MM_S), progress=False)
 
 
-def test_one_physical_scenario_in_two_systems_of_units_is_one_result(pair):
-    a, b = pair
-    for m in MM_S["methods"]:
+@pytest.mark.parametrize("scenario_mm_s", [MM_S, MEDIUM_MM_S], ids=["uniform", "medium"])
+def test_one_physical_scenario_in_two_systems_of_units_is_one_result(scenario_mm_s, pair):
+    a, b = pair if scenario_mm_s is MM_S else (runner.run(scenario_mm_s, progress=False),
+                                                runner.run(in_m_h(scenario_mm_s), progress=False))
+    if scenario_mm_s is MEDIUM_MM_S:  # the medium's fields carry their units, converted by the same factors
+        assert a["diffusivity_field"].attrs["units"] == "mm2 s-1" and b["velocity_field"].attrs["units"] == "m h-1"
+        np.testing.assert_array_equal(a["solid"].values, b["solid"].values)
+        np.testing.assert_allclose(b["velocity_field"].values * 1e3 / 3600, a["velocity_field"].values, rtol=1e-13)
+        np.testing.assert_allclose(b["diffusivity_field"].values * 1e6 / 3600, a["diffusivity_field"].values,
+                                   rtol=1e-13)
+    for m in scenario_mm_s["methods"]:
         scale = float(np.abs(a[m]).max())
         assert float(np.abs(a[m].values - b[m].values).max()) <= 1e-12 * scale, m  # values: the coords differ
     np.testing.assert_allclose(b["x"].values * 1e3, a["x"].values, rtol=1e-13)  # m -> mm
