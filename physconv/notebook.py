@@ -155,6 +155,8 @@ class ResultView:
         return result_html(self._ds, self.compare())
 
     def __repr__(self) -> str:
+        if "methods" not in self._ds.attrs:
+            return "not a physconv result (no methods attribute)"
         lines = [f"{k}: {v}" for k, v in result_rows(self._ds)]
         return "\n".join(lines + ["", str(self.compare())])
 

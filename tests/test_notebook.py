@@ -176,7 +176,8 @@ def test_the_accessor_plots_by_name_and_refuses_unknown_kinds(ds):
 def test_a_dataset_that_is_no_result_says_so():
     import xarray as xr
 
-    assert "not a physconv result" in xr.Dataset({"a": ("x", [1.0])}).physconv._repr_html_()
+    other = xr.Dataset({"a": ("x", [1.0])})
+    assert "not a physconv result" in other.physconv._repr_html_() and "not a physconv result" in repr(other.physconv)
 
 
 def test_notebook_rows_name_the_units():
