@@ -289,6 +289,12 @@ def _inverse(quick: bool, repeat: int):
     inverse.deblurring(repeat, report)
 
 
+def _notebook(quick: bool, repeat: int):
+    from . import notebook
+
+    notebook.animation(repeat, report, quick)
+
+
 def _ftcs_sizes(quick: bool):
     return ((256, 200), (1024, 20)) if quick else ((256, 1000), (2048, 200))
 
@@ -300,7 +306,7 @@ def main(argv=None):
     ap.add_argument("--json", metavar="FILE", help="also write every row as JSON")
     ap.add_argument("--only", nargs="+", metavar="TASK",
                     choices=("ftcs", "devito", "devito3d", "ftcs1d", "kernel", "float32", "spectral", "gaussian", "walks", "counts", "load",
-                             "whole", "media", "inverse"),
+                             "whole", "media", "inverse", "notebook"),
                     help="run only these tasks (default: all)")
     args = ap.parse_args(argv)
     repeat = 3 if args.quick else 5
@@ -329,6 +335,7 @@ def main(argv=None):
         "counts": lambda: counts_mode(10 if q else 50, repeat),
         "media": lambda: _media(q, repeat),
         "inverse": lambda: _inverse(q, repeat),
+        "notebook": lambda: _notebook(q, repeat),
         "load": lambda: busy_machine.run(ROWS, repeat, q),
         "whole": lambda: whole_runs("salt_aquarium", repeat, ROWS) if peers.have("pde") else print(
             "py-pde is not installed: the whole-run comparison is skipped"),
