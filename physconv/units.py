@@ -93,6 +93,11 @@ class Units:
         text = text.replace("1²/", "1/").replace("/1", "")
         return "" if text in ("1", "1²", "") else text
 
+    def text(self, value: float, quantity: str, fmt: str = ".6g") -> str:
+        """A number with its unit, for messages: ``"0.00416667 s"``, or ``"0.00416667"`` when dimensionless."""
+        unit = self.label(quantity)
+        return f"{value:{fmt}}" + (f" {unit}" if unit else "")
+
     def shown_time(self, t_max: float) -> tuple[str, float]:
         """The unit times are shown in, and the factor from the stored unit: the largest of :data:`SHOWN_TIMES`
         (not smaller than the stored unit) in which ``t_max`` is at least 1; the stored unit otherwise.

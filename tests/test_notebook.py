@@ -185,3 +185,14 @@ def test_notebook_rows_name_the_units():
     rows = dict(notebook.scenario_rows(s))
     assert rows["diffusivity"] == "0.0015 mm²/s" and rows["units"] == "length mm, time s"
     assert "to t = 4 h" in rows["size"]
+
+
+def test_in_a_notebook_without_ipywidgets_the_bar_is_text(monkeypatch):
+    import importlib.util
+
+    from tqdm.std import tqdm as text_bar
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(_progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ipywidgets" else real(name, *a))
+    assert _progress.mode(None) == "bar" and _progress.bar_class() is text_bar  # tqdm.auto would warn here instead

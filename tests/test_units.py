@@ -174,3 +174,14 @@ def test_fit_takes_the_units_of_frames_from_files(tmp_path, capsys):
     assert cli.main(args + ["--units", "um,kg"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--units" in err[0] and "'kg' is a mass, not a time" in err[0]
+
+
+def test_messages_about_the_time_step_state_its_unit():
+    with pytest.raises(scenario.ScenarioError, match=r"time.dt: dt = 60 s is unstable .* the largest stable dt is "
+                                                     r"7\.8125 s:"):
+        scenario.load(dict(MM_S, time=dict(MM_S["time"], dt=60.0)))
+    s = scenario.load(dict(MM_S, time={"dt": "auto", "end": 1800.0}))
+    assert any("x the largest stable explicit step 7.8125 s), 256 steps to t = 1800 s" in w for w in s.warnings)
+    d = {k: v for k, v in MM_S.items() if k != "units"}  # dimensionless: the numbers alone, as before
+    with pytest.raises(scenario.ScenarioError, match=r"dt = 60 is unstable .* the largest stable dt is 7\.8125:"):
+        scenario.load(dict(d, time=dict(MM_S["time"], dt=60.0)))

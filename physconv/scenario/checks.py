@@ -51,8 +51,10 @@ def resolve_time(s: Scenario) -> list[tuple[tuple, str]]:
             dt = t.end / steps if steps else dt
             t.steps = steps
         t.dt = dt
-        said.append((("time", "dt"), f"auto: dt = {dt:.6g} ({dt / limit:.4g} x the largest stable explicit step "
-                                     f"{limit:.6g}){f', {t.steps} steps to t = {t.end:g}' if t.end is not None else ''}"))
+        u = s.unit_system()
+        to_end = f", {t.steps} steps to t = {u.text(t.end, 'time', 'g')}" if t.end is not None else ""
+        said.append((("time", "dt"), f"auto: dt = {u.text(dt, 'time')} ({dt / limit:.4g} x the largest stable explicit "
+                                     f"step {u.text(limit, 'time')}){to_end}"))
     elif t.end is not None:
         n = t.end / t.dt
         if abs(n - round(n)) > 1e-9 * max(1.0, n) or round(n) > MAX_STEPS:
@@ -269,8 +271,10 @@ def _unstable_message(s: Scenario, grid: Grid, need: list[str]) -> str:
                                         if free else "; implicit and gaussian take any dt")
     if "monte_carlo" in need:
         drop += "; Brownian particles (monte_carlo.lattice: false) take any dt too"
-    return (f"dt = {s.time.dt:g} is unstable for {', '.join(need)} (sum of D dt/dx^2 = {total:.4g} > 1/2: "
-            f"{'; '.join(_NEEDS_STABLE_STEP[m] for m in need)}); the largest stable dt is {limit:.6g}: "
+    u = s.unit_system()
+    return (f"dt = {u.text(s.time.dt, 'time', 'g')} is unstable for {', '.join(need)} (sum of D dt/dx^2 = {total:.4g} "
+            f"> 1/2: {'; '.join(_NEEDS_STABLE_STEP[m] for m in need)}); the largest stable dt is "
+            f"{u.text(limit, 'time')}: "
             f"use a dt up to it, or {drop}")
 
 

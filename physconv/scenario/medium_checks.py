@@ -47,9 +47,11 @@ def check_medium(s, grid: Grid, m) -> None:
     limit = stable_dt(m)
     if need and s.time.dt > limit * (1 + 1e-12):
         what = "diffusion and advection" if not m.still else "diffusion"
-        raise _KeyProblem(("time", "dt"), f"dt = {s.time.dt:g} is beyond the stable limit of {what} in this medium "
-                                          f"for {', '.join(need)} ({'; '.join(STEPPING[k] for k in need)}); the "
-                                          f"largest stable dt is {limit:.6g}: use a dt up to it (or dt: auto), or "
+        u = s.unit_system()
+        raise _KeyProblem(("time", "dt"), f"dt = {u.text(s.time.dt, 'time', 'g')} is beyond the stable limit of {what} "
+                                          f"in this medium for {', '.join(need)} ({'; '.join(STEPPING[k] for k in need)}); "
+                                          f"the largest stable dt is {u.text(limit, 'time')}: use a dt up to it (or dt: "
+                                          "auto), or "
                                           "keep implicit and semidiscrete, which take any dt")
     for method, reason in (("spectral", why_not_spectral(m)), ("gaussian", why_not_gaussian(m))):
         if method in s.methods and reason is not None:
