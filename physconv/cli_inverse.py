@@ -4,6 +4,7 @@ Parsing and printing only; the work is in :mod:`physconv.inverse`."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import click
@@ -143,7 +144,8 @@ def _print_fit(res, frames, as_json: bool) -> None:
     if len(res.names) > 1:
         click.echo("correlation: " + "; ".join(f"{a}-{b} {res.correlation[i, j]:+.3f}" for i, a in enumerate(res.names)
                                                for j, b in enumerate(res.names) if j > i))
-    click.echo(f"noise sigma {res.sigma:.4g}; reduced chi-square {res.reduced_chi2:.4g}"
+    chi2 = f"{res.reduced_chi2:.4g}" if math.isfinite(res.reduced_chi2) else "undefined (no noise in the weakest modes)"
+    click.echo(f"noise sigma {res.sigma:.4g}; reduced chi-square {chi2}"
                + (f"; lengths in {res.units.label('length')}, times in {res.units.label('time')}" if unit else ""))
     click.echo(f"fit: {res.verdict}")
 

@@ -423,8 +423,10 @@ def overview(ds: xr.Dataset, cmp: xr.Dataset | None = None, scale: str = "auto")
         errors(ds, ax=panels[0], cmp=cmp)
     else:  # one method (or Monte Carlo beside nothing to check against): no pair to draw
         panels[0].set_axis_off()
-        panels[0].text(0.5, 0.5, "no pair of methods to compare\n(run two or more)", ha="center", va="center",
-                       transform=panels[0].transAxes, fontsize=9)
+        why = ("monte_carlo is held against its exact expectation (next panel);\nno other pair to compare: run two "
+               "or more of\nexplicit, implicit, spectral, semidiscrete, gaussian") if with_mc else \
+            "no pair of methods to compare\n(run two or more)"
+        panels[0].text(0.5, 0.5, why, ha="center", va="center", transform=panels[0].transAxes, fontsize=9)
     if with_mc:
         monte_carlo_errors(ds, ax=panels[1], cmp=cmp)
     profiles(ds, methods[0], ax=panels[-1])

@@ -285,3 +285,23 @@ def test_the_bootstrap_agrees_with_the_fisher_standard_error(rng):
     data = [fourier_propagate(u0, t, D=0.3, v=(0.2, 0.0)) + s * rng.standard_normal(g.shape) for t in (0.0, 2.0)]
     r = fit(make(data, [0, 2.0], 1.0, "periodic"), "diffusivity,drift", bootstrap=200, seed=3, progress=False)
     assert np.all(np.abs(r.bootstrap / r.stderr - 1) < 3 / np.sqrt(2 * 199))
+
+
+def test_frames_without_any_noise_in_their_weakest_modes_get_a_verdict_without_dividing_by_zero():
+    """Frames computed, not measured (a symmetric field: half its modes exactly zero) leave no noise level to
+    compare with: the reduced chi-square is undefined, and the verdict rests on the residuals against the signal."""
+    import warnings
+    from types import SimpleNamespace
+
+    from physconv.inverse import verdict
+
+    n, T = 200, 5
+    a = np.r_[np.zeros(n // 2), np.linspace(1.0, 2.0, n // 2)]
+    dof = np.ones(n)
+    for q_strong, says in [(1e-30, "exact to round-off"), (1e-6, "does not fit")]:
+        pr = SimpleNamespace(Q=np.r_[np.zeros(n // 2), np.full(n // 2, q_strong)], a=a, Sgg=np.full(n, 10.0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            chi2, p, sentence = verdict.verdict(pr, dof, T, 0.0, None)
+            assert verdict.excess(pr, dof, T, 0.0, None) == 1.0
+        assert np.isnan(chi2) and sentence.startswith(says), sentence

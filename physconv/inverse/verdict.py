@@ -40,7 +40,7 @@ def groups(pr, dof, T, s2, known):
 def excess(pr, dof, T, s2, known) -> float:
     """The strongest modes' residual variance over the noise's."""
     q, d, strong, _, ref = groups(pr, dof, T, s2, known)
-    return float(q[strong].sum() / d[strong].sum() / ref) if strong.size else 1.0
+    return float(q[strong].sum() / d[strong].sum() / ref) if strong.size and ref > 0 else 1.0
 
 
 def verdict(pr, dof, T, s2, known):
@@ -48,10 +48,11 @@ def verdict(pr, dof, T, s2, known):
     from scipy import stats
 
     q, d, strong, low, ref = groups(pr, dof, T, s2, known)
-    chi2 = float(q.sum() / (d.sum() * ref))
+    # no noise at all in the weakest modes (frames computed, not measured): no level to compare with
+    chi2 = float(q.sum() / (d.sum() * ref)) if ref > 0 else float("nan")
     if strong.size < 10 or d[strong].sum() < 20:
         return chi2, float("nan"), "untested: too few modes carry signal well above the noise to test the model"
-    ratio = float(q[strong].sum() / d[strong].sum() / ref)
+    ratio = float(q[strong].sum() / d[strong].sum() / ref) if ref > 0 else float("inf")
     signal = float(np.sum(np.abs(pr.a[strong]) ** 2 * pr.Sgg[strong]) / d[strong].sum())
     relative = float(np.sqrt(q[strong].sum() / d[strong].sum() / signal)) if signal > 0 else 0.0
     if relative < ROUND_OFF:
