@@ -252,6 +252,8 @@ def snapshots(ds: xr.Dataset, methods=None, times=None, fig: Figure | None = Non
             if c == 0:
                 ax.set_ylabel(f"{m}\n{_axis(ds, fields[m].dims[-2])}" if maps else "concentration")
             ax.set_xlabel(_axis(ds, fields[m].dims[-1]) if ax in axes[-1] else "")
+            if maps:
+                ax.locator_params(axis="x", nbins=4)  # neighbouring panels' end labels do not run together
         if scale == "per-frame" and maps:
             fig.colorbar(artist, ax=axes[:, c], location="bottom", shrink=0.9, aspect=15, extend=extend, pad=0.01,
                          label=f"concentration at t = {_t(ds, i)}")
