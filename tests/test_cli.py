@@ -32,6 +32,7 @@ REDUCED = {  # each shipped scenario at a size that runs in a second or two
     "diffusion_1d": ["grid.shape=[40]", "time.steps=100", "time.save_every=25", "initial.center=[1.0]",
                      "initial.width=0.3"],
     "diffusion_3d": ["grid.shape=[8, 8, 6]", "time.steps=10", "time.save_every=5", "monte_carlo.particles=200000"],
+    "salt_in_water": ["grid.shape=[20, 24]", "time.end=300", "time.save_every=100", "monte_carlo.particles=100000"],
 }
 
 
@@ -340,3 +341,9 @@ def test_no_arguments_print_the_help_as_help_does(capsys):
     bare = capsys.readouterr()
     assert bare.out == helped and bare.err == ""
     assert len(bare.out.splitlines()) > 10 and max(len(line) for line in bare.out.splitlines()) <= 100
+
+
+def test_every_shipped_scenario_has_a_reduced_run():
+    from physconv import scenario
+
+    assert set(REDUCED) == set(scenario.shipped())
