@@ -218,14 +218,17 @@ def deblur(data, time_, diffusivity, method, sigma, var, dt, spacing, boundary, 
         if boundary is None:
             warnings.warn("--boundary not given: reflecting walls (no flux through the picture's edges)", stacklevel=1)
         grid = Grid(image.shape, spacing=1.0 if spacing is None else spacing, boundary=boundary or "reflecting")
+        length = ""
     else:
         frames = inverse.load(data, var=var, dt=dt, spacing=spacing, boundary=boundary)
         image, grid = frames.data[-1], frames.grid
+        length = frames.units.label("length")
         if time_ is None:
             time_ = float(frames.intervals[-1])
         if diffusivity is None:
             diffusivity = float(inverse.fit(frames, "diffusivity").theta[0])
-            click.echo(f"fitted D = {diffusivity:.6g} from {len(frames.data)} frames", err=as_json)
+            click.echo(f"fitted D = {frames.units.text(diffusivity, 'diffusivity')} from {len(frames.data)} frames",
+                       err=as_json)
     res = D.deblur(image, grid, diffusivity, time_, method, sigma)
     if out.suffix.lower() == ".npy":
         _atomic(out, lambda tmp: np.save(tmp, res.field))
@@ -236,8 +239,11 @@ def deblur(data, time_, diffusivity, method, sigma, var, dt, spacing, boundary, 
     else:
         click.echo(f"{method}: noise sigma {res.sigma:.4g}" + (f", lambda {res.regularisation:.3g} (GCV)"
                    if method == "tikhonov" and sigma is None else ""))
-        click.echo(f"horizon: wavenumber {res.horizon:.4g} per length unit; finer than {res.finest_scale:.4g} "
-                   "length units is below the noise and lost")
+        if math.isfinite(res.horizon):
+            click.echo(f"horizon: wavenumber {res.horizon:.4g} per {length or 'length unit'}; finer than "
+                       f"{res.finest_scale:.4g} {length or 'length units'} is below the noise and lost")
+        else:
+            click.echo("horizon: none: the picture holds no noise, so every scale is restored (to round-off)")
     click.echo(f"restored: {out}", err=as_json)
     if figure_file:
         from .inverse import figures

@@ -64,6 +64,9 @@ def wavenumbers(grid: Grid) -> np.ndarray:
     return k2
 
 
+ROUND_OFF = np.finfo(float).eps  # the least noise a float64 picture holds, relative to its largest value
+
+
 def deblur(image, grid: Grid, diffusivity: float, time: float, method: str = "wiener",
            sigma: float | None = None, regularisation: float | None = None) -> Deblurred:
     """Undo a diffusion of ``diffusivity`` for ``time`` on ``image`` (``grid``'s shape and walls)."""
@@ -85,8 +88,10 @@ def deblur(image, grid: Grid, diffusivity: float, time: float, method: str = "wi
     k2 = wavenumbers(grid)
     g = np.exp(-diffusivity * time * k2)
     power = np.abs(c) ** 2
-    if sigma is None:
-        sigma = _noise(u, power, g, np.iscomplexobj(c))
+    if sigma is None:  # never below the picture's own rounding: computed frames hold that much noise
+        sigma = max(_noise(u, power, g, np.iscomplexobj(c)), ROUND_OFF * float(np.abs(u).max()))
+    elif not (np.isfinite(sigma) and sigma > 0):
+        raise InverseError(f"the noise level must be positive (a picture holds at least its rounding), got {sigma}")
     law = _power_law(power, g, k2, sigma)
     if method == "wiener":
         prior = law[0] * np.where(k2 > 0, k2, np.inf) ** (-law[1] / 2)
