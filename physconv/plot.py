@@ -454,6 +454,10 @@ def animate(ds: xr.Dataset, path=None, fps: int = 4, methods=None, scale: str = 
     artists = [_draw(ax, fields[m].isel(time=0), shared) for ax, m in zip(axes, methods)]
     for ax, m in zip(axes, methods):
         ax.set_title(m)
+        ax.set_xlabel(_axis(ds, fields[m].dims[-1]))
+        if fields[m].ndim == 3:
+            ax.locator_params(axis="x", nbins=4)
+    axes[0].set_ylabel(_axis(ds, fields[methods[0]].dims[-2]) if fields[methods[0]].ndim == 3 else "concentration")
     if fields[methods[0]].ndim == 3:
         fig.colorbar(artists[0], ax=axes, shrink=0.8, extend="both" if clipped else "neither",
                      label="concentration" + (f" ({', '.join(clipped)} clipped)" if clipped else ""))
