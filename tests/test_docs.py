@@ -99,7 +99,8 @@ def test_the_command_refuses_without_sources_in_one_line(tmp_path, capsys, monke
     assert not (tmp_path / "site").exists()
 
 
-def test_sigterm_stops_a_build_and_keeps_the_previous_site(tmp_path):
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_stops_a_build_and_keeps_the_previous_site(tmp_path, signum, status):
     out = tmp_path / "site"
     out.mkdir()
     (out / "index.html").write_text("the previous site")
@@ -109,10 +110,24 @@ def test_sigterm_stops_a_build_and_keeps_the_previous_site(tmp_path):
     while not any(p.name.startswith(".site.") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)  # Sphinx has started
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 143
+    proc.send_signal(signum)
+    assert proc.wait(timeout=30) == status
     assert "interrupted: the previous site is unchanged" in proc.stderr.read()
     assert [p.name for p in tmp_path.iterdir()] == ["site"] and (out / "index.html").read_text() == "the previous site"
+
+
+def test_an_out_folder_that_is_no_site_is_refused_and_left_alone(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    (papers / "draft.tex").write_text("mine too")
+    for target, says in [(notes, "a file, not a folder"), (papers, "holds something else than a site")]:
+        assert build.main(["--out", str(target), "--quick"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: --out {target}") and says in err[0]
+    assert notes.read_text() == "mine" and (papers / "draft.tex").read_text() == "mine too"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "papers"]
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])

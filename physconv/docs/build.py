@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 GENERATED = ("_generated", "auto_examples", "notebooks", "gen_modules", "jupyter_execute", "sg_execution_times.rst",
-             "__pycache__", ".jupyter_cache")
+             "__pycache__", ".jupyter_cache", "_build", "build")
 
 
 class DocsError(Exception):
@@ -54,6 +54,17 @@ def command(source: Path, target: Path, quick: bool) -> list[str]:
     if quick:
         cmd += ["-D", "plot_gallery=0", "-D", "nb_execution_mode=off"]
     return cmd
+
+
+def check_target(out: Path) -> None:
+    """Refuse an ``--out`` that holds anything but a site this command built (or nothing): it is replaced whole."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise DocsError(f"--out {out}: a file, not a folder; the site is a folder that a build replaces whole")
+    if any(out.iterdir()) and not (out / "index.html").is_file():
+        raise DocsError(f"--out {out}: a folder that holds something else than a site (no index.html); a build "
+                        "replaces its folder whole: choose an empty or new folder")
 
 
 def _run(cmd, env, cwd) -> None:
@@ -87,8 +98,12 @@ def build(out, quick: bool = False, root=None) -> Path:
     root = repository() if root is None else Path(root).resolve()
     check_tools()
     out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    check_target(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise DocsError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
     try:
         source = stage / "docs"
         shutil.copytree(root / "docs", source, ignore=shutil.ignore_patterns(*GENERATED))
