@@ -31,7 +31,8 @@ def matplotlib_gif(ds, methods, fps: int = 4) -> bytes:
     axes = fig.subplots(1, len(methods), squeeze=False)[0]
     lo = min(float(ds[m].min()) for m in methods)
     hi = max(float(ds[m].max()) for m in methods)
-    images = [ax.imshow(ds[m][0].values, origin="lower", vmin=lo, vmax=hi, cmap="viridis") for ax, m in zip(axes, methods)]
+    images = [ax.imshow(ds[m][0].values, origin="lower", vmin=lo, vmax=hi, cmap="viridis")
+              for ax, m in zip(axes, methods)]
     for ax, m in zip(axes, methods):
         ax.set_title(m)
     fig.colorbar(images[0], ax=axes, shrink=0.8, label="concentration")

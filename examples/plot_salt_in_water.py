@@ -11,7 +11,8 @@ read in hours: a 1 cm tank evens out over hours, not seconds.
 import physconv
 from physconv import inverse
 
-s = physconv.load("salt_in_water", ["monte_carlo.particles=400000", "methods=[explicit, spectral, gaussian, monte_carlo]"])
+s = physconv.load("salt_in_water", ["monte_carlo.particles=400000",
+                                    "methods=[explicit, spectral, gaussian, monte_carlo]"])
 print(physconv.units.span(s.grid.shape, s.grid.spacing, s.time.steps, s.time.dt, s.unit_system()))
 ds = physconv.run(s, progress=False)
 print(ds["x"].attrs["units"], ds["time"].attrs["units"], ds.attrs["diffusivity_units"])
