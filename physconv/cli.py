@@ -227,7 +227,8 @@ def validate(scenario, overrides):
     """Check SCENARIO without running it."""
     s = _load(scenario, overrides)
     mib = s.memory_estimate() / 2**20
-    click.echo(f"{s.source}: valid ({s.name}: {_span(s)}, {s.frame_count()} frames, methods {', '.join(s.methods)}; about {mib:.0f} MiB)")
+    click.echo(f"{s.source}: valid ({s.name}: {_span(s)}, {s.frame_count()} frames, methods {', '.join(s.methods)}; "
+               f"about {mib:.0f} MiB)")
 
 
 @cli.command()

@@ -133,7 +133,16 @@ def one_panel(ax=None, figsize=(6, 4)):
     figure with one panel."""
     if ax is None:
         ax = Figure(figsize=figsize, layout="constrained").subplots()
-    return ax.get_figure(root=True), ax
+    return root_figure(ax), ax
+
+
+def root_figure(artist) -> Figure:
+    """The outermost Figure of an Axes, a sub-figure or a figure (``.figure`` of a sub-figure is its root in
+    every matplotlib this package supports; ``get_figure(root=True)`` only from 3.10)."""
+    fig = artist if isinstance(artist, Figure) else artist.figure
+    while getattr(fig, "figure", fig) is not fig:
+        fig = fig.figure
+    return fig
 
 
 def _t(ds: xr.Dataset, i: int) -> str:

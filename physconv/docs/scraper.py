@@ -13,8 +13,10 @@ from __future__ import annotations
 def _figures(value):
     from matplotlib.figure import Figure, SubFigure
 
+    from ..plot import root_figure
+
     if isinstance(value, SubFigure):
-        value = value.get_figure(root=True)
+        value = root_figure(value)
     if isinstance(value, Figure):
         yield value
     elif isinstance(value, (list, tuple)):
