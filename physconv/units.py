@@ -61,6 +61,7 @@ def parse(name: str, dimension: str) -> str:
     return f"{unit:~}".replace(" ", "")
 
 
+@functools.cache
 def factor(source: str, target: str) -> float:
     """The number by which a value in unit ``source`` is multiplied to be in ``target`` (``factor("h", "s")`` is
     3600)."""
